@@ -1,0 +1,225 @@
+/// @file fleet.hpp
+/// @brief The routing state of a fleet: each device's parameters, the load routers have reserved on it,
+/// whether it takes work, and one min-heap of load per class of identical devices.
+///
+/// Use one fleet per set of devices and let every router over those devices share it (a tiered router's
+/// routers do), so that all of them see the same load. Construction groups devices into classes of equal
+/// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation.
+/// Not thread-safe: one thread routes and releases (see routing/concurrent.hpp for many threads).
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "joulesched/concepts.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/types.hpp"
+
+namespace joulesched {
+
+/// @brief Checks one device's parameters; throws config_error naming `where` (e.g. "fleet.csv:4") and the field.
+inline device_params checked(device_params p, std::string_view where) {
+  detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
+  detail::require_non_negative(p.energy_j_per_tok, where, "energy_j_per_tok");
+  return p;
+}
+
+/// @brief Reads an engine's device through device_traits.
+template <Device D>
+[[nodiscard]] constexpr device_params params_of(const D& d) {
+  using tr = device_traits<D>;
+  return device_params{tr::rate_tok_s(d), tr::energy_j_per_tok(d), tr::site(d), tr::profile(d)};
+}
+
+class fleet {
+ public:
+  /// @brief Builds the state of a fleet from an engine's devices; device i of the range gets id i.
+  /// @throws config_error naming the device's index and field when a parameter is out of range.
+  template <std::ranges::input_range R>
+    requires Device<std::ranges::range_value_t<R>>
+  explicit fleet(R&& devices, std::string_view source = "fleet") {
+    std::vector<device_params> ps;
+    std::size_t i = 0;
+    for (const auto& d : devices) {
+      ps.push_back(checked(params_of(d), std::string(source) + ": device " + std::to_string(i)));
+      ++i;
+    }
+    init(std::move(ps));
+  }
+
+  explicit fleet(std::vector<device_params> ps, std::string_view source = "fleet") {
+    for (std::size_t i = 0; i < ps.size(); ++i) checked(ps[i], std::string(source) + ": device " + std::to_string(i));
+    init(std::move(ps));
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return params_.size(); }
+  [[nodiscard]] const device_params& params(device_id id) const noexcept { return params_[id]; }
+  [[nodiscard]] const device_load& load(device_id id) const noexcept { return load_[id]; }
+  [[nodiscard]] std::span<const device_params> all_params() const noexcept { return params_; }
+  [[nodiscard]] std::span<const device_load> loads() const noexcept { return load_; }
+  [[nodiscard]] bool available(device_id id) const noexcept { return avail_pos_[id] != npos; }
+
+  /// The ids of devices that take work, in no particular order. Stable between set_available calls.
+  [[nodiscard]] std::span<const device_id> available_ids() const noexcept { return avail_; }
+
+  [[nodiscard]] std::size_t class_count() const noexcept { return class_begin_.size() - 1; }
+  [[nodiscard]] std::uint32_t class_of(device_id id) const noexcept { return class_of_[id]; }
+
+  /// @brief The available device of class c with the fewest queued tokens (lowest id among equals).
+  /// Complexity: O(1).
+  [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const noexcept {
+    if (class_size_[c] == 0) return std::nullopt;
+    return heap_[class_begin_[c]];
+  }
+
+  /// @brief Drains (false) or restores (true) a device. A drained device keeps its load, so work already
+  /// assigned can still be released; routers never pick it. Complexity: O(log n). Effects: none if unchanged.
+  void set_available(device_id id, bool on) noexcept {
+    assert(id < size());
+    if (on == available(id)) return;
+    const std::uint32_t c = class_of_[id];
+    if (on) {
+      avail_pos_[id] = static_cast<std::uint32_t>(avail_.size());
+      avail_.push_back(id);  // capacity reserved at construction: no allocation
+      const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
+      heap_[slot] = id;
+      heap_pos_[id] = slot;
+      sift_up(c, slot);
+    } else {
+      const std::uint32_t p = avail_pos_[id];
+      avail_[p] = avail_.back();
+      avail_pos_[avail_[p]] = p;
+      avail_.pop_back();
+      avail_pos_[id] = npos;
+      const std::uint32_t slot = heap_pos_[id];
+      const std::uint32_t last = class_begin_[c] + --class_size_[c];
+      heap_pos_[id] = npos;
+      if (slot != last) {
+        const device_id moved = heap_[last];
+        place(slot, moved);
+        sift_down(c, slot);
+        sift_up(c, heap_pos_[moved]);
+      }
+    }
+  }
+
+  /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n). No allocation.
+  void reserve(device_id id, std::uint32_t work_tok) noexcept {
+    assert(id < size());
+    load_[id].queued_tok += work_tok;
+    load_[id].requests += 1;
+    if (heap_pos_[id] != npos) sift_down(class_of_[id], heap_pos_[id]);
+  }
+
+  /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n).
+  /// Precondition: `a` came from a router over this fleet and was not released before.
+  void release(const assignment& a) noexcept {
+    assert(a.device < size());
+    device_load& l = load_[a.device];
+    assert(l.queued_tok >= a.work_tok && l.requests > 0);
+    l.queued_tok -= a.work_tok;
+    l.requests -= 1;
+    if (heap_pos_[a.device] != npos) sift_up(class_of_[a.device], heap_pos_[a.device]);
+  }
+
+ private:
+  static constexpr std::uint32_t npos = UINT32_MAX;
+  static constexpr std::uint32_t arity = 4;
+
+  void init(std::vector<device_params> ps) {
+    if (ps.size() >= npos) detail::fail("fleet", "size", ps.size(), "must be < 2^32 - 1");
+    params_ = std::move(ps);
+    const auto n = static_cast<std::uint32_t>(params_.size());
+    load_.assign(n, device_load{});
+    // Group equal parameters: sort ids by parameters, then cut where they change.
+    std::vector<device_id> order(n);
+    std::iota(order.begin(), order.end(), device_id{0});
+    auto key = [&](device_id i) {
+      const auto& p = params_[i];
+      return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
+    class_of_.assign(n, 0);
+    class_begin_.clear();
+    for (std::uint32_t k = 0; k < n; ++k) {
+      if (k == 0 || key(order[k]) != key(order[k - 1])) class_begin_.push_back(k);
+      class_of_[order[k]] = static_cast<std::uint32_t>(class_begin_.size() - 1);
+    }
+    class_begin_.push_back(n);
+    class_size_.resize(class_begin_.size() - 1);
+    for (std::size_t c = 0; c + 1 < class_begin_.size(); ++c) class_size_[c] = class_begin_[c + 1] - class_begin_[c];
+    // All loads are zero, so ids in ascending order already form a valid heap within each class.
+    heap_ = order;
+    heap_pos_.assign(n, 0);
+    for (std::uint32_t k = 0; k < n; ++k) heap_pos_[heap_[k]] = k;
+    avail_.reserve(n);
+    avail_.resize(n);
+    std::iota(avail_.begin(), avail_.end(), device_id{0});
+    avail_pos_.resize(n);
+    std::iota(avail_pos_.begin(), avail_pos_.end(), std::uint32_t{0});
+  }
+
+  [[nodiscard]] bool less(device_id a, device_id b) const noexcept {
+    const auto qa = load_[a].queued_tok, qb = load_[b].queued_tok;
+    return qa < qb || (qa == qb && a < b);
+  }
+
+  void place(std::uint32_t slot, device_id id) noexcept {
+    heap_[slot] = id;
+    heap_pos_[id] = slot;
+  }
+
+  void sift_up(std::uint32_t c, std::uint32_t slot) noexcept {
+    const std::uint32_t base = class_begin_[c];
+    const device_id id = heap_[slot];
+    std::uint32_t i = slot - base;
+    while (i > 0) {
+      const std::uint32_t parent = (i - 1) / arity;
+      const device_id pid = heap_[base + parent];
+      if (!less(id, pid)) break;
+      place(base + i, pid);
+      i = parent;
+    }
+    place(base + i, id);
+  }
+
+  void sift_down(std::uint32_t c, std::uint32_t slot) noexcept {
+    const std::uint32_t base = class_begin_[c];
+    const std::uint32_t size = class_size_[c];
+    const device_id id = heap_[slot];
+    std::uint32_t i = slot - base;
+    for (;;) {
+      const std::uint32_t first = i * arity + 1;
+      if (first >= size) break;
+      const std::uint32_t end = std::min(first + arity, size);
+      std::uint32_t best = first;
+      for (std::uint32_t k = first + 1; k < end; ++k)
+        if (less(heap_[base + k], heap_[base + best])) best = k;
+      if (!less(heap_[base + best], id)) break;
+      place(base + i, heap_[base + best]);
+      i = best;
+    }
+    place(base + i, id);
+  }
+
+  std::vector<device_params> params_;
+  std::vector<device_load> load_;
+  std::vector<std::uint32_t> class_of_;
+  std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c] + class_size_[c])
+  std::vector<std::uint32_t> class_size_;   // available devices of class c
+  std::vector<device_id> heap_;
+  std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained
+  std::vector<device_id> avail_;
+  std::vector<std::uint32_t> avail_pos_;    // index of each device in avail_, npos when drained
+};
+
+}  // namespace joulesched
