@@ -1,0 +1,53 @@
+/// @file terms.hpp
+/// @brief The cost terms that cost models are built from, each a small function object of
+/// (device params, device load, request view).
+///
+/// Each term states in `monotone_in_load` whether, for devices of equal parameters, it never decreases as
+/// the device's queued tokens grow and reads nothing else of the load. A weighted sum of monotone terms is
+/// monotone, which lets routers take the exact class-indexed path. Every term is O(1), noexcept and
+/// allocation-free.
+#pragma once
+
+#include <algorithm>
+
+#include "joulesched/types.hpp"
+
+namespace joulesched {
+
+/// @brief eps_n * t_r: joules the request's tokens cost on the device at its nominal operating point.
+struct energy_term {
+  static constexpr bool monotone_in_load = true;
+  [[nodiscard]] constexpr double operator()(const device_params& d, const device_load&,
+                                            const request_view& r) const noexcept {
+    return d.energy_j_per_tok * r.work_tok;
+  }
+};
+
+/// @brief ETA(n, r) = (q_n + t_r) / mu_n: seconds until the request would finish on the device.
+struct eta_term {
+  static constexpr bool monotone_in_load = true;
+  [[nodiscard]] constexpr double operator()(const device_params& d, const device_load& l,
+                                            const request_view& r) const noexcept {
+    return (static_cast<double>(l.queued_tok) + r.work_tok) / d.rate_tok_s;
+  }
+};
+
+/// @brief max(0, ETA(n, r) - D_r): seconds by which the request would miss its deadline.
+struct slo_penalty_term {
+  static constexpr bool monotone_in_load = true;
+  [[nodiscard]] constexpr double operator()(const device_params& d, const device_load& l,
+                                            const request_view& r) const noexcept {
+    return std::max(0.0, eta_term{}(d, l, r) - r.budget_s);
+  }
+};
+
+/// @brief q_n: tokens already reserved on the device (least-loaded routing).
+struct queued_tokens_term {
+  static constexpr bool monotone_in_load = true;
+  [[nodiscard]] constexpr double operator()(const device_params&, const device_load& l,
+                                            const request_view&) const noexcept {
+    return static_cast<double>(l.queued_tok);
+  }
+};
+
+}  // namespace joulesched

@@ -1,0 +1,59 @@
+/// @file candidate.hpp
+/// @brief The order every exact router minimises: cost, then fewer queued tokens, then the lower device id.
+///
+/// Breaking cost ties by load before id matters: the JouleSched cost is flat in load while a device is not
+/// late (eps * t is all that remains), and piling every such request onto the lowest id would be both
+/// arbitrary and unbalanced. Within a class of identical devices this order is exactly the order of the
+/// class heap (load, id), which is what makes the class-indexed router exact.
+#pragma once
+
+#include <cassert>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
+#include "joulesched/fleet.hpp"
+#include "joulesched/types.hpp"
+
+namespace joulesched {
+
+/// @brief A device considered for a request, with the cost it would have.
+struct candidate {
+  double cost = 0.0;
+  std::uint64_t queued_tok = 0;
+  device_id id = 0;
+
+  /// True when this candidate wins against `o`: lower cost, then fewer queued tokens, then lower id.
+  [[nodiscard]] constexpr bool beats(const candidate& o) const noexcept {
+    if (cost != o.cost) return cost < o.cost;
+    if (queued_tok != o.queued_tok) return queued_tok < o.queued_tok;
+    return id < o.id;
+  }
+};
+
+/// @brief Evaluates a cost for device `id` of fleet `f`. Precondition (asserted): the cost is not NaN.
+template <class Cost>
+[[nodiscard]] candidate evaluate(const Cost& cost, const fleet& f, device_id id, const request_view& v) noexcept {
+  const device_load& l = f.load(id);
+  const candidate c{static_cast<double>(cost(f.params(id), l, v)), l.queued_tok, id};
+  assert(!std::isnan(c.cost) && "a cost model returned NaN");
+  return c;
+}
+
+/// @brief Keeps the best of the candidates offered to it.
+struct best_candidate {
+  std::optional<candidate> best;
+  constexpr void offer(const candidate& c) noexcept {
+    if (!best || c.beats(*best)) best = c;
+  }
+};
+
+/// @brief Reserves the request's work on the chosen device and returns the assignment (empty stays empty).
+[[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
+                                                      const request_view& v) noexcept {
+  if (!id) return std::nullopt;
+  f.reserve(*id, v.work_tok);
+  return assignment{*id, v.work_tok};
+}
+
+}  // namespace joulesched

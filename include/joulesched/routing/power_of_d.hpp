@@ -1,0 +1,71 @@
+/// @file power_of_d.hpp
+/// @brief Power-of-d choices: draw d distinct available devices at random and take the one of least cost
+/// (ties: fewer queued tokens, then lower id).
+///
+/// Use it for huge fleets, or when many routers read stale load: its cost is O(d^2) with d small, flat in
+/// the fleet's size, and random sampling keeps routers that see the same stale state from herding onto one
+/// device, as an exact argmin would. It is not exact: it finds the best of d, not the best of all. With d at
+/// least the number of available devices it evaluates all of them and is exact. Not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "joulesched/concepts.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/candidate.hpp"
+
+namespace joulesched {
+
+template <CostModel Cost, class Engine = std::mt19937_64>
+class power_of_d_router {
+ public:
+  static constexpr std::uint32_t max_d = 32;
+
+  /// @throws config_error when d is 0 or above max_d.
+  power_of_d_router(fleet& f, std::uint32_t d, Cost cost, std::uint64_t seed)
+      : fleet_(&f), d_(d), cost_(std::move(cost)), engine_(seed) {
+    if (d == 0 || d > max_d) detail::fail("power_of_d_router", "d", d, "must be in [1, " + std::to_string(max_d) + "]");
+  }
+
+  /// @brief Chooses the best of d devices drawn without replacement and reserves the request's work on it.
+  /// Complexity: O(d^2) expected (O(available) when d >= available). Throws: nothing. No allocation.
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+    const fleet& f = *fleet_;
+    const auto ids = f.available_ids();
+    best_candidate best;
+    if (ids.size() <= d_) {
+      for (const device_id id : ids) best.offer(evaluate(cost_, f, id, v));
+    } else {
+      std::array<std::size_t, max_d> drawn{};
+      for (std::uint32_t k = 0; k < d_; ++k) {
+        std::size_t i = 0;
+        do {
+          i = static_cast<std::size_t>(engine_() % ids.size());
+        } while (std::find(drawn.begin(), drawn.begin() + k, i) != drawn.begin() + k);
+        drawn[k] = i;
+        best.offer(evaluate(cost_, f, ids[i], v));
+      }
+    }
+    return assign(*fleet_, best.best ? std::optional(best.best->id) : std::nullopt, v);
+  }
+
+  void release(const assignment& a) noexcept { fleet_->release(a); }
+  [[nodiscard]] Cost& cost() noexcept { return cost_; }
+  [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
+  [[nodiscard]] std::uint32_t d() const noexcept { return d_; }
+  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+
+ private:
+  fleet* fleet_;
+  std::uint32_t d_;
+  Cost cost_;
+  Engine engine_;
+};
+
+}  // namespace joulesched

@@ -1,0 +1,37 @@
+/// @file random_router.hpp
+/// @brief Random baseline: a device drawn uniformly from the available ones. O(1). Not thread-safe.
+///
+/// The draw is `engine() % available`, whose bias is below available / 2^64 with a 64-bit engine; it is
+/// used instead of std::uniform_int_distribution so that a seed gives the same choices with every standard
+/// library.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/candidate.hpp"
+
+namespace joulesched {
+
+template <class Engine = std::mt19937_64>
+class random_router {
+ public:
+  random_router(fleet& f, std::uint64_t seed) : fleet_(&f), engine_(seed) {}
+
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+    const auto ids = fleet_->available_ids();
+    if (ids.empty()) return std::nullopt;
+    return assign(*fleet_, ids[static_cast<std::size_t>(engine_() % ids.size())], v);
+  }
+
+  void release(const assignment& a) noexcept { fleet_->release(a); }
+  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+
+ private:
+  fleet* fleet_;
+  Engine engine_;
+};
+
+}  // namespace joulesched

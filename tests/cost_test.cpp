@@ -1,0 +1,147 @@
+// Cost models and tier classifiers: values a user can compute by hand, and the errors of bad parameters.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/weighted_cost.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/request_view.hpp"
+#include "joulesched/routing/argmin_router.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/tiers/classifiers.hpp"
+
+using namespace joulesched;
+
+namespace {
+constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
+constexpr double inf_v = std::numeric_limits<double>::infinity();
+
+struct req {
+  double input_tok;
+  double deadline_s;
+  std::optional<tier> declared_tier;
+};
+}  // namespace
+
+TEST_CASE("joulesched_cost.value_by_hand") {
+  const device_params d{200.0, 0.15};
+  const device_load l{300, 2};
+  const request_view r{100, 50, 1.5};
+  // ETA = (300 + 100) / 200 = 2 s; late by 0.5 s; energy 0.15 * 100 = 15 J.
+  CHECK(joulesched_cost(0.0)(d, l, r) == doctest::Approx(15.0));
+  CHECK(joulesched_cost(8.0)(d, l, r) == doctest::Approx(15.0 + 8.0 * 0.5));
+  // Not late: the penalty vanishes whatever lambda is.
+  CHECK(joulesched_cost(1e6)(d, device_load{0, 0}, r) == doctest::Approx(15.0));
+  // Already past its deadline: the whole ETA and the overdue time are late.
+  const request_view late{100, 50, -1.0};
+  CHECK(joulesched_cost(2.0)(d, l, late) == doctest::Approx(15.0 + 2.0 * 3.0));
+}
+
+TEST_CASE("weighted_cost.sums_weighted_terms") {
+  const device_params d{100.0, 0.2};
+  const device_load l{100, 1};
+  const request_view r{50, 0, 10.0};
+  const weighted_cost<energy_term, eta_term, queued_tokens_term> c({2.0, 3.0, 0.5});
+  CHECK(c(d, l, r) == doctest::Approx(2.0 * 10.0 + 3.0 * 1.5 + 0.5 * 100.0));
+  CHECK(eta_cost{}(d, l, r) == doctest::Approx(1.5));
+  CHECK(queued_tokens_cost{}(d, l, r) == doctest::Approx(100.0));
+}
+
+TEST_CASE("weighted_cost.bad_weights_throw_naming_the_weight") {
+  CHECK_THROWS_WITH_AS((weighted_cost<energy_term, eta_term>({1.0, -1.0})), doctest::Contains("weight[1] = -1"),
+                       config_error);
+  CHECK_THROWS_AS((weighted_cost<energy_term, eta_term>({nan_v, 1.0})), config_error);
+  CHECK_THROWS_WITH_AS(joulesched_cost{inf_v}, doctest::Contains("weight[1]"), config_error);
+  joulesched_cost c(1.0);
+  CHECK_THROWS_AS(c.set_lambda(nan_v), config_error);
+  CHECK(c.lambda() == 1.0);  // a refused value leaves lambda as it was
+  c.set_lambda(4.0);
+  CHECK(c.lambda() == 4.0);
+}
+
+TEST_CASE("fleet.bad_device_parameters_throw_naming_device_and_field") {
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{{100, 0.1}, {0, 0.1}}),
+                       doctest::Contains("device 1: rate_tok_s = 0"), config_error);
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{{-5, 0.1}}), doctest::Contains("rate_tok_s = -5"),
+                       config_error);
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{{100, nan_v}}), doctest::Contains("energy_j_per_tok = nan"),
+                       config_error);
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{{100, -0.1}}), doctest::Contains("energy_j_per_tok = -0.1"),
+                       config_error);
+  CHECK_THROWS_AS(fleet(std::vector<device_params>{{inf_v, 0.1}}), config_error);
+
+  struct gpu {
+    double rate_tok_s, energy_j_per_tok;
+  };
+  CHECK_THROWS_WITH_AS(fleet(std::vector<gpu>{{1, 1}, {1, 1}, {nan_v, 1}}, "my-fleet.yaml"),
+                       doctest::Contains("my-fleet.yaml: device 2: rate_tok_s"), config_error);
+}
+
+TEST_CASE("fleet.adapts_engine_devices_through_members") {
+  struct gpu {
+    double rate_tok_s, energy_j_per_tok;
+    site_id site;
+  };
+  const fleet f(std::vector<gpu>{{100, 0.2, 0}, {100, 0.2, 1}, {100, 0.2, 0}});
+  CHECK(f.size() == 3);
+  CHECK(f.params(1).site == 1);
+  CHECK(f.class_count() == 2);  // a different site is a different class
+}
+
+TEST_CASE("request_view.from_engine_request") {
+  const req r{120.4, 10.0, tier::bulk};
+  const request_view v = make_request_view(r, 4.0, 99.2);
+  CHECK(v.input_tok == 121);  // rounded up: a part token is still work
+  CHECK(v.work_tok == 100);
+  CHECK(v.budget_s == doctest::Approx(6.0));
+  CHECK(v.tier == tier::bulk);
+  // A deadline already past is legal: negative budget.
+  CHECK(make_request_view(req{1, 1.0, {}}, 3.0, 1).budget_s == doctest::Approx(-2.0));
+  CHECK(make_request_view(req{1, 1.0, {}}, 3.0, 1).tier == tier::interactive);
+}
+
+TEST_CASE("request_view.checked_rejects_nan_and_infinite_values") {
+  CHECK_THROWS_WITH_AS((void)checked_request_view(req{nan_v, 1.0, {}}, 0.0, 1.0, "trace.csv:3"),
+                       doctest::Contains("trace.csv:3: input_tok = nan"), config_error);
+  CHECK_THROWS_WITH_AS((void)checked_request_view(req{1, inf_v, {}}, 0.0, 1.0, "client 7"),
+                       doctest::Contains("client 7: deadline_s = inf"), config_error);
+  CHECK_THROWS_WITH_AS((void)checked_request_view(req{1, 1.0, {}}, 0.0, -4.0, "x"),
+                       doctest::Contains("output_estimate_tok = -4"), config_error);
+  CHECK(checked_request_view(req{1, -5.0, {}}, 0.0, 1.0, "x").budget_s == doctest::Approx(-5.0));
+}
+
+TEST_CASE("classifiers.declared_slack_size") {
+  request_view v{100, 900, 30.0, tier::bulk};
+  CHECK(declared_tier_classifier{}(v) == tier::bulk);
+  CHECK(slack_classifier(60.0)(v) == tier::interactive);
+  CHECK(slack_classifier(30.0)(v) == tier::bulk);
+  CHECK(size_classifier(1000)(v) == tier::bulk);
+  CHECK(size_classifier(1001)(v) == tier::interactive);
+  CHECK_THROWS_WITH_AS(slack_classifier{nan_v}, doctest::Contains("bulk_slack_s"), config_error);
+}
+
+TEST_CASE("tiered_router.bulk_to_most_efficient_interactive_to_fastest") {
+  // Devices 0-1: fast and costly; device 2-3: slow and efficient.
+  fleet f(std::vector<device_params>{{4000, 0.3}, {4000, 0.3}, {500, 0.1}, {500, 0.1}});
+  using energy_router = argmin_router<joulesched_cost>;
+  tiered_router r(slack_classifier(600.0), least_eta_router(f), energy_router(f, joulesched_cost(0.01)));
+  const request_view chat{200, 100, 2.0};
+  const request_view batch{2000, 3000, 3600.0};
+  for (int i = 0; i < 4; ++i) CHECK(r.route(batch)->device >= 2);  // bulk: energy first
+  const auto a = r.route(chat);
+  CHECK(a->device <= 1);  // interactive: least ETA
+  // Both tiers reserved load in one shared fleet, and either releases it.
+  CHECK(f.load(2).queued_tok + f.load(3).queued_tok == 4 * 2000);
+  r.release(*a);
+  CHECK(f.load(a->device).queued_tok == 0);
+}
+
+TEST_CASE("tiered_router.routers_over_different_fleets_throw") {
+  fleet f1(std::vector<device_params>{{100, 0.1}}), f2(std::vector<device_params>{{100, 0.1}});
+  CHECK_THROWS_AS(tiered_router(declared_tier_classifier{}, least_loaded_router(f1), least_loaded_router(f2)),
+                  config_error);
+}

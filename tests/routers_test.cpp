@@ -1,0 +1,242 @@
+// Routers: every exact router against the brute-force argmin, the class-indexed path against the scan,
+// and the baselines' contracts.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/routing/argmin_router.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/power_of_d.hpp"
+#include "joulesched/routing/random_router.hpp"
+#include "joulesched/routing/round_robin.hpp"
+#include "support/brute_force.hpp"
+
+using namespace joulesched;
+using joulesched::test::brute_force_argmin;
+
+namespace {
+
+// A fleet drawn from a small palette of device types, so classes hold several devices and ties happen.
+std::vector<device_params> random_fleet(std::mt19937_64& rng, std::size_t n) {
+  static constexpr device_params palette[] = {
+      {1000.0, 0.20}, {2000.0, 0.12}, {2000.0, 0.12, 1}, {300.0, 0.10}, {1000.0, 0.12}, {4000.0, 0.30},
+  };
+  const std::size_t types = 1 + rng() % std::size(palette);
+  std::vector<device_params> ps(n);
+  for (auto& p : ps) p = palette[rng() % types];
+  return ps;
+}
+
+request_view random_request(std::mt19937_64& rng) {
+  request_view v;
+  v.work_tok = static_cast<std::uint32_t>(rng() % 4) == 0 ? 0u : static_cast<std::uint32_t>(1 + rng() % 800);
+  v.input_tok = static_cast<std::uint32_t>(rng() % 2000);
+  v.budget_s = static_cast<double>(static_cast<std::int64_t>(rng() % 4000) - 500) / 100.0;  // -5 s .. 35 s
+  return v;
+}
+
+// Drives a router through random routes, releases, drains and restores; before every decision, checks that
+// the router picks what the brute-force argmin picks, and that it never picks a drained device.
+template <class MakeRouter>
+void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops) {
+  std::mt19937_64 rng(42);
+  for (unsigned trial = 0; trial < fleets; ++trial) {
+    fleet f(random_fleet(rng, 1 + rng() % 48));
+    auto router = make(f, rng);
+    std::vector<assignment> outstanding;
+    for (unsigned op = 0; op < ops; ++op) {
+      const auto dice = rng() % 10;
+      if (dice < 6) {
+        const request_view v = random_request(rng);
+        const auto expected = brute_force_argmin(f, router.cost(), v);
+        const auto got = router.route(v);
+        REQUIRE(got.has_value() == expected.has_value());
+        if (got) {
+          REQUIRE(got->device == *expected);
+          REQUIRE(f.available(got->device));
+          outstanding.push_back(*got);
+        }
+      } else if (dice < 8 && !outstanding.empty()) {
+        const auto i = rng() % outstanding.size();
+        router.release(outstanding[i]);
+        outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 3 != 0);
+      }
+    }
+    for (const auto& a : outstanding) router.release(a);
+    for (device_id id = 0; id < f.size(); ++id) REQUIRE(f.load(id).queued_tok == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("argmin_router.class_indexed.matches_brute_force") {
+  static_assert(argmin_router<joulesched_cost>::class_indexed);
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) {
+        return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
+      },
+      1500, 60);
+}
+
+TEST_CASE("argmin_router.scan.matches_brute_force") {
+  static_assert(!scan_router<joulesched_cost>::class_indexed);
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) {
+        return scan_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
+      },
+      1500, 60);
+}
+
+TEST_CASE("least_loaded.matches_brute_force") {
+  check_exact_against_brute_force([](fleet& f, std::mt19937_64&) { return least_loaded_router(f); }, 800, 60);
+  check_exact_against_brute_force([](fleet& f, std::mt19937_64&) { return least_eta_router(f); }, 800, 60);
+}
+
+TEST_CASE("argmin_router.class_indexed.matches_scan_decision_by_decision") {
+  std::mt19937_64 rng(7);
+  for (unsigned trial = 0; trial < 300; ++trial) {
+    const auto ps = random_fleet(rng, 1 + rng() % 200);
+    fleet fa(ps), fb(ps);
+    argmin_router<joulesched_cost> indexed(fa, joulesched_cost(2.0));
+    scan_router<joulesched_cost> scan(fb, joulesched_cost(2.0));
+    std::vector<assignment> out;
+    for (unsigned op = 0; op < 200; ++op) {
+      if (rng() % 3 != 0 || out.empty()) {
+        const auto v = random_request(rng);
+        const auto a = indexed.route(v);
+        const auto b = scan.route(v);
+        REQUIRE(a == b);
+        if (a) out.push_back(*a);
+      } else {
+        const auto i = rng() % out.size();
+        indexed.release(out[i]);
+        scan.release(out[i]);
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+  }
+}
+
+TEST_CASE("argmin_router.ties.lowest_id_among_equal_cost_and_load") {
+  fleet f(std::vector<device_params>(5, device_params{1000.0, 0.1}));
+  argmin_router<joulesched_cost> r(f, joulesched_cost(1.0));
+  const request_view v{100, 10, 60.0};
+  // All equal: device 0, then 1, 2, ... as each takes load.
+  for (device_id expect = 0; expect < 5; ++expect) CHECK(r.route(v)->device == expect);
+  // Devices 3 and 4 drained; all loads equal again after releasing nothing: 0 has lowest id.
+  f.set_available(0, false);
+  CHECK(r.route(v)->device == 1);
+}
+
+TEST_CASE("argmin_router.energy_first_until_deadline_at_risk") {
+  // Device 0: efficient but slow (10 J, 1 s for the request below); device 1: fast but 30 J.
+  fleet f(std::vector<device_params>{{100.0, 0.1}, {1000.0, 0.3}});
+  argmin_router<joulesched_cost> r(f, joulesched_cost(30.0));
+  const request_view v{100, 0, 5.0};  // 100 tokens, 5 s budget
+  for (int i = 0; i < 5; ++i) CHECK(r.route(v)->device == 0);  // ETA 1..5 s on device 0: never late
+  CHECK(f.load(0).queued_tok == 500);
+  // On device 0 the next one would be 1 s late: 10 J + 30 J/s * 1 s = 40 J > 30 J on device 1.
+  CHECK(r.route(v)->device == 1);
+  // With a cheaper price of lateness the efficient device stays the better deal: 10 + 15 = 25 J < 30 J.
+  r.cost().set_lambda(15.0);
+  CHECK(r.route(v)->device == 0);
+}
+
+TEST_CASE("routers.empty_and_fully_drained_fleets_give_no_device") {
+  fleet empty(std::vector<device_params>{});
+  const request_view v{10, 10, 1.0};
+  CHECK_FALSE(argmin_router<joulesched_cost>(empty).route(v));
+  CHECK_FALSE(scan_router<joulesched_cost>(empty).route(v));
+  CHECK_FALSE(round_robin_router(empty).route(v));
+  CHECK_FALSE(random_router<>(empty, 1).route(v));
+  CHECK_FALSE(power_of_d_router<joulesched_cost>(empty, 2, joulesched_cost(1.0), 1).route(v));
+
+  fleet f(std::vector<device_params>(3, device_params{100.0, 0.1}));
+  for (device_id id = 0; id < 3; ++id) f.set_available(id, false);
+  CHECK_FALSE(argmin_router<joulesched_cost>(f).route(v));
+  CHECK_FALSE(scan_router<joulesched_cost>(f).route(v));
+  CHECK_FALSE(round_robin_router(f).route(v));
+  CHECK_FALSE(random_router<>(f, 1).route(v));
+  CHECK_FALSE(power_of_d_router<joulesched_cost>(f, 2, joulesched_cost(1.0), 1).route(v));
+  f.set_available(2, true);
+  CHECK(argmin_router<joulesched_cost>(f).route(v)->device == 2);
+}
+
+TEST_CASE("round_robin.cycles_in_id_order_skipping_drained") {
+  fleet f(std::vector<device_params>(4, device_params{100.0, 0.1}));
+  round_robin_router r(f);
+  const request_view v{1, 1, 1.0};
+  std::vector<device_id> got;
+  for (int i = 0; i < 5; ++i) got.push_back(r.route(v)->device);
+  CHECK(got == std::vector<device_id>{0, 1, 2, 3, 0});
+  f.set_available(2, false);
+  got.clear();
+  for (int i = 0; i < 4; ++i) got.push_back(r.route(v)->device);
+  CHECK(got == std::vector<device_id>{1, 3, 0, 1});
+}
+
+TEST_CASE("random_router.uniform_over_available_and_deterministic") {
+  fleet f(std::vector<device_params>(8, device_params{100.0, 0.1}));
+  f.set_available(5, false);
+  random_router<> a(f, 99), b(f, 99);
+  std::vector<int> hits(8, 0);
+  for (int i = 0; i < 7000; ++i) {
+    const auto x = a.route({1, 1, 1.0});
+    const auto y = b.route({1, 1, 1.0});
+    REQUIRE(x == y);
+    ++hits[x->device];
+  }
+  CHECK(hits[5] == 0);
+  for (int id : {0, 1, 2, 3, 4, 6, 7}) CHECK(hits[static_cast<std::size_t>(id)] == doctest::Approx(1000).epsilon(0.15));
+}
+
+TEST_CASE("power_of_d.picks_best_of_sample_never_drained") {
+  std::mt19937_64 rng(3);
+  for (unsigned trial = 0; trial < 300; ++trial) {
+    fleet f(random_fleet(rng, 1 + rng() % 64));
+    for (device_id id = 0; id < f.size(); ++id)
+      if (rng() % 4 == 0) f.set_available(id, false);
+    const std::uint32_t d = 1 + static_cast<std::uint32_t>(rng() % 4);
+    power_of_d_router<joulesched_cost> r(f, d, joulesched_cost(1.0), trial);
+    for (unsigned op = 0; op < 50; ++op) {
+      const auto v = random_request(rng);
+      const auto best = brute_force_argmin(f, r.cost(), v);
+      const auto got = r.route(v);
+      REQUIRE(got.has_value() == best.has_value());
+      if (!got) break;
+      REQUIRE(f.available(got->device));
+      if (f.available_ids().size() <= d) REQUIRE(got->device == *best);  // sees everything: exact
+    }
+  }
+}
+
+TEST_CASE("power_of_d.more_choices_give_lower_mean_cost") {
+  // Over the same random requests, best-of-4 beats best-of-1 on average: the sample is doing work.
+  std::mt19937_64 rng(11);
+  fleet f1(random_fleet(rng, 100)), f4(f1);
+  power_of_d_router<joulesched_cost> one(f1, 1, joulesched_cost(1.0), 5), four(f4, 4, joulesched_cost(1.0), 5);
+  double c1 = 0, c4 = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const auto v = random_request(rng);
+    const auto a = one.route(v);
+    const auto b = four.route(v);
+    c1 += one.cost()(f1.params(a->device), f1.load(a->device), v);
+    c4 += four.cost()(f4.params(b->device), f4.load(b->device), v);
+    one.release(*a);
+    four.release(*b);
+  }
+  CHECK(c4 < c1);
+}
+
+TEST_CASE("power_of_d.bad_d_throws") {
+  fleet f(std::vector<device_params>(3, device_params{100.0, 0.1}));
+  CHECK_THROWS_AS(power_of_d_router<joulesched_cost>(f, 0, joulesched_cost(), 1), config_error);
+  CHECK_THROWS_WITH(power_of_d_router<joulesched_cost>(f, 99, joulesched_cost(), 1),
+                    doctest::Contains("d = 99"));
+}
