@@ -1,0 +1,312 @@
+// Tests of sim/device_model.hpp: the shipped device models reproduce the ML.ENERGY v2 measurements they were
+// fitted to, the profiles agree with the models, and the loader rejects bad files naming file:line:field.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "joulesched/sim/device_model.hpp"
+
+using joulesched::config_error;
+using joulesched::sim::device_model;
+using joulesched::sim::load_device_model;
+using joulesched::sim::parse_device_model;
+
+namespace {
+
+const std::filesystem::path source_dir{JOULESCHED_SOURCE_DIR};
+
+std::filesystem::path device_file(const std::string& gpu) { return source_dir / "data" / "devices" / (gpu + ".csv"); }
+
+// The calibration workload (data/README.md, scripts/fit_device_models.py MLENERGY_MEAN_INPUT_TOK): ML.ENERGY v2
+// chat prompts, assumed 120 input tokens on average; output lengths are measured per row.
+constexpr double mlenergy_mean_input_tok = 120.0;
+
+// Tolerance on |model / measured - 1| for energy per token and throughput at every measured batch size.
+// A100's rows lie close to the linear model (worst ~4%); H100's rows are not monotone in batch size (throughput
+// 2475 tok/s at batch 192, 2022 at 512), so no smooth model gets closer than ~12% there.
+constexpr double fit_tolerance = 0.15;
+
+// Splits a simple CSV line (the measurement excerpt has no quoted fields).
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, ',')) out.push_back(field);
+  return out;
+}
+
+struct measured_row {
+  std::string gpu;
+  double avg_batch_size, avg_output_tokens, energy_per_output_token_j, token_throughput_tok_s;
+};
+
+std::vector<measured_row> read_measurements() {
+  std::ifstream in(source_dir / "data" / "measurements" / "mlenergy_v2_llama31_8b.csv");
+  REQUIRE(in);
+  std::string line;
+  std::getline(in, line);
+  const auto header = split(line);
+  auto col = [&](const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    REQUIRE(it != header.end());
+    return static_cast<std::size_t>(it - header.begin());
+  };
+  const auto gpu = col("gpu"), b = col("avg_batch_size"), out = col("avg_output_tokens"),
+             e = col("energy_per_output_token_J"), thr = col("token_throughput_tok_s");
+  std::vector<measured_row> rows;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto f = split(line);
+    REQUIRE(f.size() == header.size());
+    rows.push_back({f[gpu], std::stod(f[b]), std::stod(f[out]), std::stod(f[e]), std::stod(f[thr])});
+  }
+  return rows;
+}
+
+// Seconds per output token in a steady continuous-batching run, as the fit defines it: decode steps with b
+// running at mean context (input + output/2), plus each request's prefill spread over its output tokens.
+double workload_s_per_tok(const device_model& m, std::uint32_t b, double input_tok, double output_tok) {
+  const double mean_ctx = input_tok + output_tok / 2.0;
+  const double step_s = m.decode_step_s(b, static_cast<std::uint64_t>(std::llround(b * mean_ctx)));
+  return step_s / b + m.prefill_s(static_cast<std::uint32_t>(input_tok)) / output_tok;
+}
+
+const char* valid_file =
+    "parameter,value,unit,source\n"
+    "gpu,TestGPU,,test\n"
+    "serving_model,TestModel,,\"a source, with a comma\"\n"
+    "tdp_w,400,W,test\n"
+    "idle_power_w,60,W,test\n"
+    "busy_power_base_w,200,W,test\n"
+    "busy_power_per_seq_w,0.5,W/request,test\n"
+    "decode_step_base_s,0.02,s,test\n"
+    "decode_step_per_seq_s,0.0003,s/request,test\n"
+    "decode_step_per_ctx_tok_s,4e-7,s/token,test\n"
+    "prefill_base_s,0.02,s,test\n"
+    "prefill_per_tok_s,8e-5,s/token,test\n"
+    "max_batch,320,requests,test\n"
+    "kv_capacity_tok,135000,tokens,test\n";
+
+// valid_file with the line of `param` replaced by `replacement` (or removed when empty).
+std::string with_line(const std::string& param, const std::string& replacement) {
+  std::istringstream in(valid_file);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.rfind(param + ",", 0) == 0) {
+      if (!replacement.empty()) out += replacement + "\n";
+    } else {
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
+// Parses `text` as "t.csv" and returns the error message ("" if it parsed).
+std::string parse_error(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    (void)parse_device_model(in, "t.csv");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("device_model.fit.reproduces_mlenergy_v2") {
+  const auto rows = read_measurements();
+  REQUIRE(rows.size() == 14);  // 6 A100 + 8 H100 batch sizes
+  const std::map<std::string, std::string> file_of{{"NVIDIA A100-SXM4-40GB", "A100-SXM4-40GB"},
+                                                   {"NVIDIA H100 80GB HBM3", "H100-SXM5-80GB"}};
+  for (const auto& [measured_gpu, file] : file_of) {
+    const device_model m = load_device_model(device_file(file));
+    double worst_e = 0, worst_thr = 0;
+    int n = 0;
+    for (const auto& r : rows) {
+      if (r.gpu != measured_gpu) continue;
+      ++n;
+      const auto b = static_cast<std::uint32_t>(std::lround(r.avg_batch_size));
+      CHECK(b <= m.max_batch);
+      const double s_per_tok = workload_s_per_tok(m, b, mlenergy_mean_input_tok, r.avg_output_tokens);
+      const double e_err = std::abs(m.busy_power_w(b) * s_per_tok / r.energy_per_output_token_j - 1.0);
+      const double thr_err = std::abs((1.0 / s_per_tok) / r.token_throughput_tok_s - 1.0);
+      CHECK_MESSAGE(e_err < fit_tolerance, file << " b=" << b << " energy/token error " << e_err);
+      CHECK_MESSAGE(thr_err < fit_tolerance, file << " b=" << b << " throughput error " << thr_err);
+      worst_e = std::max(worst_e, e_err);
+      worst_thr = std::max(worst_thr, thr_err);
+    }
+    CHECK(n >= 6);
+    MESSAGE(file << ": worst relative error over " << n << " measured batch sizes: energy/token "
+                 << 100 * worst_e << "%, throughput " << 100 * worst_thr << "% (tolerance "
+                 << 100 * fit_tolerance << "%)");
+    CHECK(worst_e < fit_tolerance);
+    CHECK(worst_thr < fit_tolerance);
+  }
+}
+
+TEST_CASE("device_model.fit.measured_context_is_within_kv_capacity") {
+  // At the measured batch sizes the running requests' mean contexts must fit in the KV cache the model states.
+  for (const auto& r : read_measurements()) {
+    const device_model m =
+        load_device_model(device_file(r.gpu == "NVIDIA A100-SXM4-40GB" ? "A100-SXM4-40GB" : "H100-SXM5-80GB"));
+    const double ctx_total = r.avg_batch_size * (mlenergy_mean_input_tok + r.avg_output_tokens / 2.0);
+    CHECK(ctx_total <= static_cast<double>(m.kv_capacity_tok));
+  }
+}
+
+TEST_CASE("device_model.files.load_and_power_relations") {
+  for (const char* gpu : {"A100-SXM4-40GB", "H100-SXM5-80GB", "L4"}) {
+    CAPTURE(gpu);
+    const device_model m = load_device_model(device_file(gpu));
+    CHECK(m.gpu == gpu);
+    CHECK(m.serving_model == "Llama-3.1-8B-Instruct");
+    CHECK(m.idle_power_w < m.busy_power_w(1));
+    CHECK(m.idle_power_w <= m.busy_power_w(m.max_batch));
+    CHECK(m.busy_power_w(m.max_batch) <= m.tdp_w);
+    CHECK(m.busy_power_w(1) <= m.tdp_w);
+    // Energy per token falls with batch size; throughput rises (steady decode at 360 tokens of context).
+    CHECK(m.energy_j_per_tok(m.max_batch, 360) < m.energy_j_per_tok(1, 360));
+    CHECK(m.rate_tok_s(m.max_batch, 360) > m.rate_tok_s(1, 360));
+    // Longer contexts cost time.
+    CHECK(m.decode_step_s(8, 8 * 2048) > m.decode_step_s(8, 8 * 128));
+    CHECK(m.prefill_s(2048) > m.prefill_s(128));
+  }
+}
+
+TEST_CASE("device_model.l4.slower_and_lower_power_than_a100") {
+  const device_model a100 = load_device_model(device_file("A100-SXM4-40GB"));
+  const device_model l4 = load_device_model(device_file("L4"));
+  CHECK(l4.tdp_w == doctest::Approx(72));
+  CHECK(l4.busy_power_w(1) < a100.busy_power_w(1));
+  CHECK(l4.busy_power_w(l4.max_batch) <= l4.tdp_w);
+  CHECK(l4.idle_power_w < a100.idle_power_w);
+  for (std::uint32_t b : {1u, 8u, 32u, l4.max_batch}) {
+    CAPTURE(b);
+    CHECK(l4.rate_tok_s(b, 360) < a100.rate_tok_s(b, 360));
+    CHECK(l4.decode_step_s(b, b * 360ull) > a100.decode_step_s(b, b * 360ull));
+  }
+  CHECK(l4.prefill_s(1000) > a100.prefill_s(1000));
+  CHECK(l4.kv_capacity_tok < a100.kv_capacity_tok);
+  CHECK(l4.max_batch < a100.max_batch);
+  // As derived: the weight read scales with memory bandwidth (300 vs 1555 GB/s).
+  CHECK(l4.decode_step_base_s / a100.decode_step_base_s == doctest::Approx(1555.0 / 300.0).epsilon(1e-4));
+}
+
+TEST_CASE("device_model.profiles.match_models") {
+  for (const char* gpu : {"A100-SXM4-40GB", "H100-SXM5-80GB", "L4"}) {
+    CAPTURE(gpu);
+    const device_model m = load_device_model(device_file(gpu));
+    std::ifstream in(source_dir / "data" / "profiles" / (std::string(gpu) + ".csv"));
+    REQUIRE(in);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line == "# name: " + std::string(gpu) + "/Llama-3.1-8B-Instruct");
+    std::getline(in, line);
+    CHECK(line == "batch_size,seq_len_tok,energy_j_per_tok,rate_tok_s");
+    int points = 0;
+    std::uint32_t max_b = 0;
+    while (std::getline(in, line)) {
+      const auto f = split(line);
+      REQUIRE(f.size() == 4);
+      const auto b = static_cast<std::uint32_t>(std::stoul(f[0]));
+      const double ctx = std::stod(f[1]);
+      CHECK(std::stod(f[2]) == doctest::Approx(m.energy_j_per_tok(b, ctx)).epsilon(1e-5));
+      CHECK(std::stod(f[3]) == doctest::Approx(m.rate_tok_s(b, ctx)).epsilon(1e-5));
+      max_b = std::max(max_b, b);
+      ++points;
+    }
+    CHECK(points >= 12);
+    CHECK(max_b == m.max_batch);
+  }
+}
+
+TEST_CASE("device_model.formulas") {
+  std::istringstream in(valid_file);
+  const device_model m = parse_device_model(in, "t.csv");
+  CHECK(m.serving_model == "TestModel");
+  CHECK(m.decode_step_s(10, 5000) == doctest::Approx(0.02 + 0.0003 * 10 + 4e-7 * 5000));
+  CHECK(m.prefill_s(1000) == doctest::Approx(0.02 + 8e-5 * 1000));
+  CHECK(m.busy_power_w(10) == doctest::Approx(205));
+  CHECK(m.busy_power_w(1000) == doctest::Approx(400));  // capped at tdp_w
+  const double step = m.decode_step_s(10, 10 * 300);
+  CHECK(m.energy_j_per_tok(10, 300) == doctest::Approx(205 * step / 10));
+  CHECK(m.rate_tok_s(10, 300) == doctest::Approx(10 / step));
+}
+
+TEST_CASE("device_model.loader.errors_name_file_line_field") {
+  CHECK(parse_error(valid_file).empty());
+
+  SUBCASE("missing parameter") {
+    const auto msg = parse_error(with_line("prefill_per_tok_s", ""));
+    CHECK(contains(msg, "t.csv:"));
+    CHECK(contains(msg, "prefill_per_tok_s"));
+    CHECK(contains(msg, "missing"));
+  }
+  SUBCASE("unknown parameter") {
+    const auto msg = parse_error(std::string(valid_file) + "warp_factor,9,,made up\n");
+    CHECK(contains(msg, "t.csv:15: warp_factor"));
+    CHECK(contains(msg, "unknown"));
+  }
+  SUBCASE("duplicate parameter") {
+    const auto msg = parse_error(std::string(valid_file) + "tdp_w,300,W,again\n");
+    CHECK(contains(msg, "t.csv:15: tdp_w"));
+    CHECK(contains(msg, "duplicate"));
+  }
+  SUBCASE("bad number") {
+    const auto msg = parse_error(with_line("tdp_w", "tdp_w,40O,W,typo"));
+    CHECK(contains(msg, "t.csv:4: tdp_w"));
+    CHECK(contains(msg, "40O"));
+  }
+  SUBCASE("bad whole number") {
+    const auto msg = parse_error(with_line("max_batch", "max_batch,3.5,requests,x"));
+    CHECK(contains(msg, "t.csv:13: max_batch"));
+  }
+  SUBCASE("negative number out of range") {
+    const auto msg = parse_error(with_line("decode_step_per_ctx_tok_s", "decode_step_per_ctx_tok_s,-1e-7,s/token,x"));
+    CHECK(contains(msg, "t.csv:10: decode_step_per_ctx_tok_s"));
+  }
+  SUBCASE("idle above busy base") {
+    const auto msg = parse_error(with_line("idle_power_w", "idle_power_w,250,W,x"));
+    CHECK(contains(msg, "t.csv:5: idle_power_w"));
+    CHECK(contains(msg, "250"));
+  }
+  SUBCASE("busy base above tdp") {
+    const auto msg = parse_error(with_line("busy_power_base_w", "busy_power_base_w,450,W,x"));
+    CHECK(contains(msg, "t.csv:6: busy_power_base_w"));
+  }
+  SUBCASE("busy power below idle at max_batch") {
+    const auto msg = parse_error(with_line("busy_power_per_seq_w", "busy_power_per_seq_w,-1,W/request,x"));
+    CHECK(contains(msg, "t.csv:7: busy_power_per_seq_w"));
+  }
+  SUBCASE("zero max_batch") {
+    const auto msg = parse_error(with_line("max_batch", "max_batch,0,requests,x"));
+    CHECK(contains(msg, "t.csv:13: max_batch"));
+  }
+  SUBCASE("not finite") {
+    const auto msg = parse_error(with_line("tdp_w", "tdp_w,inf,W,x"));
+    CHECK(contains(msg, "t.csv:4: tdp_w"));
+  }
+  SUBCASE("bad header") {
+    const auto msg = parse_error("name,value\n");
+    CHECK(contains(msg, "t.csv:1: header"));
+  }
+  SUBCASE("wrong field count") {
+    const auto msg = parse_error(with_line("tdp_w", "tdp_w,400"));
+    CHECK(contains(msg, "t.csv:4"));
+  }
+  SUBCASE("missing file") {
+    CHECK_THROWS_AS((void)load_device_model(source_dir / "data" / "devices" / "no-such-gpu.csv"), config_error);
+  }
+}
