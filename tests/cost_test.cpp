@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/request_view.hpp"
@@ -144,4 +145,25 @@ TEST_CASE("tiered_router.routers_over_different_fleets_throw") {
   fleet f1(std::vector<device_params>{{100, 0.1}}), f2(std::vector<device_params>{{100, 0.1}});
   CHECK_THROWS_AS(tiered_router(declared_tier_classifier{}, least_loaded_router(f1), least_loaded_router(f2)),
                   config_error);
+}
+
+TEST_CASE("profile_cost.uses_batch_dependent_energy_and_takes_the_scan") {
+  // Energy per token halves from batch 1 to batch 3; rate doubles.
+  // Grid batch-major: (1, 0), (1, 1000), (3, 0), (3, 1000).
+  const energy_profile prof("test-gpu", {1.0, 3.0}, {0.0, 1000.0}, {2.0, 2.0, 1.0, 1.0}, {100.0, 100.0, 200.0, 200.0});
+  static_assert(!argmin_router<profile_cost>::class_indexed);
+  device_params p{100.0, 2.0};
+  p.profile = &prof;
+  const request_view r{10, 0, 100.0};
+  CHECK(profile_cost(0.0)(p, device_load{0, 0}, r) == doctest::Approx(20.0));  // batch 1: 2 J/token
+  CHECK(profile_cost(0.0)(p, device_load{0, 1}, r) == doctest::Approx(15.0));  // batch 2: 1.5 J/token
+  CHECK(profile_cost(0.0)(p, device_load{0, 2}, r) == doctest::Approx(10.0));  // batch 3: 1 J/token
+  // Two identical devices: the one already running a batch is cheaper, although it holds more load.
+  device_params q = p;
+  fleet f(std::vector<device_params>{p, q});
+  argmin_router<profile_cost> router(f, profile_cost(0.0));
+  CHECK(router.route(r)->device == 0);
+  CHECK(router.route(r)->device == 0);  // joins the batch rather than starting one on device 1
+  // Without a profile, the nominal parameters apply.
+  CHECK(profile_cost(0.0)(device_params{100.0, 0.5}, device_load{0, 7}, r) == doctest::Approx(5.0));
 }

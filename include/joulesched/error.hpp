@@ -6,11 +6,13 @@
 /// hot paths never do (their preconditions are asserted in debug builds).
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace joulesched {
 
@@ -22,13 +24,21 @@ class config_error : public std::invalid_argument {
 
 namespace detail {
 
-/// Formats "where: field = value: requirement".
+/// Formats "where: field = value: requirement". Floating-point values print in their shortest exact form
+/// (0.1, not 0.10000000000000001).
 template <class V>
 [[nodiscard]] inline std::string describe(std::string_view where, std::string_view field, const V& value,
                                           std::string_view requirement) {
   std::ostringstream os;
-  os.precision(17);
-  os << where << ": " << field << " = " << value << ": " << requirement;
+  os << where << ": " << field << " = ";
+  if constexpr (std::is_floating_point_v<V>) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+  } else {
+    os << value;
+  }
+  os << ": " << requirement;
   return os.str();
 }
 

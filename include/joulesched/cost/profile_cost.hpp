@@ -1,0 +1,26 @@
+/// @file profile_cost.hpp
+/// @brief The JouleSched cost with batch- and length-dependent energy and rate from each device's profile:
+/// eps(b+1, s) * t_r + lambda * max(0, (q_n + t_r) / mu(b+1, s) - D_r).
+///
+/// Use it when devices carry an energy_profile and batching effects matter more than decision time: it is not
+/// monotone in load, so argmin_router takes the exact O(n) scan. For large fleets prefer joulesched_cost
+/// (class-indexed) or power_of_d_router over this cost.
+#pragma once
+
+#include "joulesched/cost/profile_terms.hpp"
+#include "joulesched/cost/weighted_cost.hpp"
+
+namespace joulesched {
+
+class profile_cost : public weighted_cost<profile_energy_term, profile_slo_penalty_term> {
+ public:
+  /// @throws config_error when lambda_j_per_s is negative, NaN or infinite.
+  explicit profile_cost(double lambda_j_per_s = 0.0)
+      : weighted_cost<profile_energy_term, profile_slo_penalty_term>({1.0, lambda_j_per_s}) {}
+  [[nodiscard]] double lambda() const noexcept { return weight(1); }
+  void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
+};
+
+static_assert(CostModel<profile_cost> && !profile_cost::monotone_in_load);
+
+}  // namespace joulesched

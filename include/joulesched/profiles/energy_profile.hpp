@@ -1,0 +1,286 @@
+/// @file energy_profile.hpp
+/// @brief Energy per token and throughput of one (device type, serving model) pair as functions of batch size
+/// and sequence length, measured offline and interpolated at run time.
+///
+/// Use it when a cost model needs eps_n and mu_n at the batch a device is actually running (energy per token
+/// falls steeply with batch size), or for a simulator's device model. When one number per device is enough,
+/// device_params' own rate_tok_s and energy_j_per_tok are cheaper. Design: a full grid of measured points over
+/// (batch size x sequence length), bilinear interpolation inside it, clamped to its edges outside it. Cost:
+/// eval() is two binary searches over the axes (O(log batches + log seq lengths)) and four loads; no
+/// allocation, no throw. Immutable after construction, so const calls may run concurrently.
+///
+/// File format (load_energy_profile / parse_energy_profile), read with detail::csv_reader:
+/// @code
+/// # name: A100-SXM4-40GB/Llama-3.1-8B-Instruct
+/// # any other comment lines, e.g. where the numbers come from
+/// batch_size,seq_len_tok,energy_j_per_tok,rate_tok_s
+/// 1,512,0.9,40
+/// 1,2048,1.1,36
+/// 8,512,0.35,290
+/// 8,2048,0.42,250
+/// @endcode
+/// - Columns are found by name: their order is free and other columns (e.g. `source`) are ignored.
+/// - batch_size: finite, >= 1 (may be fractional: a mean batch). seq_len_tok: tokens, finite, >= 0.
+///   energy_j_per_tok: joules per token, finite, >= 0. rate_tok_s: tokens per second, finite, > 0.
+/// - The rows must cover the full grid: every batch size that appears with every seq length that appears,
+///   each pair exactly once, in any order. One batch size or one seq length alone is fine (that axis is then
+///   constant).
+/// - An optional comment `# name: <text>` sets name(); otherwise name() is the file's stem (the source with
+///   its directories and extension dropped).
+/// - Blank lines and `#` lines are skipped anywhere; fields may be quoted; CRLF is fine (see detail/csv.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <map>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "joulesched/detail/csv.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/types.hpp"
+
+namespace joulesched {
+
+/// @brief What a profile gives at one (batch size, sequence length).
+struct profile_point {
+  double energy_j_per_tok = 0.0;  ///< joules per token, >= 0
+  double rate_tok_s = 0.0;        ///< tokens per second, > 0
+
+  friend bool operator==(const profile_point&, const profile_point&) = default;
+};
+
+class energy_profile {
+ public:
+  /// @brief Builds a profile from its grid.
+  /// @param name e.g. "A100-SXM4-40GB/Llama-3.1-8B-Instruct"; also names the profile in messages.
+  /// @param batch_sizes strictly increasing, each finite and >= 1; at least one.
+  /// @param seq_lens_tok strictly increasing, each finite and >= 0; at least one.
+  /// @param energy_j_per_tok, rate_tok_s one value per grid point, batch-major: the value at
+  ///        (batch_sizes[b], seq_lens_tok[s]) is at index b * seq_lens_tok.size() + s. Energy finite and >= 0,
+  ///        rate finite and > 0.
+  /// Complexity: O(grid points).
+  /// @throws config_error naming the profile, the field and the grid point, e.g. "a100: field energy_j_per_tok
+  /// at (batch_size 8, seq_len_tok 512) = -1: must be finite and >= 0".
+  energy_profile(std::string name, std::vector<double> batch_sizes, std::vector<double> seq_lens_tok,
+                 const std::vector<double>& energy_j_per_tok, const std::vector<double>& rate_tok_s)
+      : name_(std::move(name)), batch_sizes_(std::move(batch_sizes)), seq_lens_tok_(std::move(seq_lens_tok)) {
+    check_axis(batch_sizes_, "batch_sizes", 1.0);
+    check_axis(seq_lens_tok_, "seq_lens_tok", 0.0);
+    const std::size_t points = batch_sizes_.size() * seq_lens_tok_.size();
+    check_count(energy_j_per_tok, "energy_j_per_tok", points);
+    check_count(rate_tok_s, "rate_tok_s", points);
+    grid_.reserve(points);
+    for (std::size_t k = 0; k < points; ++k) {
+      const double e = energy_j_per_tok[k], r = rate_tok_s[k];
+      if (!(std::isfinite(e) && e >= 0.0)) detail::fail(name_, point_field("energy_j_per_tok", k), e, "must be finite and >= 0");
+      if (!(std::isfinite(r) && r > 0.0)) detail::fail(name_, point_field("rate_tok_s", k), r, "must be finite and > 0");
+      grid_.push_back(profile_point{e, r});
+    }
+  }
+
+  /// e.g. "A100-SXM4-40GB/Llama-3.1-8B-Instruct".
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  /// The batch-size axis: strictly increasing, >= 1.
+  [[nodiscard]] std::span<const double> batch_sizes() const noexcept { return batch_sizes_; }
+
+  /// The sequence-length axis in tokens: strictly increasing, >= 0.
+  [[nodiscard]] std::span<const double> seq_lens_tok() const noexcept { return seq_lens_tok_; }
+
+  /// @brief The measured value at grid point (batch_sizes()[b], seq_lens_tok()[s]). Precondition: in range.
+  [[nodiscard]] const profile_point& at(std::size_t b, std::size_t s) const noexcept {
+    assert(b < batch_sizes_.size() && s < seq_lens_tok_.size());
+    return grid_[b * seq_lens_tok_.size() + s];
+  }
+
+  [[nodiscard]] double min_batch() const noexcept { return batch_sizes_.front(); }
+  [[nodiscard]] double max_batch() const noexcept { return batch_sizes_.back(); }
+  [[nodiscard]] double min_seq_len_tok() const noexcept { return seq_lens_tok_.front(); }
+  [[nodiscard]] double max_seq_len_tok() const noexcept { return seq_lens_tok_.back(); }
+
+  /// @brief Whether (batch, seq_len_tok) lies inside the measured grid (edges included), i.e. whether eval()
+  /// interpolates rather than clamps there.
+  [[nodiscard]] bool contains(double batch, double seq_len_tok) const noexcept {
+    return batch >= min_batch() && batch <= max_batch() && seq_len_tok >= min_seq_len_tok() &&
+           seq_len_tok <= max_seq_len_tok();
+  }
+
+  /// @brief Energy per token and throughput at a batch size and sequence length.
+  ///
+  /// Effects: bilinear interpolation between the four surrounding grid points; exact at grid points. Outside
+  /// the grid each coordinate is clamped to the nearest edge first (so a batch of 1,000 on a grid that ends
+  /// at 256 gets the batch-256 values): the profile never extrapolates a trend it did not measure. Use
+  /// contains() to see whether a point is outside. An axis with one value is constant.
+  /// Precondition: neither argument is NaN (asserted in debug builds; a NaN is treated as below the grid).
+  /// Complexity: O(log batches + log seq lengths). Throws: nothing. No allocation.
+  [[nodiscard]] profile_point eval(double batch, double seq_len_tok) const noexcept {
+    assert(!std::isnan(batch) && !std::isnan(seq_len_tok));
+    const cell b = locate(batch_sizes_, batch);
+    const cell s = locate(seq_lens_tok_, seq_len_tok);
+    const profile_point& p00 = at(b.lo, s.lo);
+    const profile_point& p01 = at(b.lo, s.hi);
+    const profile_point& p10 = at(b.hi, s.lo);
+    const profile_point& p11 = at(b.hi, s.hi);
+    auto mix = [&](double v00, double v01, double v10, double v11) {
+      const double lo = (1.0 - s.t) * v00 + s.t * v01;
+      const double hi = (1.0 - s.t) * v10 + s.t * v11;
+      return (1.0 - b.t) * lo + b.t * hi;
+    };
+    return profile_point{mix(p00.energy_j_per_tok, p01.energy_j_per_tok, p10.energy_j_per_tok, p11.energy_j_per_tok),
+                         mix(p00.rate_tok_s, p01.rate_tok_s, p10.rate_tok_s, p11.rate_tok_s)};
+  }
+
+ private:
+  // Interpolate between axis[lo] and axis[hi] with weight t on hi; lo == hi and t == 0 at and past the edges.
+  struct cell {
+    std::size_t lo;
+    std::size_t hi;
+    double t;
+  };
+
+  static cell locate(const std::vector<double>& axis, double x) noexcept {
+    const std::size_t n = axis.size();
+    if (!(x > axis.front())) return {0, 0, 0.0};  // below the grid, on its first point, or NaN
+    if (x >= axis.back()) return {n - 1, n - 1, 0.0};
+    // Here n >= 2 and axis.front() < x < axis.back(), so hi is in [1, n - 1].
+    const auto hi = static_cast<std::size_t>(std::upper_bound(axis.begin(), axis.end(), x) - axis.begin());
+    const std::size_t lo = hi - 1;
+    return {lo, hi, (x - axis[lo]) / (axis[hi] - axis[lo])};
+  }
+
+  void check_axis(const std::vector<double>& axis, std::string_view field, double min) const {
+    if (axis.empty()) throw config_error(name_ + ": " + std::string(field) + " is empty: need at least one value");
+    for (std::size_t i = 0; i < axis.size(); ++i) {
+      const std::string where_field = std::string(field) + '[' + std::to_string(i) + ']';
+      if (!(std::isfinite(axis[i]) && axis[i] >= min)) {
+        std::ostringstream req;
+        req << "must be finite and >= " << min;
+        detail::fail(name_, where_field, axis[i], req.str());
+      }
+      if (i > 0 && !(axis[i] > axis[i - 1])) {
+        std::ostringstream req;
+        req.precision(17);
+        req << "must be > " << field << '[' << i - 1 << "] = " << axis[i - 1] << " (strictly increasing)";
+        detail::fail(name_, where_field, axis[i], req.str());
+      }
+    }
+  }
+
+  void check_count(const std::vector<double>& values, std::string_view field, std::size_t points) const {
+    if (values.size() != points)
+      throw config_error(name_ + ": " + std::string(field) + " has " + std::to_string(values.size()) +
+                         " values, expected " + std::to_string(points) + " (" + std::to_string(batch_sizes_.size()) +
+                         " batch sizes x " + std::to_string(seq_lens_tok_.size()) + " seq lengths)");
+  }
+
+  [[nodiscard]] std::string point_field(std::string_view field, std::size_t k) const {
+    std::ostringstream os;
+    os.precision(17);
+    os << field << " at (batch_size " << batch_sizes_[k / seq_lens_tok_.size()] << ", seq_len_tok "
+       << seq_lens_tok_[k % seq_lens_tok_.size()] << ')';
+    return os.str();
+  }
+
+  std::string name_;
+  std::vector<double> batch_sizes_;
+  std::vector<double> seq_lens_tok_;
+  std::vector<profile_point> grid_;  // batch-major: grid_[b * seq_lens_tok_.size() + s]
+};
+
+/// @brief Reads a profile in the CSV format described at the top of this header.
+/// @param in the table; @param source its name in messages (usually the file path); its stem is the default
+///        name().
+/// Complexity: O(rows log rows).
+/// @throws config_error naming source:line:field and the text for a malformed line or number or a value out of
+/// range; source:line and the first line for a repeated (batch_size, seq_len_tok) pair; the missing pair for a
+/// hole in the grid; the source for a missing column or a table with no rows.
+[[nodiscard]] inline energy_profile parse_energy_profile(std::istream& in, std::string_view source) {
+  detail::csv_reader csv(in, std::string(source));
+  const std::size_t batch_col = csv.require_column("batch_size");
+  const std::size_t seq_col = csv.require_column("seq_len_tok");
+  const std::size_t energy_col = csv.require_column("energy_j_per_tok");
+  const std::size_t rate_col = csv.require_column("rate_tok_s");
+
+  struct measured {
+    profile_point value;
+    std::size_t line;
+  };
+  std::map<std::pair<double, double>, measured> points;  // (batch, seq) -> value; grids are small
+  while (csv.next()) {
+    const detail::csv_row& row = csv.row();
+    const double batch = row.as_finite(batch_col);
+    if (batch < 1.0) row.fail(batch_col, "must be >= 1");
+    const double seq = row.as_non_negative(seq_col);
+    const profile_point value{row.as_non_negative(energy_col), row.as_positive(rate_col)};
+    const auto [it, inserted] = points.try_emplace({batch, seq}, measured{value, row.line()});
+    if (!inserted) {
+      std::ostringstream os;
+      os.precision(17);
+      os << row.where() << ": duplicate grid point batch_size = " << batch << ", seq_len_tok = " << seq
+         << " (first on line " << it->second.line << ')';
+      throw config_error(os.str());
+    }
+  }
+  if (points.empty())
+    throw config_error(csv.source() + ':' + std::to_string(csv.header_line()) +
+                       ": the table has a header but no data rows");
+
+  std::vector<double> batches, seqs;
+  for (const auto& [key, m] : points) {
+    batches.push_back(key.first);
+    seqs.push_back(key.second);
+  }
+  // The map is sorted by (batch, seq): batches come out sorted, seqs need sorting.
+  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+
+  std::vector<double> energy, rate;
+  energy.reserve(batches.size() * seqs.size());
+  rate.reserve(batches.size() * seqs.size());
+  for (const double b : batches) {
+    for (const double s : seqs) {
+      const auto it = points.find({b, s});
+      if (it == points.end()) {
+        std::ostringstream os;
+        os.precision(17);
+        os << csv.source() << ": hole in the grid: no row for batch_size = " << b << ", seq_len_tok = " << s
+           << " (every batch size needs a row for every seq length; the table has " << batches.size()
+           << " batch sizes and " << seqs.size() << " seq lengths)";
+        throw config_error(os.str());
+      }
+      energy.push_back(it->second.value.energy_j_per_tok);
+      rate.push_back(it->second.value.rate_tok_s);
+    }
+  }
+
+  std::string name;
+  if (const auto named = csv.comment_value("name")) {
+    if (named->text.empty())
+      throw config_error(csv.source() + ':' + std::to_string(named->line) + ": comment 'name' is empty");
+    name = named->text;
+  } else {
+    name = std::filesystem::path(source).stem().string();
+  }
+  return energy_profile(std::move(name), std::move(batches), std::move(seqs), energy, rate);
+}
+
+/// @brief Reads a profile from a CSV file (format at the top of this header).
+/// Complexity: O(rows log rows).
+/// @throws config_error naming the path if it cannot be opened, and as parse_energy_profile otherwise.
+[[nodiscard]] inline energy_profile load_energy_profile(const std::filesystem::path& path) {
+  std::ifstream in = detail::open_csv(path);
+  return parse_energy_profile(in, path.string());
+}
+
+}  // namespace joulesched
