@@ -1,0 +1,7 @@
+/// @file queues.hpp
+/// @brief Umbrella for the per-device request queues: EDF and LLF on Boost.Heap (deadline_queue.hpp) and their
+/// intrusive variant (intrusive_queue.hpp).
+#pragma once
+
+#include "joulesched/queues/deadline_queue.hpp"
+#include "joulesched/queues/intrusive_queue.hpp"
