@@ -1,0 +1,31 @@
+/// @file joulesched.hpp
+/// @brief Umbrella header: includes every public header of the policy library, nothing else.
+/// The simulator has its own umbrella, joulesched/sim.hpp.
+#pragma once
+
+#include "joulesched/clock.hpp"
+#include "joulesched/concepts.hpp"
+#include "joulesched/control/lambda_controller.hpp"
+#include "joulesched/control/miss_window.hpp"
+#include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/profile_cost.hpp"
+#include "joulesched/cost/profile_terms.hpp"
+#include "joulesched/cost/terms.hpp"
+#include "joulesched/cost/weighted_cost.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/estimation/length_estimators.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/profiles/energy_profile.hpp"
+#include "joulesched/queues.hpp"
+#include "joulesched/request_view.hpp"
+#include "joulesched/routing/argmin_router.hpp"
+#include "joulesched/routing/candidate.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/power_of_d.hpp"
+#include "joulesched/routing/random_router.hpp"
+#include "joulesched/routing/round_robin.hpp"
+#include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/tiers/classifiers.hpp"
+#include "joulesched/traits.hpp"
+#include "joulesched/types.hpp"
+#include "joulesched/version.hpp"
