@@ -1,0 +1,44 @@
+/// @file request.hpp
+/// @brief The request as the simulator knows it (truth plus deadlines), and the stream interface that
+/// workload generators and trace replayers implement.
+///
+/// When to use: anything that feeds requests to the simulator engine. Routers never see a `request`; the
+/// engine turns it into a `joulesched::request_view` (estimates, budget) at decision time.
+///
+/// Design: a plain aggregate, 40 bytes, no allocation; `request_source` is one virtual call per request.
+/// Cost: one indirect call per request, negligible next to an event-loop step.
+#pragma once
+
+#include <cstdint>
+
+#include "joulesched/types.hpp"
+
+namespace joulesched::sim {
+
+/// @brief One inference request, as generated or replayed.
+///
+/// Invariants kept by every source in this library: ids are 0, 1, 2, ... in arrival order;
+/// `arrival_s` is non-decreasing along a stream; `ttft_deadline_s >= arrival_s` and
+/// `deadline_s >= arrival_s`.
+struct request {
+  std::uint64_t id = 0;          ///< 0.. in arrival order
+  double arrival_s = 0;          ///< simulated seconds from the start
+  std::uint32_t input_tok = 0;   ///< prompt tokens
+  std::uint32_t output_tok = 0;  ///< the truth; routers only see estimates
+  double deadline_s = 0;         ///< absolute end-to-end deadline (arrival + the class's SLO)
+  double ttft_deadline_s = 0;    ///< absolute time-to-first-token deadline
+  joulesched::tier tier = joulesched::tier::interactive;
+  std::uint8_t cls = 0;          ///< workload class index into the mix (chat, rag, batch, ...)
+};
+
+/// @brief A stream of requests in arrival order.
+///
+/// `next(out)` writes the next request into `out` and returns true, or returns false (leaving `out`
+/// unspecified) once the stream is exhausted; every later call also returns false.
+class request_source {
+ public:
+  virtual ~request_source() = default;
+  virtual bool next(request& out) = 0;
+};
+
+}  // namespace joulesched::sim
