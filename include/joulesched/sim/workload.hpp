@@ -147,7 +147,7 @@ struct token_means {
 /// @brief Constants of `default_mix`, each with its source or the assumption behind it.
 namespace mix_defaults {
 /// Class shares 64% chat, 28% RAG, 8% batch: the workload mix of the JouleSched evaluation
-/// (/work/shared/DESIGN-NOTES.md; not measured by us).
+/// as published by its authors (not measured by us).
 inline constexpr double chat_share = 0.64;
 inline constexpr double rag_share = 0.28;
 inline constexpr double batch_share = 0.08;

@@ -1,0 +1,380 @@
+// joulesched-sim: runs routing policies over a simulated GPU fleet and prints what each costs in energy and
+// latency. The engine, routers, queues, estimators and controller are the library's own (include/joulesched/);
+// this file only reads options, builds the workload and prints.
+//
+//   joulesched-sim                                   # the default experiment: six policies, table
+//   joulesched-sim --format json > results.json      # the same, as JSON (scripts/plot_results.py draws it)
+//   joulesched-sim --policies energy_pi --lambda-trace lambda.csv --duration 3600
+//   joulesched-sim --trace mytrace.jsonl --utilisation 0.4
+//
+// The load: --utilisation U sets the arrival rate to U x the fleet's saturation throughput for the workload's
+// mean request (fleet_file.hpp, saturation_rps). Default U = 0.5, an ASSUMPTION: the diurnal peak of Alibaba's
+// production traffic is 1.25x its daily mean (ServeGen m-large, data/traces/servegen_diurnal_shape.csv), and a
+// fleet provisioned to run at most ~60-65% of saturation at that peak (headroom for bursts and for the latency
+// SLOs, which fail well before saturation) runs at 0.5 on average.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/policies.hpp"
+#include "joulesched/sim/trace.hpp"
+#include "joulesched/sim/workload.hpp"
+
+#ifndef JOULESCHED_DATA_DIR
+#define JOULESCHED_DATA_DIR "data"
+#endif
+
+namespace js = joulesched;
+namespace sim = joulesched::sim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct options {
+  std::string data_dir = JOULESCHED_DATA_DIR;
+  std::string fleet_path;  // default: <data_dir>/fleets/default.csv
+  std::string trace_path;  // empty: the default mix; "default": the bundled Azure excerpt
+  std::string policies = "round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered";
+  std::uint64_t seed = 1;
+  std::optional<double> utilisation;
+  std::optional<double> load_scale;
+  std::optional<double> duration_s;
+  std::string queue = "edf";
+  double estimate_error = 0.12;
+  bool diurnal = false;
+  double start_hour = 0.0;
+  bool lenient = false;
+  std::string format = "table";
+  std::string lambda_trace_path;
+  bool quiet = false;
+};
+
+constexpr double default_utilisation = 0.5;      // see the file note
+constexpr double default_duration_s = 3600.0;    // one simulated hour: the PI controller settles within ~2 min
+
+sim::queue_discipline parse_queue(const std::string& s) {
+  if (s == "fcfs") return sim::queue_discipline::fcfs;
+  if (s == "edf") return sim::queue_discipline::edf;
+  if (s == "llf") return sim::queue_discipline::llf;
+  js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf or llf");
+}
+
+// Everything the policies share: the fleet, the workload, the load.
+struct experiment {
+  sim::fleet_spec fleet;
+  sim::sim_devices devices;
+  std::vector<js::device_params> params;
+  sim::workload_mix mix;
+  std::shared_ptr<const sim::trace> trace;  // null: the mix generates requests
+  sim::token_means means;
+  sim::operating_point op;
+  double saturation_rps = 0;
+  double utilisation = 0;   // offered load / saturation throughput
+  double rate_rps = 0;      // mean arrival rate
+  double load_scale = 1;    // trace time compression (trace only)
+  double window_s = 0;      // measurement window = arrival window
+  sim::rate_shape shape;
+  std::string workload_name;
+};
+
+experiment build(const options& o) {
+  experiment e;
+  const fs::path data(o.data_dir);
+  e.fleet = sim::load_fleet(o.fleet_path.empty() ? data / "fleets" / "default.csv" : fs::path(o.fleet_path));
+  e.devices = sim::sim_devices::from(e.fleet);
+  e.mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
+  if (o.diurnal) {
+    if (!(o.start_hour >= 0.0 && o.start_hour < 24.0)) js::detail::fail("--start-hour", "start_hour", o.start_hour, "must be in [0, 24)");
+    e.shape = sim::diurnal_shape_servegen(data / "traces" / "servegen_diurnal_shape.csv", "m-large", o.start_hour * 3600.0);
+  }
+  if (o.load_scale) js::detail::require_positive(*o.load_scale, "--load-scale", "load_scale");
+  if (o.utilisation) js::detail::require_positive(*o.utilisation, "--utilisation", "utilisation");
+  if (o.duration_s) js::detail::require_positive(*o.duration_s, "--duration", "duration");
+  if (!(o.estimate_error >= 0.0 && o.estimate_error <= 10.0)) js::detail::fail("--estimate-error", "estimate_error", o.estimate_error, "must be in [0, 10]");
+
+  if (!o.trace_path.empty()) {
+    const fs::path tp = o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
+    js::sim::trace_options topt;
+    topt.lenient = o.lenient;
+    e.trace = std::make_shared<const sim::trace>(sim::read_trace(tp, topt));
+    e.means = sim::mean_tokens(*e.trace);
+    e.workload_name = "trace " + tp.string() + " (" + std::to_string(e.trace->rows.size()) + " rows, " +
+                      std::to_string(e.trace->skipped) + " skipped), classes by the default mix's shares";
+  } else {
+    e.means = sim::mean_tokens(e.mix);
+    e.workload_name = "default mix (64% chat, 28% rag, 8% batch)";
+  }
+  e.op = sim::operating_point{0.5, e.means.input_tok + e.means.output_tok / 2.0, e.means.total_tok()};
+  e.params = sim::routing_params(e.fleet, e.op);
+  e.saturation_rps = sim::fleet_saturation_rps(e.fleet, e.means.input_tok, e.means.output_tok);
+
+  if (e.trace) {
+    const double span_s = e.trace->rows.back().arrival_s;
+    const double trace_rps = span_s > 0 ? static_cast<double>(e.trace->rows.size()) / span_s : 0.0;
+    if (!(trace_rps > 0)) js::detail::fail(e.trace->source, "arrival span", span_s, "a trace must span > 0 s to be replayed at a load");
+    if (o.load_scale) e.load_scale = *o.load_scale;
+    else e.load_scale = o.utilisation.value_or(default_utilisation) * e.saturation_rps / trace_rps;
+    e.rate_rps = trace_rps * e.load_scale;
+    e.utilisation = e.rate_rps / e.saturation_rps;
+    e.window_s = span_s / e.load_scale;
+    if (o.duration_s) e.window_s = std::min(e.window_s, *o.duration_s);
+  } else {
+    e.utilisation = o.utilisation.value_or(default_utilisation) * o.load_scale.value_or(1.0);
+    e.rate_rps = e.utilisation * e.saturation_rps;
+    e.window_s = o.duration_s.value_or(default_duration_s);
+  }
+  return e;
+}
+
+std::unique_ptr<js::sim::request_source> make_source(const experiment& e, const options& o) {
+  if (e.trace) {
+    sim::trace_source_options t;
+    t.load_scale = e.load_scale;
+    t.seed = o.seed;
+    return std::make_unique<sim::trace_source>(e.trace, e.mix, t);
+  }
+  sim::mix_source_options m;
+  m.rate_rps = e.rate_rps;
+  m.duration_s = e.window_s;
+  m.shape = e.shape;
+  m.seed = o.seed;
+  return std::make_unique<sim::mix_source>(e.mix, m);
+}
+
+std::string type_summary(const experiment& e) {
+  std::string s;
+  for (const auto& r : e.fleet.rows) {
+    if (!s.empty()) s += ", ";
+    s += std::to_string(r.count) + " " + r.model.gpu + "@" + e.fleet.sites[r.site];
+  }
+  return s;
+}
+
+double ms(double s) { return s * 1e3; }
+
+void print_table(const experiment& e, const options& o, const std::vector<sim::sim_result>& rs) {
+  std::printf("joulesched-sim: fleet %s: %zu devices (%s)\n", e.fleet.source.c_str(), e.devices.size(),
+              type_summary(e).c_str());
+  std::printf("workload: %s; mean %.0f input / %.0f output tokens; %s\n", e.workload_name.c_str(), e.means.input_tok,
+              e.means.output_tok, o.diurnal ? "ServeGen diurnal rate shape" : "constant rate");
+  std::printf("load: utilisation %.2f of %.0f req/s saturation = %.1f req/s; window %.0f s; queue %s; "
+              "estimate error %.0f%% MAE; seed %llu\n\n",
+              e.utilisation, e.saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
+              static_cast<unsigned long long>(o.seed));
+  std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %7s %7s %9s %8s %7s %6s\n", "policy", "energy_MJ", "MJ/h",
+              "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "inter%", "bulk%", "completed",
+              "rejected", "drain_s", "wall_s");
+  for (const auto& r : rs) {
+    std::printf("%-13s %9.2f %8.2f %7.1f %6.3f %7.0f %7.0f %8.0f %8.0f %7.2f %7.2f %7.2f %9llu %8llu %7.0f %6.2f\n",
+                r.policy.c_str(), r.energy_j / 1e6, r.energy_mj_per_h, r.avg_power_w / 1e3, r.energy_j_per_output_tok,
+                ms(r.all.e2e.p50_s), ms(r.all.e2e.p90_s), ms(r.all.e2e.p99_s), ms(r.all.ttft.p99_s),
+                100 * r.all.violation_rate, 100 * r.tiers[0].violation_rate, 100 * r.tiers[1].violation_rate,
+                static_cast<unsigned long long>(r.completed), static_cast<unsigned long long>(r.rejected),
+                r.sim_time_s - r.window_s, r.wall_s);
+  }
+  if (rs.empty()) return;
+  std::printf("\nper device type: utilisation %% / share of bulk tokens %%\n%-13s", "policy");
+  for (const auto& t : rs.front().types) std::printf(" %16s", t.gpu.c_str());
+  std::printf("\n");
+  for (const auto& r : rs) {
+    std::printf("%-13s", r.policy.c_str());
+    for (const auto& t : r.types) std::printf("      %5.1f/%5.1f", 100 * t.utilisation, 100 * t.bulk_share);
+    std::printf("\n");
+  }
+  std::uint64_t read = 0, events = 0;
+  double wall = 0, cpu = 0;
+  for (const auto& r : rs) {
+    read += r.read;
+    events += r.events;
+    wall += r.wall_s;
+    cpu += r.cpu_s;
+  }
+  std::printf("\nrequests read per policy: %llu; simulator: %.2f M requests/s, %.2f M events/s of wall time "
+              "(%.1f s wall, %.1f s CPU)\n",
+              static_cast<unsigned long long>(rs.front().read), wall > 0 ? static_cast<double>(read) / wall / 1e6 : 0.0,
+              wall > 0 ? static_cast<double>(events) / wall / 1e6 : 0.0, wall, cpu);
+}
+
+nlohmann::ordered_json latency_json(const sim::latency_summary& l) {
+  return {{"count", l.count}, {"mean_ms", ms(l.mean_s)}, {"p50_ms", ms(l.p50_s)}, {"p90_ms", ms(l.p90_s)},
+          {"p99_ms", ms(l.p99_s)}, {"max_ms", ms(l.max_s)}};
+}
+
+nlohmann::ordered_json tier_json(const sim::tier_metrics& t) {
+  return {{"requests", t.read},     {"completed", t.completed},           {"rejected", t.rejected},
+          {"late", t.late},         {"late_ttft", t.late_ttft},           {"violations", t.violations},
+          {"slo_violation_rate", t.violation_rate}, {"e2e", latency_json(t.e2e)}, {"ttft", latency_json(t.ttft)}};
+}
+
+nlohmann::ordered_json to_json(const experiment& e, const options& o, const std::vector<sim::sim_result>& rs) {
+  nlohmann::ordered_json j;
+  j["fleet"] = {{"file", e.fleet.source}, {"devices", e.devices.size()}, {"summary", type_summary(e)}};
+  j["workload"] = {{"name", e.workload_name},
+                   {"mean_input_tok", e.means.input_tok},
+                   {"mean_output_tok", e.means.output_tok},
+                   {"diurnal", o.diurnal},
+                   {"skipped_input_lines", e.trace ? e.trace->skipped : 0}};
+  j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
+               {"load_scale", e.load_scale},   {"window_s", e.window_s}};
+  j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
+                   {"nominal_batch_fraction", e.op.batch_fraction}, {"nominal_mean_ctx_tok", e.op.mean_ctx_tok}};
+  nlohmann::ordered_json devs = nlohmann::ordered_json::array();
+  for (const auto& r : e.fleet.rows) {
+    const auto p = sim::nominal_params(r.model, r.site, e.op);
+    devs.push_back({{"gpu", r.model.gpu}, {"count", r.count}, {"site", e.fleet.sites[r.site]},
+                    {"nominal_batch", sim::nominal_batch(r.model, e.op)}, {"mu_tok_s", p.rate_tok_s},
+                    {"eps_j_per_tok", p.energy_j_per_tok}});
+  }
+  j["device_params"] = devs;
+  nlohmann::ordered_json pols = nlohmann::ordered_json::array();
+  for (const auto& r : rs) {
+    nlohmann::ordered_json p;
+    p["name"] = r.policy;
+    p["energy_mj"] = r.energy_j / 1e6;
+    p["energy_mj_per_h"] = r.energy_mj_per_h;
+    p["avg_power_kw"] = r.avg_power_w / 1e3;
+    p["energy_total_mj"] = r.energy_total_j / 1e6;
+    p["energy_j_per_output_tok"] = r.energy_j_per_output_tok;
+    p["p50_ms"] = ms(r.all.e2e.p50_s);
+    p["p90_ms"] = ms(r.all.e2e.p90_s);
+    p["p99_ms"] = ms(r.all.e2e.p99_s);
+    p["ttft_p50_ms"] = ms(r.all.ttft.p50_s);
+    p["ttft_p90_ms"] = ms(r.all.ttft.p90_s);
+    p["ttft_p99_ms"] = ms(r.all.ttft.p99_s);
+    p["slo_violation_rate"] = r.all.violation_rate;
+    p["requests"] = r.read;
+    p["completed"] = r.completed;
+    p["rejected"] = r.rejected;
+    p["rejected_no_fit"] = r.rejected_no_fit;
+    p["rejected_no_device"] = r.rejected_no_device;
+    p["rejected_device_too_small"] = r.rejected_device_too_small;
+    p["skipped_input_lines"] = e.trace ? e.trace->skipped : 0;
+    p["output_tok"] = r.output_tok;
+    p["tiers"] = {{"interactive", tier_json(r.tiers[0])}, {"bulk", tier_json(r.tiers[1])}};
+    nlohmann::ordered_json types = nlohmann::ordered_json::array();
+    for (const auto& t : r.types)
+      types.push_back({{"gpu", t.gpu}, {"devices", t.devices}, {"utilisation", t.utilisation},
+                       {"bulk_share", t.bulk_share}, {"energy_mj", t.energy_j / 1e6}, {"output_tok", t.output_tok},
+                       {"completed", t.completed}});
+    p["types"] = types;
+    p["window_s"] = r.window_s;
+    p["sim_time_s"] = r.sim_time_s;
+    p["wall_s"] = r.wall_s;
+    p["cpu_s"] = r.cpu_s;
+    p["events"] = r.events;
+    p["events_per_s"] = r.events_per_wall_s;
+    p["requests_per_s"] = r.requests_per_wall_s;
+    nlohmann::ordered_json lt = nlohmann::ordered_json::array();
+    for (const auto& s : r.lambda_trace) lt.push_back({s.t_s, s.lambda_j_per_s, s.miss_rate});
+    p["lambda_trace"] = {{"columns", {"t_s", "lambda_j_per_s", "miss_rate"}}, {"rows", lt}};
+    pols.push_back(std::move(p));
+  }
+  j["policies"] = pols;
+  return j;
+}
+
+void write_lambda_trace(const std::string& path, const std::vector<sim::sim_result>& rs) {
+  std::ofstream out(path);
+  if (!out) js::detail::fail("--lambda-trace", "file", "'" + path + "'", "cannot be opened for writing");
+  out << "policy,t_s,lambda_j_per_s,miss_rate\n";
+  out.precision(10);
+  for (const auto& r : rs)
+    for (const auto& s : r.lambda_trace) out << r.policy << ',' << s.t_s << ',' << s.lambda_j_per_s << ',' << s.miss_rate << '\n';
+  if (!out) js::detail::fail("--lambda-trace", "file", "'" + path + "'", "write failed");
+}
+
+int run(const options& o) {
+  const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
+  const experiment e = build(o);
+  if (e.trace && e.trace->skipped > 0) {
+    std::fprintf(stderr, "joulesched-sim: %zu malformed trace lines skipped (--lenient); first ones:\n", e.trace->skipped);
+    for (const auto& m : e.trace->skipped_examples) std::fprintf(stderr, "  %s\n", m.c_str());
+  }
+  sim::policy_settings ps;
+  ps.seed = o.seed;
+  ps.estimate_mean_abs_rel_error = o.estimate_error;
+  sim::engine_options eo;
+  eo.discipline = parse_queue(o.queue);
+  eo.window_s = e.window_s;
+  eo.expected_requests = static_cast<std::size_t>(std::min(1e8, e.rate_rps * e.window_s * 1.05 + 1000));
+  std::vector<sim::sim_result> results;
+  for (const auto kind : kinds) {
+    const std::string name = sim::to_string(kind);
+    if (!o.quiet) {
+      eo.progress = [&e, name](double t, std::uint64_t read) {
+        std::fprintf(stderr, "  [%s] simulated %.0f / %.0f s, %llu requests read\n", name.c_str(), t, e.window_s,
+                     static_cast<unsigned long long>(read));
+      };
+      std::fprintf(stderr, "joulesched-sim: running %s ...\n", name.c_str());
+    }
+    auto src = make_source(e, o);
+    sim::horizon_source bounded(*src, e.trace && o.duration_s ? *o.duration_s : std::numeric_limits<double>::infinity());
+    sim::sim_result r = sim::run_policy(kind, e.devices, e.params, bounded, ps, eo);
+    r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
+    if (!o.quiet)
+      std::fprintf(stderr, "joulesched-sim: %s done: %llu requests in %.2f s wall (%.2f M req/s)\n", name.c_str(),
+                   static_cast<unsigned long long>(r.read), r.wall_s, r.requests_per_wall_s / 1e6);
+    results.push_back(std::move(r));
+  }
+  if (!o.lambda_trace_path.empty()) write_lambda_trace(o.lambda_trace_path, results);
+  if (o.format == "json") std::cout << to_json(e, o, results).dump(2) << '\n';
+  else print_table(e, o, results);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App app{"joulesched-sim: energy-aware routing policies on a simulated GPU fleet (discrete-event)"};
+  app.add_option("--fleet", o.fleet_path, "fleet file: CSV device_model,count,site (default: <data-dir>/fleets/default.csv)");
+  app.add_option("--trace", o.trace_path,
+                 "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
+                 "default mix; requests get classes by the mix's shares");
+  app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered")
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
+  auto* util = app.add_option("--utilisation", o.utilisation,
+                              "offered load as a fraction of the fleet's saturation throughput (default 0.5)");
+  auto* scale = app.add_option("--load-scale", o.load_scale,
+                               "multiply the arrival rate (mix: of the default utilisation; trace: time compression)");
+  util->excludes(scale);
+  scale->excludes(util);
+  app.add_option("--duration", o.duration_s, "arrival window in simulated seconds (default 3600; trace: its span)");
+  app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
+  app.add_option("--estimate-error", o.estimate_error, "mean absolute relative error of output-length estimates")
+      ->capture_default_str();
+  app.add_flag("--diurnal", o.diurnal, "shape the arrival rate by ServeGen's diurnal curve (m-large)");
+  app.add_option("--start-hour", o.start_hour, "time of day at simulated time 0, with --diurnal")->capture_default_str();
+  app.add_flag("--lenient", o.lenient, "skip malformed trace lines (counted and reported) instead of failing");
+  app.add_option("--format", o.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  app.add_option("--lambda-trace", o.lambda_trace_path, "write lambda over time of the PI policies to this CSV");
+  app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
+  app.add_flag("--quiet", o.quiet, "no progress on stderr");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run(o);
+  } catch (const js::config_error& e) {
+    std::fprintf(stderr, "joulesched-sim: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "joulesched-sim: internal error: %s\n", e.what());
+    return 3;
+  }
+}

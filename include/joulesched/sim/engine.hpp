@@ -1,0 +1,735 @@
+/// @file engine.hpp
+/// @brief The trace-driven discrete-event simulator: a fleet of GPUs serving requests with continuous batching,
+/// routed by the library's own routers, queued in the library's own EDF / LLF queues, with power integrated
+/// exactly over time.
+///
+/// When to use: to compare routing, queueing and control policies on a fleet and a workload before deploying
+/// them. It runs the very code an engine includes: any type that satisfies `joulesched::Router` routes, the
+/// per-device waiting queue is `joulesched::intrusive_deadline_queue` with the library's `edf_key` / `llf_key`,
+/// and estimates come from the library's length estimators. Not a cycle-accurate GPU model: step times and power
+/// come from the linear `device_model`.
+///
+/// The model of a device (one per GPU, one served model):
+/// - Waiting queue: FCFS, EDF or LLF (`queue_discipline`). Admission takes requests from the head while the
+///   batch holds fewer than `max_batch` requests and the KV cache can reserve the head's input + output tokens
+///   (its true length: the engine never has to preempt, an optimistic model of paged attention). Admission stops
+///   at the first head that does not fit (no skipping ahead).
+/// - Iterations: a *prefill* iteration runs every newly admitted prompt together and takes
+///   prefill_base_s + prefill_per_tok_s * (their input tokens); running requests wait during it (as in vLLM
+///   without chunked prefill). It yields each admitted request's first token. Then *decode* steps: each takes
+///   decode_step_s(batch, total context) and gives one token to every running request. After a prefill, at
+///   least one decode step runs before the next prefill when requests are decoding (so arrivals cannot starve
+///   decode).
+/// - Power: idle_power_w with nothing running; busy_power_w(b) while decoding b requests or prefilling into a
+///   batch of b (ASSUMPTION: prefill draws what decode at the same batch draws; device_model gives no prefill
+///   power). Energy is the exact integral of this piecewise-constant power.
+/// - Time and memory: a request's context is input + tokens generated so far; it leaves the batch after its
+///   last token. A request that fits no device's KV cache, that the router places nowhere, or that the router
+///   places on a device too small for it, is rejected and counted (metrics.hpp).
+///
+/// Design for speed (no O(batch) work per decode step, no allocation per event):
+/// - per device a step counter; each running request's finishing step sits in a small min-heap, so the batch
+///   advances by k steps in O(1) and completions pop in O(log batch);
+/// - the total context grows by `batch` per step, so the time of k steps has a closed form
+///   T(k) = k (base + per_seq b + per_ctx C0) + per_ctx b k (k - 1) / 2, and one event covers every step up to
+///   the next completion; an arrival that could be admitted cuts the plan to the next step boundary (the number
+///   of steps already done is the root of a quadratic);
+/// - pending device events live in an indexed 4-ary heap (event_queue.hpp), one entry per device; arrivals are
+///   pulled one at a time from the source; requests live in a slab of fixed chunks (stable addresses for the
+///   intrusive queue hooks), recycled through a free list.
+/// Cost: O(log devices + log batch + log queue + router) per event; in steady state nothing is allocated.
+///
+/// Extension points (seams, not built):
+/// - Sites with time-varying carbon intensity and PUE: `device_state::site` is kept; `account()` is the one place
+///   where power becomes energy, so carbon = energy x PUE(site) x intensity(site, t) belongs there (split the
+///   interval at the intensity series' hour boundaries). A cost term that reads `device_params::site` routes by it.
+/// - Per-device frequency operating points: `device_state` copies the model's coefficients; a DVFS change is a
+///   new set of coefficients applied at a step boundary (cut the plan as an arrival does, then re-plan), with
+///   the router's `device_params` updated through the fleet.
+/// - Several models per GPU: today a device serves one model; the generalisation is one batch (finish heap,
+///   waiting queue, coefficients) per model on a device and one power function of all of them.
+/// - GPUs switched off and on: `fleet::set_available(id, false)` already keeps routers away; a device phase `off`
+///   (power 0, a wake-up delay before its next admission) would go beside idle/prefill/decode.
+/// - Migration of queued work: the waiting queue supports cancel(handle) in O(1); re-route with the router and
+///   release the old assignment.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <chrono>
+#include <ctime>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "joulesched/concepts.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/queues/deadline_queue.hpp"
+#include "joulesched/queues/intrusive_queue.hpp"
+#include "joulesched/request_view.hpp"
+#include "joulesched/sim/device_model.hpp"
+#include "joulesched/sim/event_queue.hpp"
+#include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/metrics.hpp"
+#include "joulesched/sim/request.hpp"
+#include "joulesched/types.hpp"
+
+namespace joulesched::sim {
+
+/// @brief The order of a device's waiting queue.
+enum class queue_discipline : std::uint8_t {
+  fcfs,  ///< arrival order
+  edf,   ///< earliest deadline first (edf_key)
+  llf    ///< least laxity first: deadline - estimated output tokens / device's nominal rate (llf_key)
+};
+
+[[nodiscard]] constexpr const char* to_string(queue_discipline q) noexcept {
+  return q == queue_discipline::fcfs ? "fcfs" : q == queue_discipline::edf ? "edf" : "llf";
+}
+
+/// @brief A request inside the simulator: the truth, what the router was told, and the queue hook.
+/// Read by the waiting queue through request_traits (input_tok, deadline_s, work_tok).
+struct live_request {
+  double deadline_s = 0;       ///< absolute end-to-end deadline
+  double ttft_deadline_s = 0;  ///< absolute time-to-first-token deadline
+  double arrival_s = 0;
+  double first_token_s = 0;    ///< set at the end of its prefill
+  double work_tok = 0;         ///< the estimate of output tokens the router saw
+  std::uint64_t id = 0;        ///< request::id
+  std::uint32_t input_tok = 0;
+  std::uint32_t output_tok = 0;  ///< the truth
+  assignment placed{};           ///< what the router reserved; released at completion
+  std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
+  joulesched::tier tier = joulesched::tier::interactive;
+  queue_hook hook;
+};
+
+/// @brief The simulator's clock, as the waiting queues read it (a view of the engine's `now`).
+struct sim_clock {
+  const double* now = nullptr;
+  [[nodiscard]] double now_s() const noexcept { return now ? *now : 0.0; }
+};
+static_assert(Clock<sim_clock>);
+
+/// @brief The key policy of the waiting queue: FCFS (arrival time), or the library's edf_key / llf_key.
+/// The choice is made per run; the key is computed once at push, so the switch costs nothing measurable.
+class discipline_key {
+ public:
+  discipline_key(queue_discipline q, double rate_tok_s) : q_(q), llf_(rate_tok_s) {}
+  [[nodiscard]] double operator()(const live_request& r) const noexcept {
+    switch (q_) {
+      case queue_discipline::fcfs: return r.arrival_s;
+      case queue_discipline::edf: return edf_key{}(r);
+      case queue_discipline::llf: break;
+    }
+    return llf_(r);
+  }
+
+ private:
+  queue_discipline q_;
+  llf_key llf_;
+};
+static_assert(QueueKey<discipline_key, live_request>);
+
+using waiting_queue = intrusive_deadline_queue<live_request, &live_request::hook, discipline_key, sim_clock>;
+static_assert(RequestQueue<waiting_queue>);
+
+/// @brief What a policy's controller does during a run: hear every outcome, and act every `period_s()`.
+///
+/// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, missed)`
+/// for every completed or policy-rejected request; `c.tick(now_s)`. Promises: no allocation on on_outcome.
+template <class C>
+concept SimControl = requires(C& c, const C& cc, double t, tier tr, bool missed) {
+  { cc.period_s() } -> std::convertible_to<double>;
+  c.on_outcome(t, tr, missed);
+  c.tick(t);
+};
+
+/// @brief No controller: nothing is tuned.
+struct no_control {
+  [[nodiscard]] double period_s() const noexcept { return 0.0; }
+  void on_outcome(double, tier, bool) noexcept {}
+  void tick(double) noexcept {}
+};
+static_assert(SimControl<no_control>);
+
+/// @brief Sees every power change of every device and every completion (tests record traces through it).
+///
+/// Expressions: `o.on_power(device, now_s, watts)` when a device's power changes (and once per device at time
+/// 0); `o.on_complete(request_id, device, first_token_s, done_s)` when a request completes.
+template <class O>
+concept SimObserver = requires(O& o, device_id d, double t, double w, std::uint64_t id) {
+  o.on_power(d, t, w);
+  o.on_complete(id, d, t, t);
+};
+
+/// @brief Observes nothing (the default; compiles away).
+struct no_observer {
+  void on_power(device_id, double, double) noexcept {}
+  void on_complete(std::uint64_t, device_id, double, double) noexcept {}
+};
+static_assert(SimObserver<no_observer>);
+
+/// @brief How a run is driven.
+struct engine_options {
+  queue_discipline discipline = queue_discipline::edf;
+  /// The measurement window [0, window_s] of energy, power and utilisation (usually the arrival window, so
+  /// that a policy's drain after the last arrival does not dilute its rates). The run lasts at least until
+  /// window_s, even if every request finished earlier (idle devices keep drawing idle power); it never cuts
+  /// requests short: they all finish, and the whole run's energy is reported too. 0: the window is the run.
+  double window_s = 0.0;
+  /// Room reserved for this many completions before the run (speed only).
+  std::size_t expected_requests = 0;
+  /// Called about every `progress_interval_wall_s` seconds of wall time with (simulated now, requests read).
+  std::function<void(double, std::uint64_t)> progress;
+  double progress_interval_wall_s = 2.0;
+};
+
+/// @brief Stops a source at a time horizon: requests arriving at or after `end_s` are not handed on (and so
+/// never read by the simulator); the inner source is not read past the first of them.
+class horizon_source final : public request_source {
+ public:
+  horizon_source(request_source& inner, double end_s) noexcept : inner_(&inner), end_s_(end_s) {}
+  bool next(request& r) override {
+    if (done_) return false;
+    if (!inner_->next(r) || !(r.arrival_s < end_s_)) {
+      done_ = true;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  request_source* inner_;
+  double end_s_;
+  bool done_ = false;
+};
+
+/// @brief The simulated devices of a fleet: per device its model and its row/type/site (built from a spec).
+struct sim_devices {
+  std::vector<const device_model*> model;  ///< per device id; points into the fleet_spec (keep it alive)
+  std::vector<std::uint32_t> type;         ///< per device id: index into type_names
+  std::vector<site_id> site;               ///< per device id
+  std::vector<std::string> type_names;     ///< device_model::gpu of each type, in order of first appearance
+
+  [[nodiscard]] std::size_t size() const noexcept { return model.size(); }
+
+  /// @brief Lists the devices of `spec` (which must outlive the result). Types group rows by GPU name.
+  [[nodiscard]] static sim_devices from(const fleet_spec& spec) {
+    sim_devices d;
+    for (const auto& row : spec.rows) {
+      const auto it = std::find(d.type_names.begin(), d.type_names.end(), row.model.gpu);
+      const auto t = static_cast<std::uint32_t>(it - d.type_names.begin());
+      if (it == d.type_names.end()) d.type_names.push_back(row.model.gpu);
+      d.model.insert(d.model.end(), row.count, &row.model);
+      d.type.insert(d.type.end(), row.count, t);
+      d.site.insert(d.site.end(), row.count, row.site);
+    }
+    return d;
+  }
+};
+
+/// @brief The simulator (see the file note).
+/// @tparam R        the routing policy; it routes over `routing`, the fleet the engine releases into.
+/// @tparam Estimator a LengthEstimator over sim::request (what the router is told of output lengths).
+/// @tparam Control  the policy's controller (no_control, or e.g. a PI loop on lambda).
+/// @tparam Observer sees every power change and completion.
+/// One simulator runs once. Not thread-safe; several simulators on several threads are independent.
+template <Router R, class Estimator, SimControl Control = no_control, SimObserver Observer = no_observer>
+  requires LengthEstimator<Estimator, request>
+class simulator {
+ public:
+  /// @brief A simulator of `devices` whose router `router` routes over `routing` (same size, same order).
+  /// All references must outlive the simulator.
+  /// @throws config_error when the sizes differ or the fleet is empty.
+  simulator(const sim_devices& devices, fleet& routing, R& router, Estimator& estimator, Control& control,
+            engine_options opts = {}, Observer observer = {})
+      : devices_(devices),
+        router_(router),
+        estimator_(estimator),
+        control_(control),
+        opts_(std::move(opts)),
+        observer_(std::move(observer)),
+        events_(devices.size()) {
+    if (devices.size() == 0) throw config_error("simulator: the fleet has no devices");
+    if (devices.size() != routing.size())
+      joulesched::detail::fail("simulator", "routing fleet size", routing.size(),
+                               "must equal the simulated fleet's " + std::to_string(devices.size()) + " devices");
+    if (!(std::isfinite(opts_.window_s) && opts_.window_s >= 0.0))
+      joulesched::detail::fail("engine_options", "window_s", opts_.window_s, "must be finite and >= 0");
+    dev_.reserve(devices.size());
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+      const device_model& m = *devices.model[i];
+      const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
+      dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate),
+                        sim_clock{&now_});
+      max_kv_tok_ = std::max(max_kv_tok_, m.kv_capacity_tok);
+    }
+  }
+
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  /// @brief Runs every request of `src` to completion (or rejection) and returns the metrics.
+  /// @throws config_error when the source breaks its promises (arrivals decreasing, non-finite times,
+  /// deadlines before arrival); std::bad_alloc. Calling run twice is a precondition violation.
+  sim_result run(request_source& src) {
+    assert(!ran_ && "simulator::run: a simulator runs once");
+    ran_ = true;
+    const auto wall0 = std::chrono::steady_clock::now();
+    const std::clock_t cpu0 = std::clock();
+    auto last_progress = wall0;
+    metrics_.reserve(opts_.expected_requests);
+    for (device_id d = 0; d < dev_.size(); ++d) observer_.on_power(d, 0.0, dev_[d].power_w);
+
+    const double period = control_.period_s();
+    const bool ticking = period > 0.0 && std::isfinite(period);
+    std::uint64_t ticks = 0;  // tick k is at k * period exactly (no accumulated rounding)
+    double next_tick = ticking ? period : std::numeric_limits<double>::infinity();
+    request next;
+    bool have = pull(src, next);
+    std::uint64_t events = 0;
+    for (;;) {
+      const double t_dev = events_.top_time_s();
+      const double t_arr = have ? next.arrival_s : std::numeric_limits<double>::infinity();
+      const double t_tick = (have || in_flight_ > 0) ? next_tick : std::numeric_limits<double>::infinity();
+      if (t_dev == std::numeric_limits<double>::infinity() && t_arr == t_dev && t_tick == t_dev) break;
+      if (!window_taken_ && opts_.window_s > 0.0 && std::min({t_dev, t_arr, t_tick}) > opts_.window_s)
+        take_window(opts_.window_s);
+      ++events;
+      if (t_dev <= t_arr && t_dev <= t_tick) {
+        now_ = t_dev;
+        on_device_event(events_.top());  // re-schedules or cancels the device's event
+      } else if (t_tick <= t_arr) {
+        now_ = t_tick;
+        control_.tick(now_);
+        next_tick = period * static_cast<double>(++ticks + 1);
+      } else {
+        now_ = t_arr;
+        on_arrival(next);
+        have = pull(src, next);
+      }
+      if (opts_.progress && (events & 0xFFFF) == 0) {
+        const auto w = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(w - last_progress).count() >= opts_.progress_interval_wall_s) {
+          last_progress = w;
+          opts_.progress(now_, read_);
+        }
+      }
+    }
+    assert(in_flight_ == 0);
+    if (!window_taken_) take_window(opts_.window_s > 0.0 ? opts_.window_s : now_);
+    const double end_s = std::max(now_, window_end_s_);
+    now_ = end_s;
+    for (device_id d = 0; d < dev_.size(); ++d) account(dev_[d]);
+    sim_result r = finish(end_s, events);
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    r.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    r.events_per_wall_s = r.wall_s > 0 ? static_cast<double>(events) / r.wall_s : 0.0;
+    r.requests_per_wall_s = r.wall_s > 0 ? static_cast<double>(read_) / r.wall_s : 0.0;
+    return r;
+  }
+
+  /// The simulated time (seconds) the engine has reached.
+  [[nodiscard]] double now_s() const noexcept { return now_; }
+
+  /// The observer (e.g. to read what a recording observer saw after run()).
+  [[nodiscard]] const Observer& observer() const noexcept { return observer_; }
+
+ private:
+  enum class phase : std::uint8_t { idle, prefill, decode };
+
+  struct finish_entry {
+    std::uint64_t step;  // the decode step after which the request has its last token
+    std::uint32_t slot;
+  };
+  struct finish_after {  // min-heap order for std::push_heap: smallest step on top, then lowest slot
+    bool operator()(const finish_entry& a, const finish_entry& b) const noexcept {
+      return a.step > b.step || (a.step == b.step && a.slot > b.slot);
+    }
+  };
+
+  struct device_state {
+    device_state(const device_model& m, std::uint32_t type_, site_id site_, discipline_key key, sim_clock clock)
+        : step_base_s(m.decode_step_base_s),
+          step_per_seq_s(m.decode_step_per_seq_s),
+          step_per_ctx_s(m.decode_step_per_ctx_tok_s),
+          prefill_base_s(m.prefill_base_s),
+          prefill_per_tok_s(m.prefill_per_tok_s),
+          idle_w(m.idle_power_w),
+          max_batch(m.max_batch),
+          kv_cap_tok(m.kv_capacity_tok),
+          model(&m),
+          type(type_),
+          site(site_),
+          power_w(m.idle_power_w),
+          waiting(key, clock) {
+      finish.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
+      prefilling.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
+    }
+    // coefficients, copied from the model for locality
+    double step_base_s, step_per_seq_s, step_per_ctx_s, prefill_base_s, prefill_per_tok_s, idle_w;
+    std::uint32_t max_batch;
+    std::uint64_t kv_cap_tok;
+    const device_model* model;
+    std::uint32_t type;
+    site_id site;
+    // serving state
+    phase ph = phase::idle;
+    std::uint32_t batch = 0;        // requests decoding
+    std::uint64_t step = 0;         // decode steps completed (as of the plan's start while decoding)
+    std::uint64_t ctx_tok = 0;      // total context of the decoding requests (as of the plan's start)
+    std::uint64_t kv_tok = 0;       // KV reserved by decoding and prefilling requests (input + output each)
+    // decode plan: from t0 (at step, ctx_tok) for k steps; per-step time at the start = a
+    double plan_t0_s = 0, plan_a_s = 0;
+    std::uint64_t plan_k = 0;
+    // power and energy
+    double power_w;
+    double since_s = 0;
+    double energy_j = 0, busy_s = 0;
+    double window_energy_j = 0, window_busy_s = 0;  // over the measurement window
+    std::vector<finish_entry> finish;  // min-heap
+    std::vector<std::uint32_t> prefilling;
+    waiting_queue waiting;
+  };
+
+  static constexpr std::uint32_t chunk_bits = 12;
+  static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
+
+  // ---- request slab ----
+  live_request& at(std::uint32_t slot) noexcept { return chunks_[slot >> chunk_bits][slot & (chunk_size - 1)]; }
+
+  std::uint32_t alloc_slot() {
+    if (!free_.empty()) {
+      const std::uint32_t s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    if (slots_ == chunks_.size() * chunk_size) {
+      chunks_.push_back(std::make_unique<live_request[]>(chunk_size));
+      free_.reserve(chunks_.size() * chunk_size);
+    }
+    return slots_++;
+  }
+
+  // ---- the source ----
+  bool pull(request_source& src, request& r) {
+    if (!src.next(r)) return false;
+    const std::string where = "request source: request " + std::to_string(r.id);
+    if (!std::isfinite(r.arrival_s) || r.arrival_s < last_arrival_s_)
+      joulesched::detail::fail(where, "arrival_s", r.arrival_s,
+                               "must be finite and >= the previous arrival (" + std::to_string(last_arrival_s_) + ")");
+    if (!(std::isfinite(r.deadline_s) && r.deadline_s >= r.arrival_s))
+      joulesched::detail::fail(where, "deadline_s", r.deadline_s, "must be finite and >= arrival_s");
+    if (!(std::isfinite(r.ttft_deadline_s) && r.ttft_deadline_s >= r.arrival_s))
+      joulesched::detail::fail(where, "ttft_deadline_s", r.ttft_deadline_s, "must be finite and >= arrival_s");
+    if (static_cast<std::size_t>(r.tier) >= tier_count)
+      joulesched::detail::fail(where, "tier", static_cast<int>(r.tier), "must be interactive (0) or bulk (1)");
+    last_arrival_s_ = r.arrival_s;
+    return true;
+  }
+
+  // ---- arrivals ----
+  void on_arrival(const request& r) {
+    ++read_;
+    metrics_.on_read(r.tier);
+    const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
+    if (need > max_kv_tok_) {
+      reject(r.tier, rejected_no_fit_, false);
+      return;
+    }
+    const double estimate = estimator_.estimate(r, r.tier);
+    const request_view view{joulesched::detail::whole_tokens(std::max(0.0, estimate)), r.input_tok,
+                            r.deadline_s - now_, r.tier};
+    const std::optional<assignment> a = router_.route(view);
+    if (!a) {
+      reject(r.tier, rejected_no_device_, true);
+      return;
+    }
+    assert(a->device < dev_.size());
+    device_state& d = dev_[a->device];
+    if (need > d.kv_cap_tok) {
+      router_.release(*a);
+      reject(r.tier, rejected_too_small_, true);
+      return;
+    }
+    const std::uint32_t slot = alloc_slot();
+    live_request& lr = at(slot);
+    lr.deadline_s = r.deadline_s;
+    lr.ttft_deadline_s = r.ttft_deadline_s;
+    lr.arrival_s = r.arrival_s;
+    lr.id = r.id;
+    lr.first_token_s = 0;
+    lr.work_tok = static_cast<double>(view.work_tok);
+    lr.input_tok = r.input_tok;
+    lr.output_tok = r.output_tok;
+    lr.placed = *a;
+    lr.tier = r.tier;
+    lr.slot = slot;
+    ++in_flight_;
+    d.waiting.push(lr);
+    switch (d.ph) {
+      case phase::idle: {
+        account(d);
+        next_phase(a->device, false);
+        break;
+      }
+      case phase::decode: cut_plan(a->device); break;
+      case phase::prefill: break;  // considered when the prefill ends
+    }
+  }
+
+  void reject(tier t, std::uint64_t& counter, bool policy) {
+    ++counter;
+    ++rejected_;
+    metrics_.on_reject(t);
+    if (policy) control_.on_outcome(now_, t, true);
+  }
+
+  // Energy and busy time of every device over [0, t_s]; t_s >= every event processed so far.
+  void take_window(double t_s) noexcept {
+    assert(t_s >= now_);
+    now_ = t_s;
+    for (device_state& d : dev_) {
+      account(d);
+      d.window_energy_j = d.energy_j;
+      d.window_busy_s = d.busy_s;
+    }
+    window_end_s_ = t_s;
+    window_taken_ = true;
+  }
+
+  // ---- device events ----
+  // The time of k decode steps from the plan's start.
+  [[nodiscard]] static double plan_time(const device_state& d, std::uint64_t k) noexcept {
+    const double kd = static_cast<double>(k);
+    return kd * d.plan_a_s + d.step_per_ctx_s * static_cast<double>(d.batch) * kd * (kd - 1.0) * 0.5;
+  }
+
+  // The number of whole steps of the current plan done by `elapsed_s` (< plan_k).
+  [[nodiscard]] static std::uint64_t steps_done(const device_state& d, double elapsed_s) noexcept {
+    const double h = d.step_per_ctx_s * static_cast<double>(d.batch) * 0.5;
+    double j = 0;
+    if (h > 0) {
+      const double b = d.plan_a_s - h;
+      j = std::floor((-b + std::sqrt(b * b + 4.0 * h * elapsed_s)) / (2.0 * h));
+    } else {
+      j = std::floor(elapsed_s / d.plan_a_s);
+    }
+    std::uint64_t k = j > 0 ? static_cast<std::uint64_t>(std::min(j, static_cast<double>(d.plan_k))) : 0;
+    while (k > 0 && plan_time(d, k) > elapsed_s) --k;
+    while (k + 1 < d.plan_k && plan_time(d, k + 1) <= elapsed_s) ++k;
+    return std::min<std::uint64_t>(k, d.plan_k - 1);
+  }
+
+  // An arrival that could be admitted: end the decode plan at the next step boundary.
+  void cut_plan(device_id id) noexcept {
+    device_state& d = dev_[id];
+    if (d.plan_k <= 1 || !head_fits(d)) return;
+    const std::uint64_t done = steps_done(d, now_ - d.plan_t0_s);
+    if (done + 1 >= d.plan_k) return;
+    d.plan_k = done + 1;
+    events_.schedule(id, d.plan_t0_s + plan_time(d, d.plan_k));
+  }
+
+  [[nodiscard]] bool head_fits(const device_state& d) const noexcept {
+    if (d.waiting.empty()) return false;
+    const std::uint32_t n = d.batch + static_cast<std::uint32_t>(d.prefilling.size());
+    if (n >= d.max_batch) return false;
+    const live_request& h = d.waiting.top();
+    return d.kv_tok + h.input_tok + h.output_tok <= d.kv_cap_tok;
+  }
+
+  // Energy and busy time up to now_, at the power that held since the last change.
+  void account(device_state& d) noexcept {
+    const double dt = now_ - d.since_s;
+    d.energy_j += d.power_w * dt;
+    if (d.ph != phase::idle) d.busy_s += dt;
+    d.since_s = now_;
+  }
+
+  void set_power(device_id id, double w) noexcept {
+    device_state& d = dev_[id];
+    if (w != d.power_w) {
+      d.power_w = w;
+      observer_.on_power(id, now_, w);
+    }
+  }
+
+  void on_device_event(device_id id) {
+    device_state& d = dev_[id];
+    account(d);
+    bool after_prefill = false;
+    if (d.ph == phase::decode) {
+      d.step += d.plan_k;
+      d.ctx_tok += std::uint64_t{d.batch} * d.plan_k;
+      while (!d.finish.empty() && d.finish.front().step == d.step) {
+        std::pop_heap(d.finish.begin(), d.finish.end(), finish_after{});
+        const std::uint32_t slot = d.finish.back().slot;
+        d.finish.pop_back();
+        live_request& lr = at(slot);
+        const std::uint64_t full = std::uint64_t{lr.input_tok} + lr.output_tok;
+        assert(d.ctx_tok >= full && d.kv_tok >= full && d.batch > 0);
+        d.ctx_tok -= full;
+        d.kv_tok -= full;
+        --d.batch;
+        complete(id, slot);
+      }
+    } else if (d.ph == phase::prefill) {
+      for (const std::uint32_t slot : d.prefilling) {
+        live_request& lr = at(slot);
+        lr.first_token_s = now_;
+        if (lr.output_tok <= 1) {
+          d.kv_tok -= std::uint64_t{lr.input_tok} + lr.output_tok;
+          complete(id, slot);
+        } else {
+          ++d.batch;
+          d.ctx_tok += std::uint64_t{lr.input_tok} + 1;
+          d.finish.push_back({d.step + (lr.output_tok - 1), slot});
+          std::push_heap(d.finish.begin(), d.finish.end(), finish_after{});
+        }
+      }
+      d.prefilling.clear();
+      after_prefill = true;
+    }
+    next_phase(id, after_prefill);
+  }
+
+  // Chooses what the device does from now_: prefill newly admitted requests, decode, or idle.
+  void next_phase(device_id id, bool after_prefill) {
+    device_state& d = dev_[id];
+    if (!(after_prefill && d.batch > 0) && admit(id)) return;
+    if (d.batch > 0) {
+      assert(!d.finish.empty() && d.finish.front().step > d.step);
+      d.ph = phase::decode;
+      d.plan_t0_s = now_;
+      d.plan_a_s = d.step_base_s + d.step_per_seq_s * static_cast<double>(d.batch) +
+                   d.step_per_ctx_s * static_cast<double>(d.ctx_tok);
+      d.plan_k = head_fits(d) ? 1 : d.finish.front().step - d.step;
+      set_power(id, d.model->busy_power_w(d.batch));
+      events_.schedule(id, now_ + plan_time(d, d.plan_k));
+    } else {
+      assert(d.waiting.empty() && d.kv_tok == 0);
+      d.ph = phase::idle;
+      set_power(id, d.idle_w);
+      events_.cancel(id);
+    }
+  }
+
+  // Admits from the head of the waiting queue while it fits; starts a prefill if any was admitted.
+  bool admit(device_id id) {
+    device_state& d = dev_[id];
+    std::uint64_t prompt_tok = 0;
+    while (head_fits(d)) {
+      live_request& lr = d.waiting.pop();
+      d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
+      prompt_tok += lr.input_tok;
+      d.prefilling.push_back(lr.slot);
+    }
+    if (d.prefilling.empty()) return false;
+    d.ph = phase::prefill;
+    const auto b = d.batch + static_cast<std::uint32_t>(d.prefilling.size());
+    set_power(id, d.model->busy_power_w(b));
+    events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(prompt_tok));
+    return true;
+  }
+
+  void complete(device_id id, std::uint32_t slot) {
+    live_request& lr = at(slot);
+    const device_state& d = dev_[id];
+    router_.release(lr.placed);
+    const bool late = now_ > lr.deadline_s;
+    const bool late_ttft = lr.first_token_s > lr.ttft_deadline_s;
+    const bool missed = metrics_.on_complete(lr.tier, now_ - lr.arrival_s, lr.first_token_s - lr.arrival_s, late,
+                                             late_ttft);
+    control_.on_outcome(now_, lr.tier, missed);
+    observer_.on_complete(lr.id, id, lr.first_token_s, now_);
+    estimator_.observe(lr.tier, static_cast<double>(lr.output_tok));
+    type_out_tok_[d.type] += lr.output_tok;
+    if (lr.tier == tier::bulk) type_bulk_tok_[d.type] += lr.output_tok;
+    ++type_completed_[d.type];
+    ++completed_;
+    --in_flight_;
+    free_.push_back(slot);  // capacity reserved with each chunk: no allocation
+  }
+
+  sim_result finish(double end_s, std::uint64_t events) {
+    sim_result r;
+    metrics_.summarize_into(r);
+    r.rejected_no_fit = rejected_no_fit_;
+    r.rejected_no_device = rejected_no_device_;
+    r.rejected_device_too_small = rejected_too_small_;
+    if (r.read != read_ || r.completed != completed_ || r.rejected != rejected_ || read_ != completed_ + rejected_)
+      throw std::logic_error("simulator: requests read != completed + rejected (a bug in the engine)");
+    const double w = window_end_s_;
+    r.window_s = w;
+    r.sim_time_s = end_s;
+    r.device_energy_j.resize(dev_.size());
+    r.types.resize(devices_.type_names.size());
+    for (std::size_t t = 0; t < r.types.size(); ++t) r.types[t].gpu = devices_.type_names[t];
+    std::uint64_t bulk_total = 0;
+    for (std::size_t t = 0; t < r.types.size(); ++t) bulk_total += type_bulk_tok_[t];
+    for (std::size_t i = 0; i < dev_.size(); ++i) {
+      const device_state& d = dev_[i];
+      r.device_energy_j[i] = d.energy_j;
+      r.energy_total_j += d.energy_j;
+      r.energy_j += d.window_energy_j;
+      type_metrics& tm = r.types[d.type];
+      ++tm.devices;
+      tm.busy_s += d.window_busy_s;
+      tm.energy_j += d.window_energy_j;
+    }
+    for (std::size_t t = 0; t < r.types.size(); ++t) {
+      type_metrics& tm = r.types[t];
+      tm.output_tok = type_out_tok_[t];
+      tm.bulk_output_tok = type_bulk_tok_[t];
+      tm.completed = type_completed_[t];
+      tm.utilisation = w > 0 ? tm.busy_s / (static_cast<double>(tm.devices) * w) : 0.0;
+      tm.bulk_share = bulk_total ? static_cast<double>(tm.bulk_output_tok) / static_cast<double>(bulk_total) : 0.0;
+      r.output_tok += tm.output_tok;
+    }
+    r.avg_power_w = w > 0 ? r.energy_j / w : 0.0;
+    r.energy_mj_per_h = w > 0 ? (r.energy_j / 1e6) / (w / 3600.0) : 0.0;
+    r.energy_j_per_output_tok = r.output_tok ? r.energy_total_j / static_cast<double>(r.output_tok) : 0.0;
+    r.events = events;
+    return r;
+  }
+
+  const sim_devices& devices_;
+  R& router_;
+  Estimator& estimator_;
+  Control& control_;
+  engine_options opts_;
+  [[no_unique_address]] Observer observer_;
+  event_heap events_;
+  std::vector<device_state> dev_;
+  double now_ = 0.0;
+  double last_arrival_s_ = -std::numeric_limits<double>::infinity();
+  std::uint64_t max_kv_tok_ = 0;
+  bool ran_ = false;
+  bool window_taken_ = false;
+  double window_end_s_ = 0.0;
+  // requests
+  std::vector<std::unique_ptr<live_request[]>> chunks_;
+  std::vector<std::uint32_t> free_;
+  std::uint32_t slots_ = 0;
+  std::uint64_t in_flight_ = 0;
+  // counts
+  std::uint64_t read_ = 0, completed_ = 0, rejected_ = 0;
+  std::uint64_t rejected_no_fit_ = 0, rejected_no_device_ = 0, rejected_too_small_ = 0;
+  std::vector<std::uint64_t> type_out_tok_ = std::vector<std::uint64_t>(devices_.type_names.size());
+  std::vector<std::uint64_t> type_bulk_tok_ = std::vector<std::uint64_t>(devices_.type_names.size());
+  std::vector<std::uint64_t> type_completed_ = std::vector<std::uint64_t>(devices_.type_names.size());
+  metrics_recorder metrics_;
+};
+
+}  // namespace joulesched::sim

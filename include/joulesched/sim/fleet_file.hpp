@@ -1,0 +1,214 @@
+/// @file fleet_file.hpp
+/// @brief The simulator's fleet: which device models, how many of each, at which site; read from a small CSV
+/// file, and turned into the `joulesched::fleet` that routers share.
+///
+/// When to use: to describe the GPUs a simulation runs (`joulesched-sim --fleet FILE`). An engine that serves
+/// real traffic builds its `joulesched::fleet` from its own devices instead.
+///
+/// File format (read with detail::csv_reader, so quoting, comments and CRLF work as described there):
+/// @code
+/// # The JouleSched evaluation fleet: 320 GPUs.
+/// device_model,count,site
+/// ../devices/A100-SXM4-40GB.csv,160,dc1
+/// ../devices/H100-SXM5-80GB.csv,128,dc1
+/// ../devices/L4.csv,32,dc1
+/// @endcode
+/// - `device_model`: a device-model file (sim/device_model.hpp); a relative path is taken relative to the
+///   directory of the fleet file. Required.
+/// - `count`: how many such devices, a whole number in [1, 1000000]. Required.
+/// - `site`: a name for the data centre / grid zone (letters, digits, `-`, `_`, `.`). Optional column; without
+///   it every device is at the one site `default`. Sites get ids 0, 1, ... in order of first appearance.
+/// - The fleet holds at most 4,000,000 devices in total; rows expand in file order, so the devices of the first
+///   row get ids 0..count-1, and so on.
+/// Every error is a config_error naming `file:line`, the field and its value; an error inside a device-model
+/// file names that file and is prefixed by the fleet row that named it.
+///
+/// Design: parse once into a `fleet_spec` (rows, each with its loaded model); `expand()` lists devices.
+/// Cost: O(rows + devices); each distinct model file is read once per row.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "joulesched/detail/csv.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/sim/device_model.hpp"
+#include "joulesched/types.hpp"
+
+namespace joulesched::sim {
+
+/// @brief One row of a fleet file: `count` devices of one model at one site.
+struct fleet_row {
+  std::string where;                ///< "file:line" of the row, for messages
+  std::filesystem::path model_path; ///< the device-model file, resolved against the fleet file's directory
+  device_model model;               ///< its contents, validated
+  std::uint32_t count = 0;          ///< devices of this row (>= 1)
+  site_id site = 0;                 ///< index into fleet_spec::sites
+};
+
+/// @brief A whole fleet: its rows, and the names of its sites (site id = index).
+struct fleet_spec {
+  std::string source;               ///< the fleet file (or stream name)
+  std::vector<fleet_row> rows;
+  std::vector<std::string> sites;
+
+  /// Total devices. Complexity: O(rows).
+  [[nodiscard]] std::size_t device_count() const noexcept {
+    std::size_t n = 0;
+    for (const auto& r : rows) n += r.count;
+    return n;
+  }
+};
+
+/// Caps that keep a typo from allocating the machine away.
+inline constexpr std::uint32_t max_devices_per_row = 1'000'000;
+inline constexpr std::size_t max_fleet_devices = 4'000'000;
+
+namespace detail {
+[[nodiscard]] inline bool valid_site_name(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+}  // namespace detail
+
+/// @brief Reads a fleet from `in` (see the file note for the format).
+/// @param source   the name used in messages (usually the file's path).
+/// @param base_dir the directory against which relative device-model paths are resolved.
+/// @throws config_error "source:line: field NAME = 'value': problem" for a bad row, a missing column, a model
+/// file that cannot be read or is invalid (its own message, after the row's location), an empty fleet, or a
+/// fleet over max_fleet_devices.
+[[nodiscard]] inline fleet_spec parse_fleet(std::istream& in, std::string source,
+                                            const std::filesystem::path& base_dir) {
+  fleet_spec spec;
+  spec.source = source;
+  joulesched::detail::csv_reader csv(in, std::move(source));
+  const std::size_t col_model = csv.require_column("device_model");
+  const std::size_t col_count = csv.require_column("count");
+  const std::optional<std::size_t> col_site = csv.find_column("site");
+  std::size_t total = 0;
+  while (csv.next()) {
+    const joulesched::detail::csv_row& row = csv.row();
+    fleet_row r;
+    r.where = row.where();
+    const std::string model_text = row.as_nonempty_string(col_model);
+    r.count = row.as_unsigned<std::uint32_t>(col_count, 1, max_devices_per_row);
+    std::string site = "default";
+    if (col_site) {
+      site = row.as_nonempty_string(*col_site);
+      if (!detail::valid_site_name(site)) row.fail(*col_site, "must be a name of letters, digits, '-', '_' or '.'");
+    }
+    const auto it = std::find(spec.sites.begin(), spec.sites.end(), site);
+    r.site = static_cast<site_id>(it - spec.sites.begin());
+    if (it == spec.sites.end()) spec.sites.push_back(site);
+    std::filesystem::path p(model_text);
+    r.model_path = p.is_absolute() ? p : base_dir / p;
+    try {
+      r.model = load_device_model(r.model_path);
+    } catch (const config_error& e) {
+      row.fail(col_model, std::string("cannot load the device model: ") + e.what());
+    }
+    total += r.count;
+    if (total > max_fleet_devices)
+      row.fail(col_count, "makes the fleet larger than " + std::to_string(max_fleet_devices) + " devices");
+    spec.rows.push_back(std::move(r));
+  }
+  if (spec.rows.empty())
+    throw config_error(spec.source + ": the fleet has no devices (expected rows of device_model,count,site)");
+  return spec;
+}
+
+/// @brief Reads a fleet file; relative model paths are resolved against the file's directory.
+/// @throws config_error as parse_fleet, or naming the path when it cannot be opened.
+[[nodiscard]] inline fleet_spec load_fleet(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) joulesched::detail::fail(path.string(), "file", "'" + path.string() + "'", "cannot be opened");
+  return parse_fleet(in, path.string(), path.parent_path());
+}
+
+/// @brief The operating point at which a router's fixed device parameters (mu_n, eps_n) are read from each
+/// device model: a stated assumption, since a router that reads one number per device needs one batch size.
+///
+/// Nominal batch of a device = max(1, min(round(batch_fraction * max_batch),
+///                                        floor(batch_fraction * kv_capacity_tok / request_ctx_tok)))
+/// i.e. the device holds `batch_fraction` of what it can hold (by its batch limit or by its KV cache, whichever
+/// binds first); at that batch every request has the context `mean_ctx_tok`.
+/// mu_n = model.rate_tok_s(batch, mean_ctx_tok), eps_n = model.energy_j_per_tok(batch, mean_ctx_tok).
+struct operating_point {
+  double batch_fraction = 0.5;  ///< ASSUMPTION: devices run half full on average (in (0, 1])
+  double mean_ctx_tok = 0.0;    ///< mean context during decode: mean input + mean output / 2 (from the workload)
+  double request_ctx_tok = 0.0; ///< mean KV a request reserves: mean input + mean output (from the workload)
+};
+
+/// @brief The nominal batch of `m` at `op` (see operating_point).
+[[nodiscard]] inline std::uint32_t nominal_batch(const device_model& m, const operating_point& op) {
+  double b = std::round(op.batch_fraction * static_cast<double>(m.max_batch));
+  if (op.request_ctx_tok > 0.0)
+    b = std::min(b, std::floor(op.batch_fraction * static_cast<double>(m.kv_capacity_tok) / op.request_ctx_tok));
+  return static_cast<std::uint32_t>(std::max(1.0, b));
+}
+
+/// @brief The router's view of one device model at `op`.
+/// @throws config_error when op is out of range (batch_fraction outside (0, 1], negative contexts).
+[[nodiscard]] inline device_params nominal_params(const device_model& m, site_id site, const operating_point& op) {
+  if (!(op.batch_fraction > 0.0 && op.batch_fraction <= 1.0))
+    joulesched::detail::fail("operating_point", "batch_fraction", op.batch_fraction, "must be in (0, 1]");
+  joulesched::detail::require_non_negative(op.mean_ctx_tok, "operating_point", "mean_ctx_tok");
+  joulesched::detail::require_non_negative(op.request_ctx_tok, "operating_point", "request_ctx_tok");
+  const std::uint32_t b = nominal_batch(m, op);
+  return device_params{m.rate_tok_s(b, op.mean_ctx_tok), m.energy_j_per_tok(b, op.mean_ctx_tok), site, nullptr};
+}
+
+/// @brief Requests per second one device of model `m` sustains when saturated by requests of mean input
+/// `mean_input_tok` and mean output `mean_output_tok`: its batch as full as its batch limit and KV cache allow
+/// (nominal_batch at batch_fraction 1), each request costing its own prefill (prefill_s of the mean input,
+/// the device exclusively) plus its share of decode (mean output / rate_tok_s at that batch and mean context).
+/// This is the denominator of the simulator's `--utilisation`.
+[[nodiscard]] inline double saturation_rps(const device_model& m, double mean_input_tok, double mean_output_tok) {
+  const operating_point full{1.0, mean_input_tok + mean_output_tok / 2.0, mean_input_tok + mean_output_tok};
+  const std::uint32_t b = nominal_batch(m, full);
+  const double prefill_s = m.prefill_base_s + m.prefill_per_tok_s * mean_input_tok;
+  const double decode_s = mean_output_tok / m.rate_tok_s(b, full.mean_ctx_tok);
+  return 1.0 / (prefill_s + decode_s);
+}
+
+/// @brief saturation_rps summed over every device of the fleet.
+[[nodiscard]] inline double fleet_saturation_rps(const fleet_spec& spec, double mean_input_tok,
+                                                 double mean_output_tok) {
+  double rps = 0;
+  for (const auto& r : spec.rows) rps += r.count * saturation_rps(r.model, mean_input_tok, mean_output_tok);
+  return rps;
+}
+
+/// @brief One entry per device, in id order: the row it comes from.
+[[nodiscard]] inline std::vector<std::uint32_t> expand(const fleet_spec& spec) {
+  std::vector<std::uint32_t> row_of;
+  row_of.reserve(spec.device_count());
+  for (std::uint32_t i = 0; i < spec.rows.size(); ++i) row_of.insert(row_of.end(), spec.rows[i].count, i);
+  return row_of;
+}
+
+/// @brief The routing state of the fleet: every device's nominal parameters, in id order.
+/// @throws config_error when a model gives parameters the fleet refuses (names the row).
+[[nodiscard]] inline std::vector<device_params> routing_params(const fleet_spec& spec, const operating_point& op) {
+  std::vector<device_params> ps;
+  ps.reserve(spec.device_count());
+  for (const auto& r : spec.rows) {
+    const device_params p = checked(nominal_params(r.model, r.site, op), r.where);
+    ps.insert(ps.end(), r.count, p);
+  }
+  return ps;
+}
+
+}  // namespace joulesched::sim

@@ -1,0 +1,213 @@
+/// @file metrics.hpp
+/// @brief What a simulation run reports (`sim_result`), and the recorder that collects it during the run.
+///
+/// When to use: read a `sim_result` after `simulator::run`; the recorder is the engine's. Definitions, used
+/// everywhere (program output, tests, plots):
+/// - A request is *read* when the simulator takes it from its source; it then ends *completed* or *rejected*,
+///   and read == completed + rejected always (the engine asserts it; tests check it).
+/// - *Rejected*: `no_fit` (input + output tokens exceed the KV capacity of every device), `no_device` (the
+///   router returned no device), `device_too_small` (the router chose a device whose KV capacity is below the
+///   request's input + output tokens; its reservation is given back).
+/// - *SLO violation*: a request that is rejected, or completes after its `deadline_s`, or produces its first
+///   token after its `ttft_deadline_s`. The violation rate is violations / read, overall and per tier.
+/// - *Latency*: end to end = completion - arrival; TTFT = first token - arrival (first token: the end of the
+///   prefill iteration that admitted the request). Completed requests only. Percentiles are exact over every
+///   stored latency, nearest-rank: the value of rank ceil(p * n) in ascending order. Latencies are stored as
+///   float seconds (relative error below 1e-7).
+/// - *Energy*: the integral of every device's power over time (power is piecewise constant between events, so
+///   the integral is an exact sum). Two windows: the *measurement window* [0, window_s] (the arrival window of
+///   the run; `energy_j`, `avg_power_w` = energy_j / window_s, `energy_mj_per_h`, utilisation), and the *whole
+///   run* [0, sim_time_s] until the last completion (`energy_total_j`, which includes the drain after the last
+///   arrival; `energy_j_per_output_tok` = energy_total_j / output tokens served). A policy that builds a queue
+///   it cannot serve shows a long drain (sim_time_s - window_s) and a high total energy.
+/// - *Utilisation* of a device type: busy seconds in the window (a request prefilling or decoding) /
+///   (devices x window_s).
+/// - *Bulk share* of a device type: bulk output tokens it served / all bulk output tokens served.
+/// Cost: recording a completion is O(1) amortised (two floats appended); summarising sorts nothing (nth_element,
+/// O(n) per percentile).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "joulesched/types.hpp"
+
+namespace joulesched::sim {
+
+/// @brief Latency percentiles of one population, seconds (0 when the population is empty).
+struct latency_summary {
+  std::uint64_t count = 0;
+  double mean_s = 0, p50_s = 0, p90_s = 0, p99_s = 0, max_s = 0;
+};
+
+/// @brief Nearest-rank percentile of `v` (p in (0, 1]): the element of rank ceil(p * n). Reorders v.
+/// Complexity: O(n). Returns 0 for an empty v.
+[[nodiscard]] inline double percentile(std::vector<float>& v, double p) {
+  if (v.empty()) return 0.0;
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+  rank = std::clamp<std::size_t>(rank, 1, v.size());
+  const auto it = v.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(v.begin(), it, v.end());
+  return static_cast<double>(*it);
+}
+
+/// @brief The summary of a population of latencies (reorders v).
+[[nodiscard]] inline latency_summary summarize(std::vector<float>& v) {
+  latency_summary s;
+  s.count = v.size();
+  if (v.empty()) return s;
+  double sum = 0;
+  float mx = v.front();
+  for (const float x : v) {
+    sum += static_cast<double>(x);
+    mx = std::max(mx, x);
+  }
+  s.mean_s = sum / static_cast<double>(v.size());
+  s.max_s = static_cast<double>(mx);
+  // Each nth_element leaves the larger elements after its pivot, so the next, higher percentile is searched
+  // only there: about 1.6 passes over v instead of 3.
+  const auto rank_of = [&](double p) {
+    const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return std::clamp<std::size_t>(r, 1, v.size()) - 1;
+  };
+  std::size_t from = 0;
+  double* out[] = {&s.p50_s, &s.p90_s, &s.p99_s};
+  const double ps[] = {0.50, 0.90, 0.99};
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t k = std::max(rank_of(ps[i]), from);
+    std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    *out[i] = static_cast<double>(v[k]);
+    from = k;
+  }
+  return s;
+}
+
+/// @brief Counts and latencies of one tier (or of all requests).
+struct tier_metrics {
+  std::uint64_t read = 0, completed = 0, rejected = 0;
+  std::uint64_t late = 0;        ///< completed after deadline_s
+  std::uint64_t late_ttft = 0;   ///< first token after ttft_deadline_s
+  std::uint64_t violations = 0;  ///< rejected, or late, or late_ttft (a request counts once)
+  double violation_rate = 0;     ///< violations / read (0 when nothing was read)
+  latency_summary e2e, ttft;
+};
+
+/// @brief Per device type (device_model::gpu): how much of it was used and what it served.
+struct type_metrics {
+  std::string gpu;
+  std::uint32_t devices = 0;
+  double busy_s = 0;                 ///< summed over the type's devices, in the window
+  double energy_j = 0;               ///< summed over the type's devices, in the window
+  std::uint64_t output_tok = 0;      ///< output tokens of requests it completed
+  std::uint64_t bulk_output_tok = 0; ///< of which bulk-tier
+  std::uint64_t completed = 0;
+  double utilisation = 0;            ///< busy_s / (devices * window_s)
+  double bulk_share = 0;             ///< bulk_output_tok / all bulk output tokens (0 when there were none)
+};
+
+/// @brief One update of a tuned price: time, the new lambda, and the miss rate it reacted to.
+struct lambda_sample {
+  double t_s = 0, lambda_j_per_s = 0, miss_rate = 0;
+};
+
+/// @brief Everything a run reports. See the file note for definitions.
+struct sim_result {
+  std::string policy;
+  std::uint64_t read = 0, completed = 0, rejected = 0;
+  std::uint64_t rejected_no_fit = 0, rejected_no_device = 0, rejected_device_too_small = 0;
+  std::uint64_t skipped_input_lines = 0;  ///< malformed trace lines skipped before the run (lenient mode): never read
+  double window_s = 0;                    ///< the measurement window [0, window_s]
+  double sim_time_s = 0;                  ///< the whole run: until the last completion (>= window_s)
+  double energy_j = 0;                    ///< over the window
+  double avg_power_w = 0;                 ///< over the window
+  double energy_mj_per_h = 0;             ///< over the window
+  double energy_total_j = 0;              ///< over the whole run
+  std::uint64_t output_tok = 0;
+  double energy_j_per_output_tok = 0;
+  tier_metrics all;                                  ///< over every request
+  std::array<tier_metrics, tier_count> tiers{};      ///< indexed by tier
+  std::vector<type_metrics> types;
+  std::vector<double> device_energy_j;               ///< per device id, whole run
+  std::vector<lambda_sample> lambda_trace;           ///< empty unless the policy tunes lambda
+  double wall_s = 0;                                 ///< the run's own wall-clock time (summary included)
+  double cpu_s = 0;                                  ///< the process's CPU time during the run (std::clock)
+  std::uint64_t events = 0;                          ///< arrivals + device events + control ticks
+  double events_per_wall_s = 0;
+  double requests_per_wall_s = 0;                    ///< read / wall_s
+};
+
+/// @brief Collects per-request outcomes during a run (the engine's; O(1) per call).
+class metrics_recorder {
+ public:
+  metrics_recorder() = default;
+
+  /// Room for about `expected` completions, so that recording does not reallocate in the run.
+  void reserve(std::size_t expected) {
+    for (auto& v : e2e_) v.reserve(expected);
+    for (auto& v : ttft_) v.reserve(expected);
+  }
+
+  void on_read(tier t) noexcept { ++tiers_[index(t)].read; }
+
+  void on_reject(tier t) noexcept {
+    auto& m = tiers_[index(t)];
+    ++m.rejected;
+    ++m.violations;
+  }
+
+  /// Returns whether the request violated its SLO.
+  bool on_complete(tier t, double e2e_s, double ttft_s, bool late, bool late_ttft) {
+    auto& m = tiers_[index(t)];
+    ++m.completed;
+    m.late += late ? 1 : 0;
+    m.late_ttft += late_ttft ? 1 : 0;
+    m.violations += (late || late_ttft) ? 1 : 0;
+    e2e_[index(t)].push_back(static_cast<float>(e2e_s));
+    ttft_[index(t)].push_back(static_cast<float>(ttft_s));
+    return late || late_ttft;
+  }
+
+  /// Fills the counts and latency summaries of `r` (consumes the stored latencies).
+  void summarize_into(sim_result& r) {
+    tier_metrics all;
+    std::vector<float> all_e2e, all_ttft;
+    all_e2e.reserve(e2e_[0].size() + e2e_[1].size());
+    all_ttft.reserve(all_e2e.capacity());
+    for (std::size_t i = 0; i < tier_count; ++i) {
+      tier_metrics& m = tiers_[i];
+      all.read += m.read;
+      all.completed += m.completed;
+      all.rejected += m.rejected;
+      all.late += m.late;
+      all.late_ttft += m.late_ttft;
+      all.violations += m.violations;
+      all_e2e.insert(all_e2e.end(), e2e_[i].begin(), e2e_[i].end());
+      all_ttft.insert(all_ttft.end(), ttft_[i].begin(), ttft_[i].end());
+      m.e2e = summarize(e2e_[i]);
+      m.ttft = summarize(ttft_[i]);
+      m.violation_rate = m.read ? static_cast<double>(m.violations) / static_cast<double>(m.read) : 0.0;
+      r.tiers[i] = m;
+      std::vector<float>().swap(e2e_[i]);
+      std::vector<float>().swap(ttft_[i]);
+    }
+    all.e2e = summarize(all_e2e);
+    all.ttft = summarize(all_ttft);
+    all.violation_rate = all.read ? static_cast<double>(all.violations) / static_cast<double>(all.read) : 0.0;
+    r.all = all;
+    r.read = all.read;
+    r.completed = all.completed;
+    r.rejected = all.rejected;
+  }
+
+ private:
+  static std::size_t index(tier t) noexcept { return static_cast<std::size_t>(t); }
+  std::array<tier_metrics, tier_count> tiers_{};
+  std::array<std::vector<float>, tier_count> e2e_, ttft_;
+};
+
+}  // namespace joulesched::sim

@@ -1,0 +1,214 @@
+/// @file policies.hpp
+/// @brief The routing policies of the default experiment, by name, each built from the library's own routers,
+/// cost model, tier classifier and lambda controller, and run through the simulator.
+///
+/// When to use: to run the standard comparison (`joulesched-sim --policies ...`, tests, benchmarks). To try a
+/// policy of your own, build a router and a controller and call `simulator` directly (engine.hpp).
+///
+/// The policies (names as on the command line):
+/// - `round_robin`:  round_robin_router.
+/// - `least_loaded`: least_loaded_router (fewest reserved tokens).
+/// - `power_of_two`: power_of_d_router<joulesched_cost> with d = 2 and the fixed lambda.
+/// - `energy_fixed`: argmin_router<joulesched_cost> with the fixed lambda (exact, class-indexed).
+/// - `energy_pi`:    argmin_router<joulesched_cost>, lambda tuned by lambda_controller to hold the miss rate of
+///                   all requests at the target (1%).
+/// - `tiered`:       tiered_router<declared_tier_classifier, ...>: interactive requests by argmin over
+///                   joulesched_cost with lambda tuned by its own lambda_controller on interactive outcomes only;
+///                   bulk requests by argmin over joulesched_cost with the fixed lambda. Bulk deadlines are long,
+///                   so for bulk the lateness term is zero until a deadline is at risk and the choice is the most
+///                   energy-efficient device class (least loaded within it): energy first, deadline-safe.
+/// Every policy sees the same estimator (noisy_estimator<oracle_estimator>, seeded, with the configured mean
+/// absolute relative error) and the same device parameters (fleet_file.hpp's nominal operating point).
+///
+/// Constants and where they come from:
+/// - fixed lambda = lambda_controller_config{}.lambda_initial (100 J/s): the controller's own starting price, so
+///   that energy_fixed is "energy_pi without the controller". Not tuned on the results.
+/// - PI gains, bounds: lambda_controller_config defaults (the controller author's starting point), target 1%
+///   (JouleSched). Update every 1 s of simulated time over a 60 s time window of outcomes (ASSUMPTION: one
+///   minute holds thousands of outcomes at fleet scale, so the measured rate is not noise, and is short enough
+///   to follow a diurnal swing).
+/// Cost: building a policy is O(devices); the run is the simulator's.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "joulesched/control/lambda_controller.hpp"
+#include "joulesched/control/miss_window.hpp"
+#include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/error.hpp"
+#include "joulesched/estimation/length_estimators.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/argmin_router.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/power_of_d.hpp"
+#include "joulesched/routing/round_robin.hpp"
+#include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/sim/engine.hpp"
+#include "joulesched/tiers/classifiers.hpp"
+
+namespace joulesched::sim {
+
+enum class policy_kind : std::uint8_t { round_robin, least_loaded, power_of_two, energy_fixed, energy_pi, tiered };
+
+inline constexpr std::array<policy_kind, 6> all_policies = {policy_kind::round_robin, policy_kind::least_loaded,
+                                                            policy_kind::power_of_two, policy_kind::energy_fixed,
+                                                            policy_kind::energy_pi, policy_kind::tiered};
+
+[[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept {
+  switch (p) {
+    case policy_kind::round_robin: return "round_robin";
+    case policy_kind::least_loaded: return "least_loaded";
+    case policy_kind::power_of_two: return "power_of_two";
+    case policy_kind::energy_fixed: return "energy_fixed";
+    case policy_kind::energy_pi: return "energy_pi";
+    case policy_kind::tiered: return "tiered";
+  }
+  return "?";
+}
+
+/// @brief The policy called `name`. @throws config_error naming `where`, the value and the valid names.
+[[nodiscard]] inline policy_kind parse_policy(std::string_view name, std::string_view where) {
+  std::string valid;
+  for (const policy_kind p : all_policies) {
+    if (name == to_string(p)) return p;
+    valid += (valid.empty() ? "" : ", ") + std::string(to_string(p));
+  }
+  joulesched::detail::fail(where, "policy", "'" + std::string(name) + "'", "must be one of " + valid);
+}
+
+/// @brief A comma-separated list of policy names, in order (repeats allowed).
+/// @throws config_error for an empty list or an unknown name.
+[[nodiscard]] inline std::vector<policy_kind> parse_policy_list(std::string_view list, std::string_view where) {
+  std::vector<policy_kind> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', start);
+    const std::string_view item = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+    if (item.empty()) joulesched::detail::fail(where, "policies", "'" + std::string(list) + "'", "has an empty name");
+    out.push_back(parse_policy(item, where));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+/// @brief Settings shared by the policies (see the file note for the source of each default).
+struct policy_settings {
+  double lambda_fixed_j_per_s = lambda_controller_config{}.lambda_initial;
+  lambda_controller_config pi = lambda_controller_config{};  ///< target_miss_rate 0.01 by default
+  double control_period_s = 1.0;
+  double miss_window_s = 60.0;
+  std::size_t miss_window_buckets = 60;
+  std::uint32_t power_of_d = 2;
+  double estimate_mean_abs_rel_error = 0.12;  ///< JouleSched's length predictor: ~12% MAE (DESIGN-NOTES)
+  std::uint64_t seed = 1;                     ///< for the estimator's noise and power-of-d's draws
+};
+
+/// @brief Tunes the lambda of one joulesched_cost with a PI lambda_controller (the SimControl of energy_pi and
+/// of tiered's interactive side), and records lambda over time.
+class pi_lambda_control {
+ public:
+  /// @param cost the cost whose lambda is tuned (must outlive this).
+  /// @param only when set, only outcomes of this tier are observed.
+  pi_lambda_control(joulesched_cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
+      : cost_(&cost),
+        ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
+        period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
+        only_(only) {
+    cost_->set_lambda(ctl_.value());
+  }
+  [[nodiscard]] double period_s() const noexcept { return period_s_; }
+  void on_outcome(double now_s, tier t, bool missed) noexcept {
+    if (!only_ || *only_ == t) ctl_.observe(now_s, missed);
+  }
+  void tick(double now_s) {
+    const double lambda = ctl_.update(now_s);
+    cost_->set_lambda(lambda);
+    trace_.push_back({now_s, lambda, ctl_.miss_rate()});
+  }
+  [[nodiscard]] const std::vector<lambda_sample>& trace() const noexcept { return trace_; }
+  std::vector<lambda_sample>&& take_trace() noexcept { return std::move(trace_); }
+
+ private:
+  joulesched_cost* cost_;
+  lambda_controller<time_window> ctl_;
+  double period_s_;
+  std::optional<tier> only_;
+  std::vector<lambda_sample> trace_;
+};
+static_assert(SimControl<pi_lambda_control>);
+
+/// The estimator every policy is told output lengths by.
+using sim_estimator = noisy_estimator<oracle_estimator>;
+
+namespace detail {
+template <class R, class C>
+sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control, const policy_settings& s,
+                    const engine_options& opts, request_source& src) {
+  sim_estimator est(oracle_estimator{}, s.estimate_mean_abs_rel_error, s.seed);
+  simulator<R, sim_estimator, C> sim(devices, f, router, est, control, opts);
+  return sim.run(src);
+}
+}  // namespace detail
+
+/// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
+/// The result's `policy` is the policy's name; energy_pi and tiered fill `lambda_trace`.
+/// @throws config_error for bad settings or a source that breaks its promises.
+[[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices,
+                                           const std::vector<device_params>& params, request_source& src,
+                                           const policy_settings& s, const engine_options& opts) {
+  fleet f(params, "simulated fleet");
+  sim_result r;
+  switch (kind) {
+    case policy_kind::round_robin: {
+      round_robin_router router(f);
+      no_control c;
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      break;
+    }
+    case policy_kind::least_loaded: {
+      least_loaded_router router(f);
+      no_control c;
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      break;
+    }
+    case policy_kind::power_of_two: {
+      power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
+      no_control c;
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      break;
+    }
+    case policy_kind::energy_fixed: {
+      argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
+      no_control c;
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      break;
+    }
+    case policy_kind::energy_pi: {
+      argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
+      pi_lambda_control c(router.cost(), s);
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      r.lambda_trace = c.take_trace();
+      break;
+    }
+    case policy_kind::tiered: {
+      using energy_router = argmin_router<joulesched_cost>;
+      tiered_router<declared_tier_classifier, energy_router, energy_router> router(
+          declared_tier_classifier{}, energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)),
+          energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
+      pi_lambda_control c(router.interactive().cost(), s, tier::interactive);
+      r = detail::run_with(devices, f, router, c, s, opts, src);
+      r.lambda_trace = c.take_trace();
+      break;
+    }
+  }
+  r.policy = to_string(kind);
+  return r;
+}
+
+}  // namespace joulesched::sim

@@ -1,0 +1,482 @@
+// The simulator engine against queueing theory, against a naive step-by-step reference, and against its own
+// energy and accounting invariants. Every run here routes with a real router of the library.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "joulesched/estimation/length_estimators.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/round_robin.hpp"
+#include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/workload.hpp"
+
+using namespace joulesched;
+using namespace joulesched::sim;
+
+namespace {
+
+struct vector_source final : request_source {
+  std::vector<request> v;
+  std::size_t i = 0;
+  bool next(request& r) override {
+    if (i == v.size()) return false;
+    r = v[i++];
+    return true;
+  }
+};
+
+// A device model with deterministic, batch-independent times when per_seq and per_ctx are 0.
+device_model simple_model(std::uint32_t max_batch, std::uint64_t kv_tok) {
+  device_model m;
+  m.gpu = "test-gpu";
+  m.serving_model = "test-model";
+  m.tdp_w = 400;
+  m.idle_power_w = 50;
+  m.busy_power_base_w = 200;
+  m.busy_power_per_seq_w = 1.5;
+  m.decode_step_base_s = 0.01;
+  m.decode_step_per_seq_s = 0;
+  m.decode_step_per_ctx_tok_s = 0;
+  m.prefill_base_s = 0.01;
+  m.prefill_per_tok_s = 0;
+  m.max_batch = max_batch;
+  m.kv_capacity_tok = kv_tok;
+  validate(m, "simple_model");
+  return m;
+}
+
+sim_devices devices_of(const std::vector<const device_model*>& models) {
+  sim_devices d;
+  for (const device_model* m : models) {
+    const auto it = std::find(d.type_names.begin(), d.type_names.end(), m->gpu);
+    d.type.push_back(static_cast<std::uint32_t>(it - d.type_names.begin()));
+    if (it == d.type_names.end()) d.type_names.push_back(m->gpu);
+    d.model.push_back(m);
+    d.site.push_back(0);
+  }
+  return d;
+}
+
+std::vector<device_params> params_of(const std::vector<const device_model*>& models) {
+  std::vector<device_params> ps;
+  for (const device_model* m : models) ps.push_back(nominal_params(*m, 0, operating_point{0.5, 300, 600}));
+  return ps;
+}
+
+// Records every power change and completion.
+struct recorder {
+  struct power_change {
+    device_id d;
+    double t_s, w;
+  };
+  struct done {
+    device_id d;
+    double first_token_s, done_s;
+  };
+  std::vector<power_change> power;
+  std::map<std::uint64_t, done> completions;
+  void on_power(device_id d, double t, double w) { power.push_back({d, t, w}); }
+  void on_complete(std::uint64_t id, device_id d, double first, double t) { completions[id] = {d, first, t}; }
+};
+
+// One class of constant lengths (input_tok, output_tok) and long deadlines, Poisson at rate_rps.
+workload_mix constant_mix(double input_tok, double output_tok) {
+  class_spec c;
+  c.name = "const";
+  c.share = 1.0;
+  c.lengths.input_quantiles = {{0.0, input_tok}, {1.0, input_tok}};
+  c.lengths.output_quantiles = {{0.0, output_tok}, {1.0, output_tok}};
+  c.ttft_slo_s = 1e6;
+  c.e2e_slo_s_base = 1e6;
+  workload_mix m;
+  m.classes = {c};
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("sim_engine.md1.mean_wait_matches_formula") {
+  // One device, batch limit 1: service = prefill (0.01 s) + 99 decode steps of 0.01 s = 1 s exactly, so the
+  // device is an M/D/1 queue. Wq = rho / (2 mu (1 - rho)).
+  const device_model m = simple_model(1, 1'000'000);
+  const sim_devices devs = devices_of({&m});
+  for (const double rho : {0.5, 0.8}) {
+    CAPTURE(rho);
+    fleet f(params_of({&m}));
+    round_robin_router router(f);
+    oracle_estimator est;
+    no_control ctl;
+    mix_source_options o;
+    o.rate_rps = rho;  // mu = 1 per second
+    o.max_requests = 400'000;
+    o.seed = 7;
+    mix_source src(constant_mix(1, 100), o);
+    simulator sim(devs, f, router, est, ctl);
+    const sim_result r = sim.run(src);
+    REQUIRE(r.completed == 400'000);
+    const double service_s = 1.0;
+    const double wq_measured = r.all.e2e.mean_s - service_s;
+    const double wq_formula = rho / (2.0 * 1.0 * (1.0 - rho));
+    CHECK(wq_measured == doctest::Approx(wq_formula).epsilon(0.03));
+    // TTFT = wait + prefill.
+    CHECK(r.all.ttft.mean_s == doctest::Approx(wq_measured + 0.01).epsilon(1e-6));
+  }
+}
+
+namespace {
+
+// A naive reference of one device, FCFS, stepping every decode iteration with O(batch) work: the semantics
+// the engine documents, written the obvious way. Returns completion time per request id.
+std::map<std::uint64_t, double> reference_run(const device_model& m, const std::vector<request>& reqs) {
+  struct run {
+    std::uint64_t id;
+    std::uint32_t rem, in, out;
+    std::uint64_t ctx;
+  };
+  std::map<std::uint64_t, double> done;
+  std::vector<run> running;
+  std::vector<std::size_t> queue;  // indices into reqs, FIFO
+  std::size_t next = 0, qhead = 0;
+  std::uint64_t kv = 0;
+  double t = 0;
+  bool after_prefill = false;
+  while (done.size() < reqs.size()) {
+    while (next < reqs.size() && reqs[next].arrival_s < t) queue.push_back(next++);
+    if (!(after_prefill && !running.empty())) {
+      std::vector<std::size_t> adm;
+      std::uint64_t prompt = 0;
+      while (qhead < queue.size()) {
+        const request& h = reqs[queue[qhead]];
+        if (running.size() + adm.size() >= m.max_batch) break;
+        if (kv + h.input_tok + h.output_tok > m.kv_capacity_tok) break;
+        kv += h.input_tok + h.output_tok;
+        prompt += h.input_tok;
+        adm.push_back(queue[qhead++]);
+      }
+      if (!adm.empty()) {
+        t += m.prefill_base_s + m.prefill_per_tok_s * static_cast<double>(prompt);
+        for (const std::size_t i : adm) {
+          const request& r = reqs[i];
+          if (r.output_tok <= 1) {
+            done[r.id] = t;
+            kv -= r.input_tok + r.output_tok;
+          } else {
+            running.push_back({r.id, r.output_tok - 1, r.input_tok, r.output_tok, std::uint64_t{r.input_tok} + 1});
+          }
+        }
+        after_prefill = true;
+        continue;
+      }
+    }
+    if (!running.empty()) {
+      std::uint64_t ctx = 0;
+      for (const run& x : running) ctx += x.ctx;
+      t += m.decode_step_s(static_cast<std::uint32_t>(running.size()), ctx);
+      for (run& x : running) {
+        --x.rem;
+        ++x.ctx;
+      }
+      for (std::size_t i = 0; i < running.size();) {
+        if (running[i].rem == 0) {
+          done[running[i].id] = t;
+          kv -= running[i].in + running[i].out;
+          running[i] = running.back();
+          running.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      after_prefill = false;
+      continue;
+    }
+    after_prefill = false;
+    if (next < reqs.size()) {
+      t = reqs[next].arrival_s;
+      queue.push_back(next++);
+    }
+  }
+  return done;
+}
+
+}  // namespace
+
+TEST_CASE("sim_engine.continuous_batching.matches_step_by_step_reference") {
+  // A device whose step time depends on batch and context, with a batch limit and a KV limit that both bind:
+  // the engine's closed-form multi-step plans, cut short by arrivals, must give the completion times of the
+  // naive simulation that steps every iteration.
+  device_model m = simple_model(8, 6000);
+  m.decode_step_per_seq_s = 0.0007;
+  m.decode_step_per_ctx_tok_s = 3e-6;
+  m.prefill_per_tok_s = 2e-5;
+  validate(m, "test");
+  std::mt19937_64 g(42);
+  std::uniform_real_distribution<double> gap(0.0, 1.2);
+  std::uniform_int_distribution<std::uint32_t> in(1, 800), out(1, 300);
+  std::vector<request> reqs;
+  double t = 0.0;
+  for (std::uint64_t i = 0; i < 3000; ++i) {
+    t += gap(g) + 1e-7;
+    request r;
+    r.id = i;
+    r.arrival_s = t;
+    r.input_tok = in(g);
+    r.output_tok = out(g);
+    r.deadline_s = t + 1000;
+    r.ttft_deadline_s = t + 1000;
+    reqs.push_back(r);
+  }
+  const auto ref = reference_run(m, reqs);
+
+  const sim_devices devs = devices_of({&m});
+  fleet f(params_of({&m}));
+  round_robin_router router(f);
+  oracle_estimator est;
+  no_control ctl;
+  engine_options o;
+  o.discipline = queue_discipline::fcfs;
+  vector_source src;
+  src.v = reqs;
+  simulator<round_robin_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
+  const sim_result r = sim.run(src);
+  REQUIRE(r.completed == reqs.size());
+  const auto& got = sim.observer().completions;
+  REQUIRE(got.size() == ref.size());
+  double worst = 0;
+  for (const auto& [id, done_s] : ref) worst = std::max(worst, std::abs(got.at(id).done_s - done_s));
+  CHECK(worst < 1e-7);
+  // Work was reserved and all of it given back.
+  CHECK(f.load(0).queued_tok == 0);
+  CHECK(f.load(0).requests == 0);
+}
+
+TEST_CASE("sim_engine.energy.equals_integral_of_power_trace") {
+  device_model a = simple_model(16, 100'000);
+  a.decode_step_per_seq_s = 0.0005;
+  device_model b = simple_model(4, 20'000);
+  b.gpu = "small-gpu";
+  b.idle_power_w = 20;
+  b.busy_power_base_w = 60;
+  b.busy_power_per_seq_w = 2;
+  b.tdp_w = 70;
+  std::vector<const device_model*> ms{&a, &a, &b, &b, &b};
+  const sim_devices devs = devices_of(ms);
+  fleet f(params_of(ms));
+  least_loaded_router router(f);
+  oracle_estimator est;
+  no_control ctl;
+  engine_options o;
+  o.window_s = 500.0;
+  mix_source_options mo;
+  mo.rate_rps = 3.0;
+  mo.duration_s = 400.0;
+  mo.seed = 3;
+  mix_source src(constant_mix(200, 80), mo);
+  simulator<least_loaded_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
+  const sim_result r = sim.run(src);
+  REQUIRE(r.read > 1000);
+
+  // Integrate the recorded trace: each device's power is constant between its changes.
+  const auto& trace = sim.observer().power;
+  std::vector<double> last_t(ms.size(), 0.0), last_w(ms.size(), -1.0), integral(ms.size(), 0.0);
+  for (const auto& c : trace) {
+    if (last_w[c.d] >= 0) integral[c.d] += last_w[c.d] * (c.t_s - last_t[c.d]);
+    last_t[c.d] = c.t_s;
+    last_w[c.d] = c.w;
+  }
+  double total = 0;
+  for (std::size_t d = 0; d < ms.size(); ++d) {
+    integral[d] += last_w[d] * (r.sim_time_s - last_t[d]);
+    CHECK(r.device_energy_j[d] == doctest::Approx(integral[d]).epsilon(1e-12));
+    total += integral[d];
+  }
+  CHECK(r.energy_total_j == doctest::Approx(total).epsilon(1e-12));
+  // Power only takes the values the device model gives.
+  for (const auto& c : trace) {
+    const device_model& m = *ms[c.d];
+    bool ok = c.w == m.idle_power_w;
+    for (std::uint32_t k = 1; k <= m.max_batch && !ok; ++k) ok = c.w == m.busy_power_w(k);
+    CHECK(ok);
+  }
+  CHECK(r.window_s == 500.0);
+  CHECK(r.energy_j <= r.energy_total_j);
+}
+
+TEST_CASE("sim_engine.energy.idle_fleet_draws_idle_power") {
+  const device_model a = simple_model(4, 10'000);
+  device_model b = simple_model(4, 10'000);
+  b.gpu = "other";
+  b.idle_power_w = 33.25;
+  std::vector<const device_model*> ms{&a, &b, &b};
+  const sim_devices devs = devices_of(ms);
+  fleet f(params_of(ms));
+  round_robin_router router(f);
+  oracle_estimator est;
+  no_control ctl;
+  engine_options o;
+  o.window_s = 7200.0;
+  vector_source empty;
+  simulator sim(devs, f, router, est, ctl, o);
+  const sim_result r = sim.run(empty);
+  CHECK(r.read == 0);
+  CHECK(r.sim_time_s == 7200.0);
+  CHECK(r.energy_j == (50.0 + 2 * 33.25) * 7200.0);
+  CHECK(r.energy_total_j == r.energy_j);
+  CHECK(r.avg_power_w == doctest::Approx(50.0 + 2 * 33.25));
+  for (const auto& t : r.types) CHECK(t.utilisation == 0.0);
+}
+
+TEST_CASE("sim_engine.accounting.rejections_are_counted") {
+  // Device 0 holds 1,000 tokens of KV, device 1 holds 10,000.
+  const device_model small = simple_model(4, 1'000);
+  device_model big = simple_model(4, 10'000);
+  big.gpu = "big";
+  std::vector<const device_model*> ms{&small, &big};
+  const sim_devices devs = devices_of(ms);
+  std::vector<request> reqs;
+  auto add = [&](double t, std::uint32_t in, std::uint32_t out) {
+    request r;
+    r.id = reqs.size();
+    r.arrival_s = t;
+    r.input_tok = in;
+    r.output_tok = out;
+    r.deadline_s = t + 100;
+    r.ttft_deadline_s = t + 100;
+    reqs.push_back(r);
+  };
+  add(0.0, 20'000, 10);  // fits no device: no_fit
+  add(1.0, 3'000, 10);   // round robin's first choice is device 0, too small: device_too_small
+  add(2.0, 3'000, 10);   // device 1: completes
+  add(3.0, 100, 10);     // device 0: completes
+  add(4.0, 0, 0);        // an empty request: completes after its prefill
+  fleet f(params_of(ms));
+  round_robin_router router(f);
+  oracle_estimator est;
+  no_control ctl;
+  vector_source src;
+  src.v = reqs;
+  simulator sim(devs, f, router, est, ctl);
+  const sim_result r = sim.run(src);
+  CHECK(r.read == 5);
+  CHECK(r.rejected_no_fit == 1);
+  CHECK(r.rejected_device_too_small == 1);
+  CHECK(r.rejected_no_device == 0);
+  CHECK(r.completed == 3);
+  CHECK(r.read == r.completed + r.rejected);
+  CHECK(r.all.violations == 2);  // the two rejections; the rest met their deadlines
+  CHECK(f.load(0).requests == 0);
+  CHECK(f.load(1).requests == 0);
+
+  // With every device drained the router places nothing: every request is rejected as no_device.
+  fleet drained(params_of(ms));
+  drained.set_available(0, false);
+  drained.set_available(1, false);
+  round_robin_router router2(drained);
+  vector_source src2;
+  src2.v = reqs;
+  simulator sim2(devs, drained, router2, est, ctl);
+  const sim_result r2 = sim2.run(src2);
+  CHECK(r2.read == 5);
+  CHECK(r2.rejected_no_fit == 1);
+  CHECK(r2.rejected_no_device == 4);
+  CHECK(r2.completed == 0);
+  CHECK(r2.all.violation_rate == 1.0);
+}
+
+TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
+  const device_model m = simple_model(4, 10'000);
+  const sim_devices devs = devices_of({&m});
+  oracle_estimator est;
+  no_control ctl;
+  request a;
+  a.id = 0;
+  a.arrival_s = 5.0;
+  a.deadline_s = 6.0;
+  a.ttft_deadline_s = 6.0;
+  request b = a;
+  b.id = 1;
+  b.arrival_s = 4.0;  // goes back in time
+  b.deadline_s = 6.0;
+  fleet f(params_of({&m}));
+  round_robin_router router(f);
+  vector_source src;
+  src.v = {a, b};
+  simulator sim(devs, f, router, est, ctl);
+  CHECK_THROWS_WITH_AS(sim.run(src), doctest::Contains("request 1: arrival_s = 4"), config_error);
+
+  request c = a;
+  c.deadline_s = std::numeric_limits<double>::quiet_NaN();
+  fleet f2(params_of({&m}));
+  round_robin_router router2(f2);
+  vector_source src2;
+  src2.v = {c};
+  simulator sim2(devs, f2, router2, est, ctl);
+  CHECK_THROWS_WITH_AS(sim2.run(src2), doctest::Contains("deadline_s"), config_error);
+}
+
+TEST_CASE("sim_engine.horizon_source.stops_at_the_horizon") {
+  vector_source inner;
+  for (int i = 0; i < 10; ++i) {
+    request r;
+    r.id = static_cast<std::uint64_t>(i);
+    r.arrival_s = i;
+    inner.v.push_back(r);
+  }
+  horizon_source h(inner, 4.0);
+  request r;
+  int n = 0;
+  while (h.next(r)) ++n;
+  CHECK(n == 4);
+  CHECK_FALSE(h.next(r));
+}
+
+TEST_CASE("sim_engine.queue_discipline.orders_waiting_requests") {
+  // Batch limit 1: request 0 holds the device for 1 s while 1, 2, 3 arrive and wait; they are then served in
+  // the waiting queue's order. LLF keys use the device's nominal rate, 100 tokens/s here, and the oracle's
+  // work estimates: 1: 25 - 1000/100 = 15; 2: 20 - 0.1 = 19.9; 3: 10 - 0.1 = 9.9.
+  const device_model m = simple_model(1, 1'000'000);
+  const sim_devices devs = devices_of({&m});
+  auto make = [](std::uint64_t id, double t, std::uint32_t out, double deadline) {
+    request r;
+    r.id = id;
+    r.arrival_s = t;
+    r.input_tok = 10;
+    r.output_tok = out;
+    r.deadline_s = deadline;
+    r.ttft_deadline_s = deadline;
+    return r;
+  };
+  const std::vector<request> reqs{make(0, 0.0, 100, 100), make(1, 0.1, 1000, 25), make(2, 0.2, 10, 20),
+                                  make(3, 0.3, 10, 10)};
+  const std::vector<std::pair<queue_discipline, std::vector<std::uint64_t>>> cases{
+      {queue_discipline::fcfs, {0, 1, 2, 3}},
+      {queue_discipline::edf, {0, 3, 2, 1}},
+      {queue_discipline::llf, {0, 3, 1, 2}},
+  };
+  for (const auto& [q, expected] : cases) {
+    CAPTURE(to_string(q));
+    fleet f(params_of({&m}));
+    REQUIRE(f.params(0).rate_tok_s == doctest::Approx(100.0));
+    round_robin_router router(f);
+    oracle_estimator est;
+    no_control ctl;
+    engine_options o;
+    o.discipline = q;
+    vector_source src;
+    src.v = reqs;
+    simulator<round_robin_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
+    const sim_result r = sim.run(src);
+    REQUIRE(r.completed == 4);
+    std::vector<std::uint64_t> order{0, 1, 2, 3};
+    const auto& c = sim.observer().completions;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint64_t a, std::uint64_t b) { return c.at(a).first_token_s < c.at(b).first_token_s; });
+    CHECK(order == expected);
+  }
+}

@@ -1,0 +1,165 @@
+// Fleet files: the format, the errors (file:line:field), the nominal operating point, and the event heap.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "joulesched/sim/event_queue.hpp"
+#include "joulesched/sim/fleet_file.hpp"
+
+using namespace joulesched;
+using namespace joulesched::sim;
+
+namespace {
+const std::filesystem::path devices_dir = std::filesystem::path(JOULESCHED_SOURCE_DIR) / "data" / "devices";
+
+fleet_spec parse(const std::string& text) {
+  std::istringstream in(text);
+  return parse_fleet(in, "fleet.csv", devices_dir);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)parse(text);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("sim_fleet_file.default_fleet.has_320_gpus") {
+  const fleet_spec spec = load_fleet(std::filesystem::path(JOULESCHED_SOURCE_DIR) / "data" / "fleets" / "default.csv");
+  REQUIRE(spec.rows.size() == 3);
+  CHECK(spec.device_count() == 320);
+  CHECK(spec.rows[0].model.gpu == "A100-SXM4-40GB");
+  CHECK(spec.rows[0].count == 160);
+  CHECK(spec.rows[1].model.gpu == "H100-SXM5-80GB");
+  CHECK(spec.rows[1].count == 128);
+  CHECK(spec.rows[2].model.gpu == "L4");
+  CHECK(spec.rows[2].count == 32);
+  CHECK(spec.sites == std::vector<std::string>{"dc1"});
+  const auto row_of = expand(spec);
+  CHECK(row_of.size() == 320);
+  CHECK(row_of[159] == 0);
+  CHECK(row_of[160] == 1);
+  CHECK(row_of[319] == 2);
+}
+
+TEST_CASE("sim_fleet_file.format.sites_and_optional_column") {
+  const fleet_spec a = parse("# comment\ndevice_model,count,site\nL4.csv,2,eu-west\nL4.csv,3,us.east_1\nL4.csv,1,eu-west\n");
+  CHECK(a.sites == std::vector<std::string>{"eu-west", "us.east_1"});
+  CHECK(a.rows[1].site == 1);
+  CHECK(a.rows[2].site == 0);
+  CHECK(a.device_count() == 6);
+  const fleet_spec b = parse("count,device_model\n4,H100-SXM5-80GB.csv\n");
+  CHECK(b.sites == std::vector<std::string>{"default"});
+  CHECK(b.rows[0].count == 4);
+}
+
+TEST_CASE("sim_fleet_file.errors.name_file_line_field") {
+  CHECK(error_of("device_model,count,site\nL4.csv,x,a\n") ==
+        "fleet.csv:2: field count = 'x': not an unsigned integer");
+  CHECK(error_of("device_model,count,site\n\nL4.csv,0,a\n") == "fleet.csv:3: field count = '0': must be in [1, 1000000]");
+  CHECK(error_of("device_model,count,site\nL4.csv,-1,a\n") == "fleet.csv:2: field count = '-1': not an unsigned integer");
+  CHECK(error_of("device_model,count,site\nL4.csv,2000000,a\n") ==
+        "fleet.csv:2: field count = '2000000': must be in [1, 1000000]");
+  CHECK(error_of("device_model,count,site\nL4.csv,1,bad site\n").starts_with("fleet.csv:2: field site = 'bad site': "));
+  CHECK(error_of("device_model,count,site\nL4.csv,1,\n").starts_with("fleet.csv:2: field site = '': must not be empty"));
+  CHECK(error_of("device_model,count,site\n,1,a\n").starts_with("fleet.csv:2: field device_model = '': must not be empty"));
+  CHECK(error_of("device_model,count,site\nL4.csv,1\n").starts_with("fleet.csv:2: 2 fields, expected 3"));
+  CHECK(error_of("device_model,site\nL4.csv,a\n").starts_with("fleet.csv:1: missing column 'count'"));
+  CHECK(error_of("# only a comment\n").starts_with("fleet.csv: no header line"));
+  CHECK(error_of("device_model,count,site\n").starts_with("fleet.csv: the fleet has no devices"));
+  const std::string missing = error_of("device_model,count,site\nL4.csv,1,a\nnope.csv,2,a\n");
+  CHECK(missing.starts_with("fleet.csv:3: field device_model = 'nope.csv': cannot load the device model: "));
+  CHECK(missing.find("nope.csv") != std::string::npos);
+  CHECK(error_of("device_model,count,site\nL4.csv,1000000,a\nL4.csv,1000000,a\nL4.csv,1000000,a\nL4.csv,1000000,a\n"
+                 "L4.csv,1,a\n")
+            .starts_with("fleet.csv:6: field count = '1': makes the fleet larger than 4000000 devices"));
+  CHECK_THROWS_WITH_AS((void)load_fleet("/nonexistent/fleet.csv"), doctest::Contains("/nonexistent/fleet.csv"),
+                       config_error);
+}
+
+TEST_CASE("sim_fleet_file.errors.inside_a_device_model_name_both_files") {
+  const auto dir = std::filesystem::temp_directory_path() / "joulesched_sim_fleet_test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream m(dir / "bad.csv");
+    m << "parameter,value,unit,source\ngpu,X,,\n";
+  }
+  {
+    std::ofstream f(dir / "fleet.csv");
+    f << "device_model,count,site\nbad.csv,1,a\n";
+  }
+  std::string msg;
+  try {
+    (void)load_fleet(dir / "fleet.csv");
+  } catch (const config_error& e) {
+    msg = e.what();
+  }
+  CHECK(msg.starts_with((dir / "fleet.csv").string() + ":2: field device_model = 'bad.csv': cannot load"));
+  CHECK(msg.find((dir / "bad.csv").string()) != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sim_fleet_file.nominal_params.at_the_stated_operating_point") {
+  const device_model m = load_device_model(devices_dir / "A100-SXM4-40GB.csv");
+  // KV-bound: 0.5 * 135746 / 2000 = 33.9 -> 33 < 0.5 * 320.
+  const operating_point op{0.5, 1000, 2000};
+  CHECK(nominal_batch(m, op) == 33);
+  const device_params p = nominal_params(m, 0, op);
+  CHECK(p.rate_tok_s == m.rate_tok_s(33, 1000));
+  CHECK(p.energy_j_per_tok == m.energy_j_per_tok(33, 1000));
+  // Batch-bound when requests are small.
+  CHECK(nominal_batch(m, operating_point{0.5, 10, 20}) == 160);
+  CHECK_THROWS_AS((void)nominal_params(m, 0, operating_point{0.0, 10, 20}), config_error);
+  CHECK_THROWS_AS((void)nominal_params(m, 0, operating_point{1.5, 10, 20}), config_error);
+  // Saturation throughput: prefill alone, plus the decode share at the full batch.
+  const double rps = saturation_rps(m, 1000, 200);
+  const std::uint32_t b = nominal_batch(m, operating_point{1.0, 1100, 1200});
+  CHECK(rps == doctest::Approx(1.0 / (m.prefill_base_s + m.prefill_per_tok_s * 1000 + 200 / m.rate_tok_s(b, 1100))));
+}
+
+TEST_CASE("sim_event_queue.matches_brute_force") {
+  constexpr std::uint32_t n = 37;
+  event_heap h(n);
+  std::vector<double> t(n, event_heap::never);
+  std::mt19937_64 g(5);
+  std::uniform_int_distribution<int> op(0, 9);
+  std::uniform_int_distribution<std::uint32_t> id(0, n - 1);
+  std::uniform_int_distribution<int> time(0, 50);  // coarse times: many ties
+  for (int step = 0; step < 20000; ++step) {
+    const int o = op(g);
+    if (o < 6) {
+      const std::uint32_t i = id(g);
+      t[i] = time(g);
+      h.schedule(i, t[i]);
+    } else if (o < 8) {
+      const std::uint32_t i = id(g);
+      t[i] = event_heap::never;
+      h.cancel(i);
+    } else if (!h.empty()) {
+      // Expected: the smallest time, lowest id among ties.
+      std::uint32_t best = 0;
+      for (std::uint32_t i = 1; i < n; ++i)
+        if (t[i] < t[best]) best = i;
+      REQUIRE(h.top() == best);
+      CHECK(h.top_time_s() == t[best]);
+      CHECK(h.pop() == best);
+      t[best] = event_heap::never;
+    }
+    std::size_t pending = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      pending += t[i] != event_heap::never;
+      REQUIRE(h.time_of(i) == t[i]);
+    }
+    REQUIRE(h.size() == pending);
+  }
+}

@@ -1,0 +1,169 @@
+// The six policies of the default experiment on the default fleet: reproducible bit for bit, every request
+// accounted for, the PI policies tune lambda. Short runs (tens of simulated seconds) to keep the suite fast.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/policies.hpp"
+#include "joulesched/sim/trace.hpp"
+#include "joulesched/sim/workload.hpp"
+
+using namespace joulesched;
+using namespace joulesched::sim;
+
+namespace {
+
+const std::filesystem::path source_dir(JOULESCHED_SOURCE_DIR);
+
+struct setup {
+  fleet_spec spec = load_fleet(source_dir / "data" / "fleets" / "default.csv");
+  sim_devices devices = sim_devices::from(spec);
+  workload_mix mix = default_mix(source_dir / "data" / "traces" / "azure_conv_2023_excerpt.csv");
+  token_means means = mean_tokens(mix);
+  std::vector<device_params> params =
+      routing_params(spec, operating_point{0.5, means.input_tok + means.output_tok / 2, means.total_tok()});
+  double saturation = fleet_saturation_rps(spec, means.input_tok, means.output_tok);
+};
+
+const setup& the_setup() {
+  static const setup s;
+  return s;
+}
+
+sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double duration_s,
+               queue_discipline q = queue_discipline::edf) {
+  const setup& s = the_setup();
+  mix_source_options mo;
+  mo.rate_rps = utilisation * s.saturation;
+  mo.duration_s = duration_s;
+  mo.seed = seed;
+  mix_source src(s.mix, mo);
+  policy_settings ps;
+  ps.seed = seed;
+  engine_options eo;
+  eo.discipline = q;
+  eo.window_s = duration_s;
+  return run_policy(k, s.devices, s.params, src, ps, eo);
+}
+
+void check_same(const sim_result& a, const sim_result& b) {
+  CHECK(a.read == b.read);
+  CHECK(a.completed == b.completed);
+  CHECK(a.rejected == b.rejected);
+  CHECK(a.energy_j == b.energy_j);  // bit for bit: exact comparisons of doubles
+  CHECK(a.energy_total_j == b.energy_total_j);
+  CHECK(a.sim_time_s == b.sim_time_s);
+  CHECK(a.device_energy_j == b.device_energy_j);
+  CHECK(a.output_tok == b.output_tok);
+  for (std::size_t t = 0; t < tier_count; ++t) {
+    CHECK(a.tiers[t].violations == b.tiers[t].violations);
+    CHECK(a.tiers[t].e2e.mean_s == b.tiers[t].e2e.mean_s);
+    CHECK(a.tiers[t].e2e.p99_s == b.tiers[t].e2e.p99_s);
+    CHECK(a.tiers[t].ttft.p50_s == b.tiers[t].ttft.p50_s);
+  }
+  REQUIRE(a.types.size() == b.types.size());
+  for (std::size_t t = 0; t < a.types.size(); ++t) {
+    CHECK(a.types[t].busy_s == b.types[t].busy_s);
+    CHECK(a.types[t].bulk_output_tok == b.types[t].bulk_output_tok);
+  }
+  REQUIRE(a.lambda_trace.size() == b.lambda_trace.size());
+  for (std::size_t i = 0; i < a.lambda_trace.size(); ++i) {
+    CHECK(a.lambda_trace[i].t_s == b.lambda_trace[i].t_s);
+    CHECK(a.lambda_trace[i].lambda_j_per_s == b.lambda_trace[i].lambda_j_per_s);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("sim_policies.names.parse") {
+  CHECK(parse_policy_list("round_robin,tiered", "--policies") ==
+        std::vector<policy_kind>{policy_kind::round_robin, policy_kind::tiered});
+  CHECK_THROWS_WITH_AS((void)parse_policy_list("round_robin,fastest", "--policies"),
+                       doctest::Contains("--policies: policy = 'fastest': must be one of round_robin, least_loaded"),
+                       config_error);
+  CHECK_THROWS_AS((void)parse_policy_list("round_robin,,tiered", "--policies"), config_error);
+  for (const policy_kind k : all_policies) CHECK(parse_policy(to_string(k), "x") == k);
+}
+
+TEST_CASE("sim_policies.same_seed_same_result_bit_for_bit") {
+  for (const policy_kind k : all_policies) {
+    CAPTURE(to_string(k));
+    const sim_result a = run(k, 11, 0.5, 30.0);
+    const sim_result b = run(k, 11, 0.5, 30.0);
+    REQUIRE(a.read > 5000);
+    check_same(a, b);
+    CHECK(a.read == a.completed + a.rejected);
+    CHECK(a.policy == to_string(k));
+    const bool tunes = k == policy_kind::energy_pi || k == policy_kind::tiered;
+    CHECK(a.lambda_trace.empty() != tunes);
+    const sim_result c = run(k, 12, 0.5, 30.0);
+    CHECK(c.energy_total_j != a.energy_total_j);
+  }
+}
+
+TEST_CASE("sim_policies.every_request_accounted_for") {
+  for (const queue_discipline q : {queue_discipline::fcfs, queue_discipline::edf, queue_discipline::llf}) {
+    for (const policy_kind k : all_policies) {
+      CAPTURE(to_string(k));
+      CAPTURE(to_string(q));
+      // Overloaded (1.3x saturation) so that queues build up and drain after the window.
+      const sim_result r = run(k, 3, 1.3, 10.0, q);
+      CHECK(r.read > 0);
+      CHECK(r.read == r.completed + r.rejected);
+      CHECK(r.rejected == r.rejected_no_fit + r.rejected_no_device + r.rejected_device_too_small);
+      CHECK(r.all.read == r.tiers[0].read + r.tiers[1].read);
+      CHECK(r.sim_time_s >= r.window_s);
+      std::uint64_t completed = 0;
+      for (const auto& t : r.types) completed += t.completed;
+      CHECK(completed == r.completed);
+    }
+  }
+}
+
+TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
+  const auto path = std::filesystem::temp_directory_path() / "joulesched_sim_policies_lenient.csv";
+  {
+    std::ofstream out(path);
+    out << "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+    out << "2023-11-16 18:15:46.0000000,374,44\n";
+    out << "2023-11-16 18:15:46.5000000,not-a-number,44\n";  // skipped
+    out << "2023-11-16 18:15:47.0000000,500000,10\n";         // fits no device: rejected
+    out << "2023-11-16 18:15:47.5000000,96,20\n";
+    out << "bad timestamp,1,1\n";                             // skipped
+    out << "2023-11-16 18:15:48.0000000,900,300\n";
+  }
+  CHECK_THROWS_AS((void)read_trace(path), config_error);
+  trace_options topt;
+  topt.lenient = true;
+  auto tr = std::make_shared<const trace>(read_trace(path, topt));
+  CHECK(tr->rows.size() == 4);
+  CHECK(tr->skipped == 2);
+  const setup& s = the_setup();
+  for (const policy_kind k : all_policies) {
+    trace_source src(tr, s.mix, trace_source_options{});
+    const sim_result r = run_policy(k, s.devices, s.params, src, policy_settings{}, engine_options{});
+    CHECK(r.read == tr->rows.size());
+    CHECK(r.rejected_no_fit == 1);
+    CHECK(r.completed == 3);
+    CHECK(r.read == r.completed + r.rejected);
+    CHECK(r.skipped_input_lines == 0);  // the program sets it from the trace; the run never saw those lines
+  }
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("sim_policies.energy_pi.lambda_follows_misses") {
+  // Overloaded: misses far above 1%, so the controller raises lambda above its starting value.
+  const sim_result r = run(policy_kind::energy_pi, 5, 1.2, 60.0);
+  REQUIRE(!r.lambda_trace.empty());
+  const lambda_controller_config defaults;
+  CHECK(r.lambda_trace.back().lambda_j_per_s > defaults.lambda_initial);
+  CHECK(r.lambda_trace.back().miss_rate > defaults.target_miss_rate);
+  for (std::size_t i = 1; i < r.lambda_trace.size(); ++i)
+    CHECK(r.lambda_trace[i].t_s == doctest::Approx(r.lambda_trace[i - 1].t_s + 1.0));
+}
