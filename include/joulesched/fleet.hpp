@@ -20,6 +20,8 @@
 #include <tuple>
 #include <vector>
 
+#include <range/v3/view/chunk_by.hpp>
+
 #include "joulesched/concepts.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/types.hpp"
@@ -150,9 +152,12 @@ class fleet {
     std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
     class_of_.assign(n, 0);
     class_begin_.clear();
-    for (std::uint32_t k = 0; k < n; ++k) {
-      if (k == 0 || key(order[k]) != key(order[k - 1])) class_begin_.push_back(k);
-      class_of_[order[k]] = static_cast<std::uint32_t>(class_begin_.size() - 1);
+    std::uint32_t begin = 0;
+    for (auto&& members : order | ranges::views::chunk_by([&](device_id a, device_id b) { return key(a) == key(b); })) {
+      const auto c = static_cast<std::uint32_t>(class_begin_.size());
+      class_begin_.push_back(begin);
+      for (const device_id id : members) class_of_[id] = c;
+      begin += static_cast<std::uint32_t>(ranges::distance(members));
     }
     class_begin_.push_back(n);
     class_size_.resize(class_begin_.size() - 1);
