@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <istream>
 #include <limits>
 #include <optional>
@@ -259,7 +260,7 @@ inline void finish_trace(trace& out, std::vector<raw_row>& raw, double seconds_p
 
 inline std::ifstream open_trace(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) joulesched::detail::fail(path.string(), "file", "'" + path.string() + "'", "cannot be opened");
+  if (!in) joulesched::detail::fail(path.string(), "file", std::quoted(path.string(), '\''), "cannot be opened");
   return in;
 }
 
