@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The project's one test command (README, CI): bash scripts/test.sh
+#   1. installs the system packages (scripts/install-deps.sh; quick when they are there)
+#   2. g++ Debug with ASan + UBSan: tests, examples, header and packaging checks (preset debug-asan)
+#   3. g++ ThreadSanitizer: the concurrency tests, once tests/concurrency/*_test.cpp exist (preset tsan)
+#   4. clang++-16: tests, examples and benchmarks, warnings as errors (preset clang)
+# Stops at the first failure. Build trees: build/<preset>. Parallelism: JOBS (default: nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs="${JOBS:-$(nproc)}"
+export CMAKE_BUILD_PARALLEL_LEVEL="$jobs" CTEST_PARALLEL_LEVEL="$jobs"
+
+stage() { printf '\n==== %s\n' "$*"; }
+start=$SECONDS
+
+stage "1/4 system packages"
+bash scripts/install-deps.sh
+
+stage "2/4 g++ ASan+UBSan: tests, examples, headers, packaging (preset debug-asan)"
+cmake --workflow --preset debug-asan
+
+if compgen -G 'tests/concurrency/*_test.cpp' >/dev/null; then
+  stage "3/4 g++ TSan: concurrency tests (preset tsan)"
+  cmake --workflow --preset tsan
+else
+  stage "3/4 g++ TSan: skipped, no tests/concurrency/*_test.cpp yet"
+fi
+
+stage "4/4 clang++-16: tests, examples, benchmarks (preset clang)"
+cmake --workflow --preset clang
+
+stage "all stages passed in $((SECONDS - start)) s"
