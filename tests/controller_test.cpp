@@ -11,26 +11,15 @@
 #include "joulesched/control/lambda_controller.hpp"
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/error.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
+using namespace joulesched::test;
 
 namespace {
 
 // Uniform in [0, 1) from the engine's raw bits (std::uniform_real_distribution differs between libraries).
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
-
-// True when constructing with `make` throws config_error whose message reports `field` ("field = value").
-bool throws_naming(const std::function<void()>& make, const std::string& field) {
-  try {
-    make();
-  } catch (const config_error& e) {
-    const std::string what = e.what();
-    INFO("what(): ", what);
-    CHECK(what.find(field + " = ") != std::string::npos);
-    return what.find(field + " = ") != std::string::npos;
-  }
-  return false;
-}
 
 bool controller_throws_naming(const std::function<void(lambda_controller_config&)>& mutate, const std::string& field) {
   return throws_naming(

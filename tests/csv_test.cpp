@@ -9,33 +9,15 @@
 #include <vector>
 
 #include "joulesched/detail/csv.hpp"
+#include "support/errors.hpp"
 
 using joulesched::config_error;
 using joulesched::detail::csv_reader;
 using joulesched::detail::open_csv;
 
+using namespace joulesched::test;
+
 namespace {
-
-// Runs f, which must throw config_error, and returns what(); fails the test if it does not throw.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  FAIL("expected config_error");
-  return {};
-}
-
-// Checks that a message contains each of the given parts.
-void check_mentions(const std::string& msg, std::initializer_list<std::string_view> parts) {
-  for (const auto part : parts) {
-    INFO("message: ", msg);
-    INFO("missing: ", std::string(part));
-    CHECK(msg.find(part) != std::string::npos);
-  }
-}
 
 // Reads every row of a table, each as its fields' text.
 std::vector<std::vector<std::string>> rows_of(const std::string& text) {

@@ -12,8 +12,10 @@
 
 #include "joulesched/error.hpp"
 #include "joulesched/estimation/length_estimators.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
+using namespace joulesched::test;
 
 namespace {
 
@@ -42,18 +44,6 @@ double sample_quantile(std::vector<double> xs, double p) {
   const auto k = static_cast<std::size_t>(p * static_cast<double>(xs.size() - 1));
   std::nth_element(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(k), xs.end());
   return xs[k];
-}
-
-bool throws_naming(const std::function<void()>& make, const std::string& field) {
-  try {
-    make();
-  } catch (const config_error& e) {
-    const std::string what = e.what();
-    INFO("what(): ", what);
-    CHECK(what.find(field + " = ") != std::string::npos);
-    return what.find(field + " = ") != std::string::npos;
-  }
-  return false;
 }
 
 }  // namespace

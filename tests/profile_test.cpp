@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "joulesched/profiles/energy_profile.hpp"
+#include "support/errors.hpp"
 
 using joulesched::config_error;
 using joulesched::energy_profile;
@@ -17,26 +18,9 @@ using joulesched::load_energy_profile;
 using joulesched::parse_energy_profile;
 using joulesched::profile_point;
 
+using namespace joulesched::test;
+
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  FAIL("expected config_error");
-  return {};
-}
-
-void check_mentions(const std::string& msg, std::initializer_list<std::string_view> parts) {
-  for (const auto part : parts) {
-    INFO("message: ", msg);
-    INFO("missing: ", std::string(part));
-    CHECK(msg.find(part) != std::string::npos);
-  }
-}
 
 // batch {1, 8, 32} x seq {512, 2048}, the same values as tests/data/profiles/test_a100_llama8b.csv.
 //            seq 512        seq 2048

@@ -5,9 +5,11 @@
 #include <string>
 
 #include "joulesched/sim/trace.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
+using namespace joulesched::test;
 
 namespace {
 
@@ -22,19 +24,6 @@ trace mooncake_text(const std::string& text, trace_options opts = {}) {
   std::istringstream in(text);
   return read_mooncake_trace(in, "t.jsonl", opts);
 }
-
-/// The message of the config_error that `f` throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool has(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 const trace_options lenient{.lenient = true};
 

@@ -10,23 +10,13 @@
 #include <vector>
 
 #include "joulesched/sim/workload.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
+using namespace joulesched::test;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool has(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 /// A small chat table (so tests do not depend on the bundled excerpt).
 std::shared_ptr<const std::vector<token_pair>> small_pairs() {
