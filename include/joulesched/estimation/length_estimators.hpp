@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "joulesched/concepts.hpp"
+#include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/traits.hpp"
 #include "joulesched/types.hpp"
@@ -239,16 +240,6 @@ class percentile_estimator {
   double quantile_;
 };
 static_assert(LengthEstimator<percentile_estimator, detail::length_check_request>);
-
-namespace detail {
-// SplitMix64 finaliser (Steele, Lea and Flood 2014): a bijective mix whose outputs pass BigCrush.
-[[nodiscard]] constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-}  // namespace detail
 
 /// @brief Another estimator's answer times a random factor, to model a predictor with a known error.
 /// @tparam E the estimator whose answer is scaled (typically oracle_estimator: the truth plus noise).

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "joulesched/detail/csv.hpp"
+#include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/sim/request.hpp"
 #include "joulesched/sim/trace.hpp"
@@ -316,13 +317,7 @@ class trace_source final : public request_source {
 // =========================================================================================================
 namespace workload_detail {
 
-/// SplitMix64 (Steele, Lea, Flood 2014): derives independent engine seeds from one seed.
-[[nodiscard]] constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using joulesched::detail::splitmix64;
 inline constexpr std::uint64_t arrivals_stream = 0x61727269'76616c73ull;  // "arrivals"
 inline constexpr std::uint64_t labels_stream = 0x6c616265'6c73'0000ull;   // "labels"
 
