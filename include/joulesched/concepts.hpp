@@ -76,7 +76,7 @@ concept CostModel = std::copy_constructible<C> &&
 /// Expressions: `r.route(view)` returns std::optional<assignment> (empty when no device is available);
 /// `r.release(a)` gives back the work of an earlier assignment. Promises: route never returns a drained
 /// device, never throws and never allocates; release is called exactly once per assignment. Thread safety:
-/// none unless the router says so (see routing/concurrent.hpp).
+/// none unless the router says so (see routing/concurrent_router.hpp).
 template <class R>
 concept Router = requires(R& r, const request_view& v, const assignment& a) {
   { r.route(v) } -> std::same_as<std::optional<assignment>>;

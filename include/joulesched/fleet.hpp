@@ -5,7 +5,7 @@
 /// Use one fleet per set of devices and let every router over those devices share it (a tiered router's
 /// routers do), so that all of them see the same load. Construction groups devices into classes of equal
 /// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation.
-/// Not thread-safe: one thread routes and releases (see routing/concurrent.hpp for many threads).
+/// Not thread-safe: one thread routes and releases (see routing/concurrent_router.hpp for many threads).
 #pragma once
 
 #include <algorithm>

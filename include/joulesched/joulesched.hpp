@@ -20,6 +20,8 @@
 #include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/candidate.hpp"
+#include "joulesched/routing/concurrent/concurrent_fleet.hpp"
+#include "joulesched/routing/concurrent_router.hpp"
 #include "joulesched/routing/least_loaded.hpp"
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/routing/random_router.hpp"

@@ -13,13 +13,15 @@
 /// It never blocks and never drops silently: the caller keeps the request and decides (typically: release the
 /// router's reservation and route again, or refuse the request upstream).
 ///
-/// Why this and not boost::lockfree::queue: that queue is multi-consumer (producers and consumer retry CAS
-/// loops on shared ends), copies trivially copyable values in and out through a free list of nodes, and its
-/// free list is reported to trip ThreadSanitizer (boostorg/lockfree issue #78). Here there is one consumer by
-/// design, the request object already exists, and every cross-thread access is an acquire/release atomic, so
-/// the stress tests run clean under TSan. The price: requests must stay put while queued, and the consumer can
-/// briefly see the queue empty while a producer is between its exchange and its link (pop() then returns
-/// nullptr and the request appears a few instructions later; call again).
+/// Why this and not boost::lockfree::queue: that queue is multi-consumer (producers retry a CAS loop on the
+/// shared tail), copies trivially copyable values in and out through a free list of nodes, and Boost 1.74's
+/// (Debian 12) trips ThreadSanitizer in that free list's tagged pointers: 6 race reports in a 2-producer,
+/// 1-consumer run of bounded_push/pop here (also boostorg/lockfree issue #78), which would bury real reports in
+/// our TSan runs. Here there is one consumer by design, the request object already exists, producers never
+/// retry, and every cross-thread access is an acquire/release atomic, so the stress tests run clean under TSan.
+/// The price: requests must stay put while queued, and the consumer can briefly see the queue empty while a
+/// producer is between its exchange and its link (pop() then returns nullptr and the request appears a few
+/// instructions later; call again).
 ///
 /// Cost: push O(1): one CAS on the counter, one exchange, one store; pop O(1) amortised. No allocation after
 /// construction (none at all, in fact: the queue holds only its stub link).
