@@ -80,7 +80,7 @@ class fleet {
   /// Complexity: O(1).
   [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const noexcept {
     if (class_size_[c] == 0) return std::nullopt;
-    return heap_[class_begin_[c]];
+    return heap_[class_begin_[c]].id;
   }
 
   /// @brief Drains (false) or restores (true) a device. A drained device keeps its load, so work already
@@ -93,8 +93,7 @@ class fleet {
       avail_pos_[id] = static_cast<std::uint32_t>(avail_.size());
       avail_.push_back(id);  // capacity reserved at construction: no allocation
       const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
-      heap_[slot] = id;
-      heap_pos_[id] = slot;
+      place(slot, heap_entry{load_[id].queued_tok, id});
       sift_up(c, slot);
     } else {
       const std::uint32_t p = avail_pos_[id];
@@ -106,8 +105,8 @@ class fleet {
       const std::uint32_t last = class_begin_[c] + --class_size_[c];
       heap_pos_[id] = npos;
       if (slot != last) {
-        const device_id moved = heap_[last];
-        place(slot, moved);
+        const device_id moved = heap_[last].id;
+        place(slot, heap_[last]);
         sift_down(c, slot);
         sift_up(c, heap_pos_[moved]);
       }
@@ -119,7 +118,10 @@ class fleet {
     assert(id < size());
     load_[id].queued_tok += work_tok;
     load_[id].requests += 1;
-    if (heap_pos_[id] != npos) sift_down(class_of_[id], heap_pos_[id]);
+    if (const std::uint32_t slot = heap_pos_[id]; slot != npos) {
+      heap_[slot].queued_tok = load_[id].queued_tok;
+      sift_down(class_of_[id], slot);
+    }
   }
 
   /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n).
@@ -130,7 +132,10 @@ class fleet {
     assert(l.queued_tok >= a.work_tok && l.requests > 0);
     l.queued_tok -= a.work_tok;
     l.requests -= 1;
-    if (heap_pos_[a.device] != npos) sift_up(class_of_[a.device], heap_pos_[a.device]);
+    if (const std::uint32_t slot = heap_pos_[a.device]; slot != npos) {
+      heap_[slot].queued_tok = l.queued_tok;
+      sift_up(class_of_[a.device], slot);
+    }
   }
 
  private:
@@ -163,9 +168,9 @@ class fleet {
     class_size_.resize(class_begin_.size() - 1);
     for (std::size_t c = 0; c + 1 < class_begin_.size(); ++c) class_size_[c] = class_begin_[c + 1] - class_begin_[c];
     // All loads are zero, so ids in ascending order already form a valid heap within each class.
-    heap_ = order;
+    heap_.resize(n);
     heap_pos_.assign(n, 0);
-    for (std::uint32_t k = 0; k < n; ++k) heap_pos_[heap_[k]] = k;
+    for (std::uint32_t k = 0; k < n; ++k) place(k, heap_entry{0, order[k]});
     avail_.reserve(n);
     avail_.resize(n);
     std::iota(avail_.begin(), avail_.end(), device_id{0});
@@ -173,34 +178,39 @@ class fleet {
     std::iota(avail_pos_.begin(), avail_pos_.end(), std::uint32_t{0});
   }
 
-  [[nodiscard]] bool less(device_id a, device_id b) const noexcept {
-    const auto qa = load_[a].queued_tok, qb = load_[b].queued_tok;
-    return qa < qb || (qa == qb && a < b);
+  // A heap entry carries its key, so a sift compares neighbouring entries (four children share a cache line)
+  // instead of reading each child's load from a random place in load_.
+  struct heap_entry {
+    std::uint64_t queued_tok;
+    device_id id;
+  };
+
+  [[nodiscard]] static bool less(const heap_entry& a, const heap_entry& b) noexcept {
+    return a.queued_tok < b.queued_tok || (a.queued_tok == b.queued_tok && a.id < b.id);
   }
 
-  void place(std::uint32_t slot, device_id id) noexcept {
-    heap_[slot] = id;
-    heap_pos_[id] = slot;
+  void place(std::uint32_t slot, const heap_entry& e) noexcept {
+    heap_[slot] = e;
+    heap_pos_[e.id] = slot;
   }
 
   void sift_up(std::uint32_t c, std::uint32_t slot) noexcept {
     const std::uint32_t base = class_begin_[c];
-    const device_id id = heap_[slot];
+    const heap_entry e = heap_[slot];
     std::uint32_t i = slot - base;
     while (i > 0) {
       const std::uint32_t parent = (i - 1) / arity;
-      const device_id pid = heap_[base + parent];
-      if (!less(id, pid)) break;
-      place(base + i, pid);
+      if (!less(e, heap_[base + parent])) break;
+      place(base + i, heap_[base + parent]);
       i = parent;
     }
-    place(base + i, id);
+    place(base + i, e);
   }
 
   void sift_down(std::uint32_t c, std::uint32_t slot) noexcept {
     const std::uint32_t base = class_begin_[c];
     const std::uint32_t size = class_size_[c];
-    const device_id id = heap_[slot];
+    const heap_entry e = heap_[slot];
     std::uint32_t i = slot - base;
     for (;;) {
       const std::uint32_t first = i * arity + 1;
@@ -209,11 +219,11 @@ class fleet {
       std::uint32_t best = first;
       for (std::uint32_t k = first + 1; k < end; ++k)
         if (less(heap_[base + k], heap_[base + best])) best = k;
-      if (!less(heap_[base + best], id)) break;
+      if (!less(heap_[base + best], e)) break;
       place(base + i, heap_[base + best]);
       i = best;
     }
-    place(base + i, id);
+    place(base + i, e);
   }
 
   std::vector<device_params> params_;
@@ -221,7 +231,7 @@ class fleet {
   std::vector<std::uint32_t> class_of_;
   std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c] + class_size_[c])
   std::vector<std::uint32_t> class_size_;   // available devices of class c
-  std::vector<device_id> heap_;
+  std::vector<heap_entry> heap_;
   std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained
   std::vector<device_id> avail_;
   std::vector<std::uint32_t> avail_pos_;    // index of each device in avail_, npos when drained

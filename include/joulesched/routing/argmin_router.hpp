@@ -45,8 +45,7 @@ class argmin_router {
       for (device_id id = 0; id < n; ++id)
         if (f.available(id)) best.offer(evaluate(cost_, f, id, v));
     }
-    if (!best.best) return std::nullopt;
-    return best.best->id;
+    return best.id();
   }
 
   /// @brief Chooses a device and reserves the request's work on it.

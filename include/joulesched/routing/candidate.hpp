@@ -42,9 +42,18 @@ template <class Cost>
 
 /// @brief Keeps the best of the candidates offered to it.
 struct best_candidate {
-  std::optional<candidate> best;
+  candidate best{};
+  bool found = false;
+
   constexpr void offer(const candidate& c) noexcept {
-    if (!best || c.beats(*best)) best = c;
+    if (!found || c.beats(best)) {
+      best = c;
+      found = true;
+    }
+  }
+  /// The best device offered, or empty when none was.
+  [[nodiscard]] constexpr std::optional<device_id> id() const noexcept {
+    return found ? std::optional<device_id>(best.id) : std::nullopt;
   }
 };
 

@@ -210,10 +210,10 @@ class concurrent_power_of_d_router {
         best.offer(evaluate(snap, ids[i], v));
       }
     }
-    if (!best.best) return std::nullopt;
-    fleet_->reserve(best.best->id, v.work_tok);
+    if (!best.found) return std::nullopt;
+    fleet_->reserve(best.best.id, v.work_tok);
     ++stats_.decisions;
-    return assignment{best.best->id, v.work_tok};
+    return assignment{best.best.id, v.work_tok};
   }
 
   /// @brief Gives back the work of an assignment; any thread may call the fleet's release() instead.

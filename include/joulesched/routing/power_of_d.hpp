@@ -52,7 +52,7 @@ class power_of_d_router {
         best.offer(evaluate(cost_, f, ids[i], v));
       }
     }
-    return assign(*fleet_, best.best ? std::optional(best.best->id) : std::nullopt, v);
+    return assign(*fleet_, best.id(), v);
   }
 
   void release(const assignment& a) noexcept { fleet_->release(a); }
