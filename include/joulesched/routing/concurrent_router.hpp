@@ -40,6 +40,7 @@
 #include "joulesched/error.hpp"
 #include "joulesched/routing/candidate.hpp"
 #include "joulesched/routing/concurrent/concurrent_fleet.hpp"
+#include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched {
@@ -200,15 +201,8 @@ class concurrent_power_of_d_router {
     if (ids.size() <= d_) {
       for (const device_id id : ids) best.offer(evaluate(snap, id, v));
     } else {
-      std::array<std::size_t, max_d> drawn{};
-      for (std::uint32_t k = 0; k < d_; ++k) {
-        std::size_t i = 0;
-        do {
-          i = static_cast<std::size_t>(engine_() % ids.size());
-        } while (std::find(drawn.begin(), drawn.begin() + k, i) != drawn.begin() + k);
-        drawn[k] = i;
-        best.offer(evaluate(snap, ids[i], v));
-      }
+      detail::for_distinct_draws<max_d>(engine_, ids.size(), d_,
+                                        [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
     }
     if (!best.found) return std::nullopt;
     fleet_->reserve(best.best.id, v.work_tok);

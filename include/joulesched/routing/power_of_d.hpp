@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -21,6 +22,24 @@
 #include "joulesched/routing/candidate.hpp"
 
 namespace joulesched {
+
+namespace detail {
+/// Calls f(i) for d distinct indices drawn uniformly from [0, n), rejecting repeats (d <= n, d <= Max).
+/// A draw is `engine() % n`, whose bias is below n / 2^64 with a 64-bit engine. Expected O(d^2).
+template <std::uint32_t Max, class Engine, class F>
+void for_distinct_draws(Engine& engine, std::size_t n, std::uint32_t d, F&& f) noexcept {
+  assert(d <= n && d <= Max);
+  std::array<std::size_t, Max> drawn{};
+  for (std::uint32_t k = 0; k < d; ++k) {
+    std::size_t i = 0;
+    do {
+      i = static_cast<std::size_t>(engine() % n);
+    } while (std::find(drawn.begin(), drawn.begin() + k, i) != drawn.begin() + k);
+    drawn[k] = i;
+    f(i);
+  }
+}
+}  // namespace detail
 
 template <CostModel Cost, class Engine = std::mt19937_64>
 class power_of_d_router {
@@ -42,15 +61,8 @@ class power_of_d_router {
     if (ids.size() <= d_) {
       for (const device_id id : ids) best.offer(evaluate(cost_, f, id, v));
     } else {
-      std::array<std::size_t, max_d> drawn{};
-      for (std::uint32_t k = 0; k < d_; ++k) {
-        std::size_t i = 0;
-        do {
-          i = static_cast<std::size_t>(engine_() % ids.size());
-        } while (std::find(drawn.begin(), drawn.begin() + k, i) != drawn.begin() + k);
-        drawn[k] = i;
-        best.offer(evaluate(cost_, f, ids[i], v));
-      }
+      detail::for_distinct_draws<max_d>(engine_, ids.size(), d_,
+                                        [&](std::size_t i) { best.offer(evaluate(cost_, f, ids[i], v)); });
     }
     return assign(*fleet_, best.id(), v);
   }
