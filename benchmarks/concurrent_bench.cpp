@@ -1,0 +1,227 @@
+// Multi-thread routing throughput of the concurrent routers: decisions per second, each including the release
+// of an earlier decision by the same thread (every thread keeps a window of 32 outstanding assignments and
+// releases the oldest when it routes a new one, so loads stay above zero and every iteration is one route and
+// one release).
+//
+//   BM_argmin_router_one_thread      the single-threaded argmin_router over a fleet: the baseline
+//   BM_private_fleet_per_thread      one fleet and argmin_router per thread, nothing shared: the machine's ceiling
+//   BM_concurrent_exact              concurrent_argmin_router, 320 devices in 3 classes, 4 shards per class
+//   BM_concurrent_exact_shards_per_class  the same with 1, 2, 8 and 16 shards per class
+//   BM_concurrent_exact_hot_shard    every thread wants the same shard: one class of 64 devices, one shard
+//   BM_concurrent_power_of_d         concurrent_power_of_d_router (d = 2) over the same 320 devices, exact mode
+//                                    (its reservations and the releases keep the shard heaps up to date)
+//   BM_concurrent_power_of_d_relaxed_mode  the same over a relaxed-mode state: loads only, no shard heaps
+//
+// Threads: 1, 2, 4, ... up to std::thread::hardware_concurrency(). Counters: trylock_fail_rate is the share
+// of a router's try-locks that found the shard busy (it then took the next best); backoffs_per_decision
+// counts rounds in which every candidate shard was busy.
+//
+// Before measuring, main() checks the answers: on the benchmarked fleet and requests, with one thread, the
+// concurrent exact router must choose what argmin_router chooses, decision by decision.
+//
+// Build: g++ -std=c++20 -O2 -DNDEBUG -Iinclude benchmarks/concurrent_bench.cpp -lbenchmark -lpthread
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/argmin_router.hpp"
+#include "joulesched/routing/concurrent_router.hpp"
+
+namespace {
+
+using namespace joulesched;
+
+// Illustrative device types (not measured values: the routing cost depends on the class structure, not on
+// the numbers). The fleet of the JouleSched evaluation: 160 A100, 128 H100, 32 L4.
+constexpr device_params a100{2500.0, 0.21};
+constexpr device_params h100{4000.0, 0.15};
+constexpr device_params l4{900.0, 0.12};
+
+std::vector<device_params> three_class_fleet() {
+  std::vector<device_params> ps;
+  ps.insert(ps.end(), 160, a100);
+  ps.insert(ps.end(), 128, h100);
+  ps.insert(ps.end(), 32, l4);
+  return ps;
+}
+
+std::vector<device_params> hot_class_fleet() { return std::vector<device_params>(64, h100); }
+
+// 70% interactive requests with budgets of 0.05 to 0.5 s (the SLO term steers them to fast devices), 30% bulk
+// with 60 s (they go to the most efficient class): all three classes get work.
+std::vector<request_view> requests(std::uint64_t seed, std::size_t n = 4096) {
+  std::mt19937_64 rng(seed);
+  std::vector<request_view> vs(n);
+  for (auto& v : vs) {
+    v.work_tok = static_cast<std::uint32_t>(50 + rng() % 500);
+    v.input_tok = static_cast<std::uint32_t>(rng() % 2000);
+    const bool bulk = rng() % 10 < 3;
+    v.tier = bulk ? tier::bulk : tier::interactive;
+    v.budget_s = bulk ? 60.0 : 0.05 + static_cast<double>(rng() % 450) / 1000.0;
+  }
+  return vs;
+}
+
+constexpr double lambda_j_per_s = 10.0;
+constexpr std::size_t window = 32;
+constexpr std::uint32_t shards_per_class = 4;
+
+std::unique_ptr<concurrent_fleet> shared;  // built by each benchmark's Setup, before its threads start
+
+void setup_three_class(const benchmark::State&) {
+  shared = std::make_unique<concurrent_fleet>(three_class_fleet(), shards_per_class);
+}
+void setup_three_class_sharded(const benchmark::State& state) {
+  shared = std::make_unique<concurrent_fleet>(three_class_fleet(), static_cast<std::uint32_t>(state.range(0)));
+}
+void setup_three_class_relaxed(const benchmark::State&) {
+  shared = std::make_unique<concurrent_fleet>(three_class_fleet(), shards_per_class, concurrent_mode::relaxed);
+}
+void setup_hot_class(const benchmark::State&) { shared = std::make_unique<concurrent_fleet>(hot_class_fleet(), 1); }
+void teardown(const benchmark::State&) { shared.reset(); }
+
+// One thread's loop: route, keep the assignment in a ring of `window`, release the one it replaces.
+template <class Router>
+void run(benchmark::State& state, Router& router) {
+  const auto vs = requests(static_cast<std::uint64_t>(state.thread_index()) + 1);
+  std::vector<assignment> ring(window);
+  std::vector<bool> used(window, false);
+  std::size_t k = 0;
+  std::uint64_t empty = 0;
+  for (auto _ : state) {
+    const std::size_t slot = k % window;
+    if (used[slot]) router.release(ring[slot]);
+    const auto a = router.route(vs[k % vs.size()]);
+    used[slot] = a.has_value();
+    if (a) {
+      ring[slot] = *a;
+    } else {
+      ++empty;
+    }
+    ++k;
+  }
+  for (std::size_t i = 0; i < window; ++i)
+    if (used[i]) router.release(ring[i]);
+  if (empty != 0) state.SkipWithError("a route found no device");
+  state.SetItemsProcessed(state.iterations());
+}
+
+void report(benchmark::State& state, const concurrent_route_stats& s) {
+  const double decisions = static_cast<double>(std::max<std::uint64_t>(s.decisions, 1));
+  const double attempts = decisions + static_cast<double>(s.lock_failures);
+  state.counters["trylock_fail_rate"] =
+      benchmark::Counter(static_cast<double>(s.lock_failures) / attempts, benchmark::Counter::kAvgThreads);
+  state.counters["backoffs_per_decision"] =
+      benchmark::Counter(static_cast<double>(s.backoffs) / decisions, benchmark::Counter::kAvgThreads);
+}
+
+void BM_argmin_router_one_thread(benchmark::State& state) {
+  fleet f(three_class_fleet());
+  argmin_router<joulesched_cost> router(f, joulesched_cost(lambda_j_per_s));
+  run(state, router);
+}
+
+// The machine's ceiling: every thread has its own fleet and single-threaded router, nothing is shared. How
+// this scales with threads is the most any shared design can hope for on the machine.
+void BM_private_fleet_per_thread(benchmark::State& state) {
+  fleet f(three_class_fleet());
+  argmin_router<joulesched_cost> router(f, joulesched_cost(lambda_j_per_s));
+  run(state, router);
+}
+
+void BM_concurrent_exact(benchmark::State& state) {
+  concurrent_argmin_router<joulesched_cost> router(*shared, joulesched_cost(lambda_j_per_s));
+  run(state, router);
+  report(state, router.stats());
+}
+
+void BM_concurrent_exact_hot_shard(benchmark::State& state) {
+  concurrent_argmin_router<joulesched_cost> router(*shared, joulesched_cost(lambda_j_per_s));
+  run(state, router);
+  report(state, router.stats());
+}
+
+void BM_concurrent_power_of_d(benchmark::State& state) {
+  concurrent_power_of_d_router<joulesched_cost> router(*shared, 2, joulesched_cost(lambda_j_per_s),
+                                                       static_cast<std::uint64_t>(state.thread_index()) + 7);
+  run(state, router);
+}
+
+const int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+BENCHMARK(BM_argmin_router_one_thread)->UseRealTime();
+BENCHMARK(BM_private_fleet_per_thread)->ThreadRange(1, max_threads)->UseRealTime();
+BENCHMARK(BM_concurrent_exact)->Setup(setup_three_class)->Teardown(teardown)->ThreadRange(1, max_threads)->UseRealTime();
+BENCHMARK(BM_concurrent_exact)
+    ->Name("BM_concurrent_exact_shards_per_class")
+    ->Setup(setup_three_class_sharded)
+    ->Teardown(teardown)
+    ->ArgName("shards")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(8)
+    ->Arg(16)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+BENCHMARK(BM_concurrent_exact_hot_shard)
+    ->Setup(setup_hot_class)
+    ->Teardown(teardown)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+BENCHMARK(BM_concurrent_power_of_d)
+    ->Setup(setup_three_class)
+    ->Teardown(teardown)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+BENCHMARK(BM_concurrent_power_of_d)
+    ->Name("BM_concurrent_power_of_d_relaxed_mode")
+    ->Setup(setup_three_class_relaxed)
+    ->Teardown(teardown)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+
+// The benchmark checks its own answers: one thread, the benchmarked fleet and requests, the same ring of
+// releases; the concurrent exact router must choose what argmin_router chooses at every step.
+bool concurrent_exact_matches_argmin_router() {
+  fleet f(three_class_fleet());
+  concurrent_fleet cf(three_class_fleet(), shards_per_class);
+  argmin_router<joulesched_cost> reference(f, joulesched_cost(lambda_j_per_s));
+  concurrent_argmin_router<joulesched_cost> router(cf, joulesched_cost(lambda_j_per_s));
+  const auto vs = requests(1);
+  std::vector<assignment> ring(window);
+  for (std::size_t k = 0; k < 100000; ++k) {
+    const std::size_t slot = k % window;
+    if (k >= window) {
+      reference.release(ring[slot]);
+      router.release(ring[slot]);
+    }
+    const auto expected = reference.route(vs[k % vs.size()]);
+    const auto got = router.route(vs[k % vs.size()]);
+    if (!expected || !got || expected->device != got->device) {
+      std::fprintf(stderr, "self-check failed at decision %zu\n", k);
+      return false;
+    }
+    ring[slot] = *got;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!concurrent_exact_matches_argmin_router()) return EXIT_FAILURE;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return EXIT_SUCCESS;
+}
