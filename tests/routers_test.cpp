@@ -14,30 +14,14 @@
 #include "joulesched/routing/random_router.hpp"
 #include "joulesched/routing/round_robin.hpp"
 #include "support/brute_force.hpp"
+#include "support/random_fleet.hpp"
 
 using namespace joulesched;
 using joulesched::test::brute_force_argmin;
+using joulesched::test::random_fleet;
+using joulesched::test::random_request;
 
 namespace {
-
-// A fleet drawn from a small palette of device types, so classes hold several devices and ties happen.
-std::vector<device_params> random_fleet(std::mt19937_64& rng, std::size_t n) {
-  static constexpr device_params palette[] = {
-      {1000.0, 0.20}, {2000.0, 0.12}, {2000.0, 0.12, 1}, {300.0, 0.10}, {1000.0, 0.12}, {4000.0, 0.30},
-  };
-  const std::size_t types = 1 + rng() % std::size(palette);
-  std::vector<device_params> ps(n);
-  for (auto& p : ps) p = palette[rng() % types];
-  return ps;
-}
-
-request_view random_request(std::mt19937_64& rng) {
-  request_view v;
-  v.work_tok = static_cast<std::uint32_t>(rng() % 4) == 0 ? 0u : static_cast<std::uint32_t>(1 + rng() % 800);
-  v.input_tok = static_cast<std::uint32_t>(rng() % 2000);
-  v.budget_s = static_cast<double>(static_cast<std::int64_t>(rng() % 4000) - 500) / 100.0;  // -5 s .. 35 s
-  return v;
-}
 
 // Drives a router through random routes, releases, drains and restores; before every decision, checks that
 // the router picks what the brute-force argmin picks, and that it never picks a drained device.

@@ -17,48 +17,23 @@
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
 #include "support/brute_force.hpp"
+#include "support/random_fleet.hpp"
 
 using namespace joulesched;
+using joulesched::test::brute_force_argmin;
+using joulesched::test::palette;
+using joulesched::test::random_request;
 
 static_assert(Router<concurrent_argmin_router<joulesched_cost>>);
 static_assert(Router<concurrent_power_of_d_router<joulesched_cost>>);
 
 namespace {
 
-constexpr device_params palette[] = {
-    {1000.0, 0.20}, {2000.0, 0.12}, {2000.0, 0.12, 1}, {300.0, 0.10}, {1000.0, 0.12}, {4000.0, 0.30},
-};
-
-// A fleet drawn from a few device types, so classes hold several devices and ties happen. Now and then a large
-// one, so that classes of over 64 devices are split into several shards even with one shard asked for.
+// Now and then a large fleet, so that classes of over 64 devices are split into several shards even with one
+// shard asked for.
 std::vector<device_params> random_fleet(std::mt19937_64& rng) {
   const std::size_t n = rng() % 8 == 0 ? 60 + rng() % 140 : 1 + rng() % 48;
-  const std::size_t types = 1 + rng() % std::size(palette);
-  std::vector<device_params> ps(n);
-  for (auto& p : ps) p = palette[rng() % types];
-  return ps;
-}
-
-request_view random_request(std::mt19937_64& rng) {
-  request_view v;
-  v.work_tok = rng() % 4 == 0 ? 0u : static_cast<std::uint32_t>(1 + rng() % 800);
-  v.input_tok = static_cast<std::uint32_t>(rng() % 2000);
-  v.budget_s = static_cast<double>(static_cast<std::int64_t>(rng() % 4000) - 500) / 100.0;  // -5 s .. 35 s
-  return v;
-}
-
-// The obvious reference over the concurrent state itself: every available device, least (cost, load, id).
-template <class Cost>
-std::optional<device_id> brute_force_argmin(const concurrent_fleet& f, const Cost& cost, const request_view& v) {
-  std::optional<std::tuple<double, std::uint64_t, device_id>> best;
-  for (device_id id = 0; id < f.size(); ++id) {
-    if (!f.available(id)) continue;
-    const device_load l = f.load(id);
-    const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), l, v), l.queued_tok, id};
-    if (!best || key < *best) best = key;
-  }
-  if (!best) return std::nullopt;
-  return std::get<2>(*best);
+  return joulesched::test::random_fleet(rng, n);
 }
 
 // Drives argmin_router over a fleet and concurrent_argmin_router over a concurrent_fleet built from the same
@@ -209,9 +184,7 @@ TEST_CASE("concurrent_argmin_router.one_thread.matches_argmin_router.weighted") 
 TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
   std::mt19937_64 rng(21);
   for (unsigned trial = 0; trial < 300; ++trial) {
-    std::vector<device_params> ps(1 + rng() % 32);
-    const std::size_t types = 1 + rng() % std::size(palette);
-    for (auto& p : ps) p = palette[rng() % types];
+    const std::vector<device_params> ps = joulesched::test::random_fleet(rng, 1 + rng() % 32);
     const auto mode = trial % 2 == 0 ? concurrent_mode::exact : concurrent_mode::relaxed;
     concurrent_fleet cf(ps, static_cast<std::uint32_t>(1 + rng() % 4), mode);
     const joulesched_cost cost(static_cast<double>(rng() % 100));

@@ -9,12 +9,14 @@
 
 namespace joulesched::test {
 
-template <class Cost>
-std::optional<device_id> brute_force_argmin(const fleet& f, const Cost& cost, const request_view& v) {
+/// Works over any fleet-like state with size(), available(id), params(id) and load(id).
+template <class Fleet, class Cost>
+std::optional<device_id> brute_force_argmin(const Fleet& f, const Cost& cost, const request_view& v) {
   std::optional<std::tuple<double, std::uint64_t, device_id>> best;
   for (device_id id = 0; id < f.size(); ++id) {
     if (!f.available(id)) continue;
-    const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), f.load(id), v), f.load(id).queued_tok, id};
+    const device_load l = f.load(id);
+    const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), l, v), l.queued_tok, id};
     if (!best || key < *best) best = key;
   }
   if (!best) return std::nullopt;
