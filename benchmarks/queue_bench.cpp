@@ -229,14 +229,7 @@ void report(benchmark::State& st, jb::batch_timer& timer, std::uint64_t allocs, 
   const auto pairs = static_cast<double>(st.iterations());
   st.SetItemsProcessed(st.iterations() * 2);
   st.counters["ns_per_op"] = pairs > 0 ? wall_ns / (2.0 * pairs) : 0.0;
-  const double p50 = timer.quantile(0.50);
-  st.counters["p50_ns"] = p50;
-  st.counters["p99_ns"] = timer.quantile(0.99);
-  st.counters["p999_ns"] = timer.quantile(0.999);
-  st.counters["outlier_share"] = timer.share_above(20.0 * p50);  // mostly descheduling on a shared host
-  // Involuntary context switches per stored sample: an upper bound on the share of samples a preemption hit.
-  st.counters["preempted_share"] =
-      timer.samples() > 0 ? static_cast<double>(switches) / static_cast<double>(timer.samples()) : 0.0;
+  jb::report_distribution(st, timer, switches);
   st.counters["allocs_per_push"] = pairs > 0 ? static_cast<double>(allocs) / pairs : 0.0;
 }
 

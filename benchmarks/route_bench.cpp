@@ -516,14 +516,7 @@ void bm_route(benchmark::State& st, std::size_t n, std::size_t c) {
   const std::uint64_t switches = jb::involuntary_switches() - switches_before;
 
   const auto decisions = static_cast<double>(st.iterations());
-  const double p50 = timer.quantile(0.50);
-  st.counters["p50_ns"] = p50;
-  st.counters["p99_ns"] = timer.quantile(0.99);
-  st.counters["p999_ns"] = timer.quantile(0.999);
-  st.counters["outlier_share"] = timer.share_above(20.0 * p50);  // mostly descheduling on a shared host
-  // Involuntary context switches per stored sample: an upper bound on the share of samples a preemption hit.
-  st.counters["preempted_share"] =
-      timer.samples() > 0 ? static_cast<double>(switches) / static_cast<double>(timer.samples()) : 0.0;
+  jb::report_distribution(st, timer, switches);
   st.counters["batch"] = timer.batch();
   st.counters["samples"] = static_cast<double>(timer.samples());
   st.counters["allocs_per_decision"] = decisions > 0 ? static_cast<double>(allocs) / decisions : 0.0;

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <benchmark/benchmark.h>
+
 #if defined(__linux__)
 #include <sys/resource.h>
 #endif
@@ -90,6 +92,20 @@ class batch_timer {
   if (getrusage(RUSAGE_THREAD, &ru) == 0) return static_cast<std::uint64_t>(ru.ru_nivcsw);
 #endif
   return 0;
+}
+
+/// Sets the counters every timed benchmark reports from its timer: p50_ns, p99_ns and p999_ns of the batch
+/// means, outlier_share (batches above 20x the median) and preempted_share (`switches`: involuntary context
+/// switches during the timed loop, from involuntary_switches()).
+inline void report_distribution(benchmark::State& st, batch_timer& timer, std::uint64_t switches) {
+  const double p50 = timer.quantile(0.50);
+  st.counters["p50_ns"] = p50;
+  st.counters["p99_ns"] = timer.quantile(0.99);
+  st.counters["p999_ns"] = timer.quantile(0.999);
+  st.counters["outlier_share"] = timer.share_above(20.0 * p50);  // mostly descheduling on a shared host
+  // Involuntary context switches per stored sample: an upper bound on the share of samples a preemption hit.
+  st.counters["preempted_share"] =
+      timer.samples() > 0 ? static_cast<double>(switches) / static_cast<double>(timer.samples()) : 0.0;
 }
 
 }  // namespace joulesched::bench
