@@ -76,11 +76,31 @@ class fleet {
   [[nodiscard]] std::size_t class_count() const noexcept { return class_begin_.size() - 1; }
   [[nodiscard]] std::uint32_t class_of(device_id id) const noexcept { return class_of_[id]; }
 
+  /// Marks a class with no available device in class_tops().
+  static constexpr device_id no_device = UINT32_MAX;
+
+  /// @brief The least-loaded available device of a class (fewest queued tokens, lowest id among equals),
+  /// with its load: what a class-indexed router reads, one entry per class.
+  struct class_top_entry {
+    std::uint64_t queued_tok = 0;
+    std::uint32_t requests = 0;
+    device_id id = no_device;  ///< no_device when the class has no available device
+
+    [[nodiscard]] constexpr device_load load() const noexcept { return {queued_tok, requests}; }
+  };
+
+  /// @brief Each class's top, indexed by class; kept current by every reserve, release and set_available.
+  /// Stored contiguously, so a router reads the tops of all classes from a few cache lines.
+  [[nodiscard]] std::span<const class_top_entry> class_tops() const noexcept { return tops_; }
+
+  /// @brief The parameters every device of a class shares, indexed by class.
+  [[nodiscard]] std::span<const device_params> class_params() const noexcept { return class_params_; }
+
   /// @brief The available device of class c with the fewest queued tokens (lowest id among equals).
   /// Complexity: O(1).
   [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const noexcept {
-    if (class_size_[c] == 0) return std::nullopt;
-    return heap_[class_begin_[c]].id;
+    if (tops_[c].id == no_device) return std::nullopt;
+    return tops_[c].id;
   }
 
   /// @brief Drains (false) or restores (true) a device. A drained device keeps its load, so work already
@@ -111,6 +131,7 @@ class fleet {
         sift_up(c, heap_pos_[moved]);
       }
     }
+    refresh_top(c);
   }
 
   /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n). No allocation.
@@ -120,7 +141,9 @@ class fleet {
     load_[id].requests += 1;
     if (const std::uint32_t slot = heap_pos_[id]; slot != npos) {
       heap_[slot].queued_tok = load_[id].queued_tok;
-      sift_down(class_of_[id], slot);
+      const std::uint32_t c = class_of_[id];
+      sift_down(c, slot);
+      refresh_top(c);
     }
   }
 
@@ -134,12 +157,15 @@ class fleet {
     l.requests -= 1;
     if (const std::uint32_t slot = heap_pos_[a.device]; slot != npos) {
       heap_[slot].queued_tok = l.queued_tok;
-      sift_up(class_of_[a.device], slot);
+      const std::uint32_t c = class_of_[a.device];
+      sift_up(c, slot);
+      refresh_top(c);
     }
   }
 
  private:
   static constexpr std::uint32_t npos = UINT32_MAX;
+  static_assert(npos == no_device);
   static constexpr std::uint32_t arity = 4;
 
   void init(std::vector<device_params> ps) {
@@ -165,12 +191,19 @@ class fleet {
       begin += static_cast<std::uint32_t>(ranges::distance(members));
     }
     class_begin_.push_back(n);
-    class_size_.resize(class_begin_.size() - 1);
-    for (std::size_t c = 0; c + 1 < class_begin_.size(); ++c) class_size_[c] = class_begin_[c + 1] - class_begin_[c];
+    const std::size_t classes = class_begin_.size() - 1;
+    class_size_.resize(classes);
+    class_params_.resize(classes);
+    for (std::size_t c = 0; c < classes; ++c) {
+      class_size_[c] = class_begin_[c + 1] - class_begin_[c];
+      class_params_[c] = params_[order[class_begin_[c]]];
+    }
     // All loads are zero, so ids in ascending order already form a valid heap within each class.
     heap_.resize(n);
     heap_pos_.assign(n, 0);
     for (std::uint32_t k = 0; k < n; ++k) place(k, heap_entry{0, order[k]});
+    tops_.resize(classes);
+    for (std::uint32_t c = 0; c < classes; ++c) refresh_top(c);
     avail_.reserve(n);
     avail_.resize(n);
     std::iota(avail_.begin(), avail_.end(), device_id{0});
@@ -192,6 +225,15 @@ class fleet {
   void place(std::uint32_t slot, const heap_entry& e) noexcept {
     heap_[slot] = e;
     heap_pos_[e.id] = slot;
+  }
+
+  void refresh_top(std::uint32_t c) noexcept {
+    if (class_size_[c] == 0) {
+      tops_[c] = class_top_entry{};
+      return;
+    }
+    const device_id id = heap_[class_begin_[c]].id;
+    tops_[c] = class_top_entry{load_[id].queued_tok, load_[id].requests, id};
   }
 
   void sift_up(std::uint32_t c, std::uint32_t slot) noexcept {
@@ -231,6 +273,8 @@ class fleet {
   std::vector<std::uint32_t> class_of_;
   std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c] + class_size_[c])
   std::vector<std::uint32_t> class_size_;   // available devices of class c
+  std::vector<device_params> class_params_; // the parameters of class c
+  std::vector<class_top_entry> tops_;       // a copy of each class heap's top, with its load
   std::vector<heap_entry> heap_;
   std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained
   std::vector<device_id> avail_;

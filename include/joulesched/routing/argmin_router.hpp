@@ -10,6 +10,8 @@
 /// Both return exactly what a brute-force argmin over the same order returns. Not thread-safe.
 #pragma once
 
+#include <cassert>
+#include <cmath>
 #include <optional>
 
 #include "joulesched/concepts.hpp"
@@ -38,8 +40,16 @@ class argmin_router {
     const fleet& f = *fleet_;
     best_candidate best;
     if constexpr (class_indexed) {
-      for (std::size_t c = 0; c < f.class_count(); ++c)
-        if (const auto top = f.class_top(c)) best.offer(evaluate(cost_, f, *top, v));
+      // One contiguous entry per class (its top and that top's load) and the class's shared parameters.
+      const auto tops = f.class_tops();
+      const auto params = f.class_params();
+      for (std::size_t c = 0; c < tops.size(); ++c) {
+        const fleet::class_top_entry& t = tops[c];
+        if (t.id == fleet::no_device) continue;
+        const candidate cand{static_cast<double>(cost_(params[c], t.load(), v)), t.queued_tok, t.id};
+        assert(!std::isnan(cand.cost) && "a cost model returned NaN");
+        best.offer(cand);
+      }
     } else {
       const auto n = static_cast<device_id>(f.size());
       for (device_id id = 0; id < n; ++id)
