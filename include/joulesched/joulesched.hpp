@@ -23,6 +23,7 @@
 #include "joulesched/routing/concurrent/concurrent_fleet.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
 #include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/partitioned_router.hpp"
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/routing/random_router.hpp"
 #include "joulesched/routing/round_robin.hpp"

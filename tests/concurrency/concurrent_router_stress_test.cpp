@@ -17,14 +17,12 @@
 
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
+#include "support/stress_kit.hpp"
 
 using namespace joulesched;
+using test::a100, test::h100, test::l4, test::random_request, test::watchdog;
 
 namespace {
-
-constexpr device_params a100{2500.0, 0.21};
-constexpr device_params h100{4000.0, 0.15};
-constexpr device_params l4{900.0, 0.12};
 
 std::vector<device_params> three_class_fleet(std::size_t n) {
   std::vector<device_params> ps(n);
@@ -32,39 +30,8 @@ std::vector<device_params> three_class_fleet(std::size_t n) {
   return ps;
 }
 
-request_view random_request(std::mt19937_64& rng) {
-  request_view v;
-  v.work_tok = static_cast<std::uint32_t>(rng() % 600);
-  v.input_tok = static_cast<std::uint32_t>(rng() % 2000);
-  v.budget_s = static_cast<double>(rng() % 300) / 100.0;
-  v.tier = rng() % 3 == 0 ? tier::bulk : tier::interactive;
-  return v;
-}
-
-// Fails a test that hangs instead of letting it run forever. Not part of any pass condition.
-struct watchdog {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  [[nodiscard]] bool expired() const {
-    return std::chrono::steady_clock::now() - start > std::chrono::seconds(60);
-  }
-};
-
 // A channel from router threads to a completion thread.
-struct completions {
-  std::mutex m;
-  std::deque<assignment> q;
-  void push(const assignment& a) {
-    const std::lock_guard g(m);
-    q.push_back(a);
-  }
-  std::optional<assignment> pop() {
-    const std::lock_guard g(m);
-    if (q.empty()) return std::nullopt;
-    const assignment a = q.front();
-    q.pop_front();
-    return a;
-  }
-};
+using completions = test::channel<assignment>;
 
 // Routes `ops` requests with `router`; releases about half itself (from a small window, so loads stay above
 // zero) and hands the rest to the completion thread. Counts the decisions.
