@@ -11,6 +11,11 @@
 //   BM_concurrent_power_of_d         concurrent_power_of_d_router (d = 2) over the same 320 devices, exact mode
 //                                    (its reservations and the releases keep the shard heaps up to date)
 //   BM_concurrent_power_of_d_relaxed_mode  the same over a relaxed-mode state: loads only, no shard heaps
+//   BM_partitioned                   partitioned_router: the fleet dealt into one partition per thread, each
+//                                    thread routes exactly over its own and releases its own assignments
+//   BM_partitioned_cross_completion  the same, but every release is made on the next thread: the router
+//                                    thread hands the completed assignment to thread t+1 (a ring per thread),
+//                                    which posts it to the owner's inbox; owners apply posts on each route
 //
 // Threads: 1, 2, 4, ... up to std::thread::hardware_concurrency(). Counters: trylock_fail_rate is the share
 // of a router's try-locks that found the shard busy (it then took the next best); backoffs_per_decision
@@ -35,6 +40,7 @@
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
+#include "joulesched/routing/partitioned_router.hpp"
 
 namespace {
 
@@ -156,6 +162,82 @@ void BM_concurrent_power_of_d(benchmark::State& state) {
   run(state, router);
 }
 
+// Partitioned: one partition per thread, built before the threads start.
+std::unique_ptr<partition_plan> plan;
+std::vector<std::unique_ptr<partitioned_router<joulesched_cost>>> partitions;
+std::vector<std::unique_ptr<detail::mpsc_ring<assignment>>> completions;  // thread t's completions to post
+
+void setup_partitioned(const benchmark::State& state) {
+  const auto threads = static_cast<std::size_t>(state.threads());
+  plan = std::make_unique<partition_plan>(three_class_fleet(), threads);
+  partitions.clear();
+  completions.clear();
+  for (std::size_t t = 0; t < threads; ++t) {
+    partitions.push_back(std::make_unique<partitioned_router<joulesched_cost>>(*plan, t, joulesched_cost(lambda_j_per_s)));
+    completions.push_back(std::make_unique<detail::mpsc_ring<assignment>>(4 * window));
+  }
+}
+void teardown_partitioned(const benchmark::State&) {
+  partitions.clear();
+  completions.clear();
+  plan.reset();
+}
+
+void BM_partitioned(benchmark::State& state) {
+  run(state, *partitions[static_cast<std::size_t>(state.thread_index())]);
+}
+
+// Thread t routes on partition t and keeps `window` assignments outstanding; the one it retires goes to thread
+// t + 1's completion ring; each iteration thread t also takes one completion from its own ring and posts its
+// release to the owning partition. Nothing waits: a completion whose inbox is full is kept and posted on a
+// later iteration, and if thread t + 1's ring is full (it has stopped or fallen behind) thread t releases the
+// assignment itself; both are counted. With one thread it completes its own work through the same path.
+void BM_partitioned_cross_completion(benchmark::State& state) {
+  const auto t = static_cast<std::size_t>(state.thread_index());
+  const std::size_t threads = partitions.size();
+  partitioned_router<joulesched_cost>& router = *partitions[t];
+  detail::mpsc_ring<assignment>& next = *completions[(t + 1) % threads];
+  detail::mpsc_ring<assignment>& mine = *completions[t];
+  const auto vs = requests(t + 1);
+  std::vector<assignment> ring(window);
+  std::vector<bool> used(window, false);
+  std::uint64_t empty = 0, inbox_full = 0, self_released = 0;
+  assignment pending{};
+  bool have_pending = false;
+  std::size_t k = 0;
+  for (auto _ : state) {
+    const std::size_t slot = k % window;
+    if (used[slot] && !next.push(ring[slot])) {
+      router.release(ring[slot]);
+      ++self_released;
+    }
+    if (!have_pending) have_pending = mine.pop(pending);
+    if (have_pending) {
+      if (partitions[plan->owner(pending.device)]->post_release(pending)) {
+        have_pending = false;
+      } else {
+        ++inbox_full;
+      }
+    }
+    const auto a = router.route(vs[k % vs.size()]);
+    used[slot] = a.has_value();
+    if (a) {
+      ring[slot] = *a;
+    } else {
+      ++empty;
+    }
+    ++k;
+  }
+  // What is still outstanding when the threads stop is left to teardown (the partitions are destroyed).
+  if (empty != 0) state.SkipWithError("a route found no device");
+  const double n = static_cast<double>(std::max<std::size_t>(k, 1));
+  state.counters["inbox_full_share"] =
+      benchmark::Counter(static_cast<double>(inbox_full) / n, benchmark::Counter::kAvgThreads);
+  state.counters["self_released_share"] =
+      benchmark::Counter(static_cast<double>(self_released) / n, benchmark::Counter::kAvgThreads);
+  state.SetItemsProcessed(state.iterations());
+}
+
 const int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
 BENCHMARK(BM_argmin_router_one_thread)->UseRealTime();
@@ -186,6 +268,16 @@ BENCHMARK(BM_concurrent_power_of_d)
     ->Name("BM_concurrent_power_of_d_relaxed_mode")
     ->Setup(setup_three_class_relaxed)
     ->Teardown(teardown)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+BENCHMARK(BM_partitioned)
+    ->Setup(setup_partitioned)
+    ->Teardown(teardown_partitioned)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
+BENCHMARK(BM_partitioned_cross_completion)
+    ->Setup(setup_partitioned)
+    ->Teardown(teardown_partitioned)
     ->ThreadRange(1, max_threads)
     ->UseRealTime();
 
