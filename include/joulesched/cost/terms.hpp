@@ -8,7 +8,7 @@
 /// allocation-free.
 #pragma once
 
-#include <algorithm>
+#include <cmath>
 
 #include "joulesched/types.hpp"
 
@@ -35,9 +35,14 @@ struct eta_term {
 /// @brief max(0, ETA(n, r) - D_r): seconds by which the request would miss its deadline.
 struct slo_penalty_term {
   static constexpr bool monotone_in_load = true;
-  [[nodiscard]] constexpr double operator()(const device_params& d, const device_load& l,
-                                            const request_view& r) const noexcept {
-    return std::max(0.0, eta_term{}(d, l, r) - r.budget_s);
+  // Not constexpr: std::fabs is constexpr only from C++23.
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l,
+                                  const request_view& r) const noexcept {
+    // max(0, late) as (late + |late|) / 2, exactly equal for every finite late below DBL_MAX / 2: compilers
+    // emit branch-free arithmetic for it, where std::max becomes a branch, and whether a device is late is
+    // unpredictable from one class to the next.
+    const double late = eta_term{}(d, l, r) - r.budget_s;
+    return 0.5 * (late + std::fabs(late));
   }
 };
 
