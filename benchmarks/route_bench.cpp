@@ -282,8 +282,7 @@ struct tiered_p {
     return router(js::slack_classifier(bulk_slack_s), energy_router(s.fleet, energy_cost(lambda_j_per_s)),
                   energy_router(s.fleet, energy_cost(bulk_lambda_j_per_s)));
   }
-  // tiered_router has no const accessors for its routers, hence the non-const reference.
-  static std::optional<js::device_id> pick(router& r, const js::request_view& v) {
+  static std::optional<js::device_id> pick(const router& r, const js::request_view& v) {
     return r.classifier()(v) == js::tier::bulk ? r.bulk().pick(v) : r.interactive().pick(v);
   }
   static double lambda_for(const js::request_view& v) {

@@ -139,6 +139,11 @@ TEST_CASE("tiered_router.bulk_to_most_efficient_interactive_to_fastest") {
   CHECK(f.load(2).queued_tok + f.load(3).queued_tok == 4 * 2000);
   r.release(*a);
   CHECK(f.load(a->device).queued_tok == 0);
+  // A const caller can ask each tier's router what it would pick, without reserving anything.
+  const auto& cr = r;
+  CHECK(*cr.bulk().pick(batch) >= 2);
+  CHECK(*cr.interactive().pick(chat) <= 1);
+  CHECK(f.load(0).queued_tok + f.load(1).queued_tok == 0);
 }
 
 TEST_CASE("tiered_router.routers_over_different_fleets_throw") {

@@ -35,7 +35,9 @@ class tiered_router {
   void release(const assignment& a) noexcept { interactive_.state().release(a); }
 
   [[nodiscard]] Interactive& interactive() noexcept { return interactive_; }
+  [[nodiscard]] const Interactive& interactive() const noexcept { return interactive_; }
   [[nodiscard]] Bulk& bulk() noexcept { return bulk_; }
+  [[nodiscard]] const Bulk& bulk() const noexcept { return bulk_; }
   [[nodiscard]] const Classifier& classifier() const noexcept { return classify_; }
   [[nodiscard]] fleet& state() const noexcept { return interactive_.state(); }
 
