@@ -14,8 +14,9 @@
 //   BM_partitioned                   partitioned_router: the fleet dealt into one partition per thread, each
 //                                    thread routes exactly over its own and releases its own assignments
 //   BM_partitioned_cross_completion  the same, but every release is made on the next thread: the router
-//                                    thread hands the completed assignment to thread t+1 (a ring per thread),
-//                                    which posts it to the owner's inbox; owners apply posts on each route
+//                                    thread hands completed assignments to thread t+1 (a ring per thread) in
+//                                    batches of 1 or 8, which posts them to the owner's inbox; owners apply
+//                                    posts on each route
 //
 // Threads: 1, 2, 4, ... up to std::thread::hardware_concurrency(). Counters: trylock_fail_rate is the share
 // of a router's try-locks that found the shard busy (it then took the next best); backoffs_per_decision
@@ -187,34 +188,41 @@ void BM_partitioned(benchmark::State& state) {
   run(state, *partitions[static_cast<std::size_t>(state.thread_index())]);
 }
 
-// Thread t routes on partition t and keeps `window` assignments outstanding; the one it retires goes to thread
-// t + 1's completion ring; each iteration thread t also takes one completion from its own ring and posts its
-// release to the owning partition. Nothing waits: a completion whose inbox is full is kept and posted on a
-// later iteration, and if thread t + 1's ring is full (it has stopped or fallen behind) thread t releases the
-// assignment itself; both are counted. With one thread it completes its own work through the same path.
+// Thread t routes on partition t and keeps `window` assignments outstanding; those it retires go, in batches of
+// `batch` (the benchmark's argument), to thread t + 1's completion ring; each iteration thread t also takes up
+// to `batch` completions from its own ring (all from thread t - 1's partition) and posts their releases to
+// that partition's inbox with one post_releases() call. Batches stand for the requests one engine step
+// completes together. Nothing waits: completions whose inbox is full are kept and posted on a later iteration,
+// and if thread t + 1's ring is full (it has stopped or fallen behind) thread t releases the batch itself; both
+// are counted. With one thread it completes its own work through the same path.
 void BM_partitioned_cross_completion(benchmark::State& state) {
   const auto t = static_cast<std::size_t>(state.thread_index());
+  const auto batch = static_cast<std::size_t>(state.range(0));
   const std::size_t threads = partitions.size();
   partitioned_router<joulesched_cost>& router = *partitions[t];
   detail::mpsc_ring<assignment>& next = *completions[(t + 1) % threads];
   detail::mpsc_ring<assignment>& mine = *completions[t];
   const auto vs = requests(t + 1);
-  std::vector<assignment> ring(window);
+  std::vector<assignment> ring(window), out, in;
+  out.reserve(batch);
+  in.reserve(batch);
   std::vector<bool> used(window, false);
   std::uint64_t empty = 0, inbox_full = 0, self_released = 0;
-  assignment pending{};
-  bool have_pending = false;
   std::size_t k = 0;
   for (auto _ : state) {
     const std::size_t slot = k % window;
-    if (used[slot] && !next.push(ring[slot])) {
-      router.release(ring[slot]);
-      ++self_released;
+    if (used[slot]) out.push_back(ring[slot]);
+    if (out.size() == batch) {
+      if (!next.push_all(out)) {
+        for (const assignment& a : out) router.release(a);
+        self_released += out.size();
+      }
+      out.clear();
     }
-    if (!have_pending) have_pending = mine.pop(pending);
-    if (have_pending) {
-      if (partitions[plan->owner(pending.device)]->post_release(pending)) {
-        have_pending = false;
+    for (assignment a; in.size() < batch && mine.pop(a);) in.push_back(a);
+    if (!in.empty()) {
+      if (partitions[plan->owner(in.front().device)]->post_releases(in)) {
+        in.clear();
       } else {
         ++inbox_full;
       }
@@ -276,6 +284,9 @@ BENCHMARK(BM_partitioned)
     ->ThreadRange(1, max_threads)
     ->UseRealTime();
 BENCHMARK(BM_partitioned_cross_completion)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(8)
     ->Setup(setup_partitioned)
     ->Teardown(teardown_partitioned)
     ->ThreadRange(1, max_threads)

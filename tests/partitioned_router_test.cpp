@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <tuple>
 #include <vector>
 
@@ -486,6 +487,37 @@ TEST_CASE("partitioned_router.full_inbox_refuses_then_accepts_after_apply") {
   }
 }
 
+TEST_CASE("partitioned_router.post_releases_posts_all_or_none") {
+  const std::vector<device_params> ps(6, device_params{1000.0, 0.2});
+  const partition_plan plan(ps, 2);
+  prouter r(plan, 0, joulesched_cost(1.0), 4);
+  REQUIRE(r.inbox_capacity() == 4);
+  std::vector<assignment> as;
+  for (std::uint32_t k = 0; k < 6; ++k) as.push_back(*r.route({10 + k, 0, 100.0}));
+  auto total = [&] {
+    std::uint64_t tok = 0;
+    for (device_id l = 0; l < r.state().size(); ++l) tok += r.state().load(l).queued_tok;
+    return tok;
+  };
+  const std::uint64_t all = total();
+  CHECK(r.post_release(as[0]));
+  // Three places left: a batch of four is refused whole, a batch of three fits.
+  CHECK_FALSE(r.post_releases(std::span<const assignment>(as).subspan(1, 4)));
+  CHECK(r.apply_posted() == 1);
+  CHECK(total() == all - as[0].work_tok);  // the refused batch left nothing behind
+  CHECK(r.post_releases(std::span<const assignment>(as).subspan(1, 4)));
+  CHECK_FALSE(r.post_release(as[5]));  // full
+  // route() applies the whole batch before deciding.
+  const auto extra = r.route({1, 0, 100.0});
+  REQUIRE(extra);
+  CHECK(total() == as[5].work_tok + extra->work_tok);
+  CHECK(r.post_releases(std::vector<assignment>{as[5], *extra}));
+  CHECK(r.apply_posted() == 2);
+  CHECK(total() == 0);
+  CHECK(r.post_releases(std::span<const assignment>()));  // an empty batch posts nothing and succeeds
+  CHECK(r.apply_posted() == 0);
+}
+
 TEST_CASE("partitioned_router.inbox_holds_exactly_its_rounded_capacity_over_many_cycles") {
   // Asked for 5, the inbox holds 8: eight posts succeed, the ninth fails; over many fill / apply cycles
   // (the ring wraps around) every posted release is applied once and loads return to zero.
@@ -647,8 +679,9 @@ TEST_CASE("mpsc_ring.fifo_bounded_and_a_refused_push_changes_nothing") {
 }
 
 TEST_CASE("mpsc_ring.wraps_around_against_a_model") {
-  // Random pushes and pops against a deque over many laps of the ring: push succeeds exactly when fewer than
-  // capacity() values wait, and pops return values in push order.
+  // Random pushes, batch pushes and pops against a deque over many laps of the ring: push succeeds exactly
+  // when fewer than capacity() values wait, push_all of k values exactly when k places are free (and then
+  // all k go in, in order; otherwise none), and pops return values in push order.
   std::mt19937_64 rng(77);
   for (const std::size_t asked : {1u, 2u, 4u, 5u, 16u}) {
     INFO("asked " << asked);
@@ -656,11 +689,19 @@ TEST_CASE("mpsc_ring.wraps_around_against_a_model") {
     std::deque<std::uint64_t> model;
     std::uint64_t next = 0;
     for (int op = 0; op < 20000; ++op) {
-      if (rng() % 2 == 0) {
+      const auto dice = rng() % 4;
+      if (dice == 0) {
         const bool room = model.size() < r.capacity();
         REQUIRE(r.push(next) == room);
         if (room) model.push_back(next);
         ++next;
+      } else if (dice == 1) {
+        const std::size_t k = rng() % (r.capacity() + 1);  // 0..capacity()
+        std::vector<std::uint64_t> batch(k);
+        for (auto& x : batch) x = next++;
+        const bool room = model.size() + k <= r.capacity();
+        REQUIRE(r.push_all(batch) == room);
+        if (room) model.insert(model.end(), batch.begin(), batch.end());
       } else {
         std::uint64_t out = 0;
         REQUIRE(r.pop(out) == !model.empty());

@@ -5,6 +5,8 @@
 // here depends on timing to pass. A watchdog only turns a hang (a bug) into a failure.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -85,6 +88,12 @@ void run_partitioned_stress(std::size_t parts, std::size_t n, unsigned ops, std:
         r.release(window[k].a);
         window.erase(window.begin() + static_cast<std::ptrdiff_t>(k));
       };
+      const std::size_t own_batch_size = std::min<std::size_t>(3, r.inbox_capacity());
+      std::vector<assignment> own_batch;
+      auto post_own_batch = [&] {
+        while (!r.post_releases(own_batch)) r.apply_posted();
+        own_batch.clear();
+      };
       for (unsigned i = 0; i < ops; ++i) {
         const auto dice = rng() % 32;
         if (dice == 0) {
@@ -124,15 +133,18 @@ void run_partitioned_stress(std::size_t parts, std::size_t n, unsigned ops, std:
           to_completers.fetch_add(1, std::memory_order_relaxed);
           done.push(job{id, *a});
         } else if (how == 5) {
-          // The owner may post to its own inbox too; when full, it applies and tries again.
+          // The owner may post to its own inbox too, in batches (post_releases); when full, it applies and
+          // tries again.
           released[id].fetch_add(1, std::memory_order_relaxed);
-          while (!r.post_release(*a)) r.apply_posted();
+          own_batch.push_back(*a);
+          if (own_batch.size() == own_batch_size) post_own_batch();
         } else {
           window.push_back(job{id, *a});
           if (window.size() > 6) release_from_window();
         }
       }
       while (!window.empty()) release_from_window();
+      post_own_batch();
       owners_left.fetch_sub(1);
       // Keep applying while completers may still be waiting for room in this inbox.
       while (completers_left.load() > 0) {
@@ -223,7 +235,7 @@ TEST_CASE("partitioned_router.stress.two_owners_tiny_inbox_each_request_released
   run_partitioned_stress(2, 7, 20000, 2, 200);
 }
 
-TEST_CASE("mpsc_ring.stress.three_producers_each_value_once_in_producer_order") {
+TEST_CASE("mpsc_ring.stress.three_producers_single_and_batched_each_value_once_in_producer_order") {
   // A non-atomic payload derived from (producer, seq): a torn or early read shows up as a wrong payload, and
   // under TSan as a race.
   struct msg {
@@ -245,8 +257,15 @@ TEST_CASE("mpsc_ring.stress.three_producers_each_value_once_in_producer_order") 
   for (std::uint32_t p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       go.arrive_and_wait();
-      for (std::uint32_t s = 0; s < per_producer; ++s) {
-        while (!ring.push(msg{p, s, payload_of(p, s)})) {
+      for (std::uint32_t s = 0; s < per_producer;) {
+        // Producer 0 pushes one value at a time; the others push batches of 1-5 consecutive values at once.
+        const std::uint32_t k = p == 0 ? 1 : std::min<std::uint32_t>(1 + s % 5, per_producer - s);
+        std::array<msg, 5> batch{};
+        for (std::uint32_t i = 0; i < k; ++i) batch[i] = msg{p, s + i, payload_of(p, s + i)};
+        const auto pushed = [&] {
+          return p == 0 ? ring.push(batch[0]) : ring.push_all(std::span<const msg>(batch.data(), k));
+        };
+        while (!pushed()) {
           refused.fetch_add(1, std::memory_order_relaxed);
           if (hung.load(std::memory_order_relaxed) || dog.expired()) {
             hung = true;
@@ -254,6 +273,7 @@ TEST_CASE("mpsc_ring.stress.three_producers_each_value_once_in_producer_order") 
           }
           std::this_thread::yield();
         }
+        s += k;
       }
     });
   }

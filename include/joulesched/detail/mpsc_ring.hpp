@@ -7,16 +7,18 @@
 /// the consumer reads a cell only after it sees that store (acquire) and hands the cell back the same way. Values
 /// are copied in and out, so the caller keeps nothing alive. A full ring refuses a push (push returns false)
 /// and the consumer sees an empty ring while a producer is between its claim and its publish.
-/// Cost: push O(1) (one CAS, retried only when another producer claimed the same position), pop O(1); no
-/// allocation after construction.
+/// Cost: push O(1) (one CAS, retried only when another producer claimed the same position), push_all O(k)
+/// with one CAS, pop O(1); no allocation after construction.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <type_traits>
 
 #include "joulesched/detail/concurrent_shard.hpp"  // cache_line_bytes
@@ -55,6 +57,35 @@ class mpsc_ring {
         pos = head_.load(std::memory_order_relaxed);  // another producer took pos
       }
     }
+  }
+
+  /// (any thread) Copies all of `vs` in, at consecutive positions, or nothing. Returns false, changing nothing,
+  /// when fewer than vs.size() cells are free. One CAS for the whole batch, and a consumer that drains it
+  /// reads its cells a cache line at a time. Precondition: vs.size() <= capacity().
+  [[nodiscard]] bool push_all(std::span<const T> vs) noexcept {
+    const std::size_t k = vs.size();
+    assert(k <= capacity());
+    if (k == 0) return true;
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      // The consumer frees cells in order, so if the last cell of the batch is free, all of them are.
+      const std::size_t last = pos + k - 1;
+      const std::size_t seq = cells_[last & mask_].seq.load(std::memory_order_acquire);
+      const auto turn = static_cast<std::ptrdiff_t>(seq - last);
+      if (turn == 0) {
+        if (head_.compare_exchange_weak(pos, pos + k, std::memory_order_relaxed)) break;
+      } else if (turn < 0) {
+        return false;
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+      cell& c = cells_[(pos + i) & mask_];
+      c.value = vs[i];
+      c.seq.store(pos + i + 1, std::memory_order_release);
+    }
+    return true;
   }
 
   /// (the consumer) Copies the oldest published value out. Returns false when there is none yet.

@@ -14,7 +14,8 @@
 /// (exact against published shard tops, but every decision shares cache lines with the other threads).
 ///
 /// Cost: route() is argmin_router's (O(classes + log(n / partitions)), no allocation), plus one read of the
-/// inbox when it is empty, plus O(log n) per posted release it applies. post_release() is O(1): one CAS.
+/// inbox when it is empty, plus O(log n) per posted release it applies. post_release() is O(1): one CAS;
+/// post_releases() one CAS for the whole batch.
 ///
 /// @code
 /// joulesched::partition_plan plan(params, threads);                 // shared, read-only
@@ -149,6 +150,15 @@ class partitioned_router {
   [[nodiscard]] bool post_release(const assignment& a) noexcept {
     assert(plan_->owner(a.device) == part_);
     return inbox_.push(a);
+  }
+
+  /// @brief (any thread) Posts several releases at once (all or none), e.g. the requests one engine step
+  /// completed: one CAS, and the owner reads them a cache line at a time.
+  /// Returns: false, posting nothing, when fewer than as.size() places are free in the inbox.
+  /// Preconditions: as.size() <= inbox_capacity(); every assignment belongs to this partition, none released.
+  [[nodiscard]] bool post_releases(std::span<const assignment> as) noexcept {
+    assert(std::ranges::all_of(as, [this](const assignment& a) { return plan_->owner(a.device) == part_; }));
+    return inbox_.push_all(as);
   }
 
   /// @brief (owner thread) Applies the releases posted so far. Returns how many it applied.
