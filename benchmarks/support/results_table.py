@@ -45,7 +45,11 @@ def fmt_ns(x):
 def route(path):
     ctx, rs = runs(path)
     by_size = OrderedDict()
+    floors = OrderedDict()
     for name, b in rs.items():
+        if name.startswith("harness/floor/"):
+            floors[name] = b
+            continue
         _, policy, n, c = name.split("/")[:4]
         by_size.setdefault((int(n), int(c)), OrderedDict())[policy] = b
     print(f"<!-- {ctx.get('date')} host={ctx.get('host_name')} cpus={ctx.get('num_cpus')} "
@@ -63,6 +67,13 @@ def route(path):
                   f"{fmt_ns(b['p999_ns'])} | {b['outlier_share'] * 100:.2f}% | {b['batch']:.0f} | "
                   f"{b['samples']:,.0f} | {b['allocs_per_decision']:g} | {b['late_share'] * 100:.1f}% | "
                   f"{b['penalty_share'] * 100:.1f}% |")
+    if floors:
+        print("\n**harness floor** (a memory-free computation timed like the routers)\n")
+        print("| benchmark | p50 ns | p99 ns | p99.9 ns | outliers | batch | samples |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, b in floors.items():
+            print(f"| {name} | {fmt_ns(b['p50_ns'])} | {fmt_ns(b['p99_ns'])} | {fmt_ns(b['p999_ns'])} | "
+                  f"{b['outlier_share'] * 100:.2f}% | {b['batch']:.0f} | {b['samples']:,.0f} |")
     print("\n**energy vs naive_scan** (speed-up = naive_scan / energy)\n")
     print("| devices | classes | naive p50 | energy p50 | speed-up (p50) | naive mean CPU | energy mean CPU |"
           " speed-up (mean CPU) |")
