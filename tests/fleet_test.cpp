@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
 #include <vector>
 
 #include "joulesched/fleet.hpp"
@@ -13,4 +17,46 @@ TEST_CASE("fleet.classes.group_equal_params") {
   CHECK(f.class_of(0) == f.class_of(2));
   CHECK(f.class_of(1) == f.class_of(3));
   CHECK(f.class_of(4) != f.class_of(0));
+}
+
+// class_tops() and class_params() are what the class-indexed router reads instead of the heaps: after any mix of
+// reservations, releases, drains and restores, each class's entry must be its least-loaded available device
+// (lowest id among equals) with that device's load, or no_device when the class has none available.
+TEST_CASE("fleet.class_tops.follow_every_change") {
+  std::vector<device_params> ps;
+  for (int i = 0; i < 40; ++i) ps.push_back(i % 3 == 0 ? device_params{100, 0.2} : i % 3 == 1 ? device_params{200, 0.1} : device_params{50, 0.3});
+  fleet f(ps);
+  std::mt19937_64 rng(5);
+  std::vector<assignment> live;
+  for (int op = 0; op < 20000; ++op) {
+    const auto dice = rng() % 10;
+    const auto id = static_cast<device_id>(rng() % ps.size());
+    if (dice < 5) {
+      const auto work = static_cast<std::uint32_t>(rng() % 50);  // 0 too: ties in load are common
+      f.reserve(id, work);
+      live.push_back({id, work});
+    } else if (dice < 8 && !live.empty()) {
+      const auto k = rng() % live.size();
+      f.release(live[k]);
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+    } else {
+      f.set_available(id, rng() % 3 != 0);  // mostly restore, so classes are rarely all drained
+    }
+    for (std::size_t c = 0; c < f.class_count(); ++c) {
+      device_id best = fleet::no_device;
+      for (device_id d = 0; d < ps.size(); ++d) {
+        if (f.class_of(d) != c || !f.available(d)) continue;
+        if (best == fleet::no_device || f.load(d).queued_tok < f.load(best).queued_tok) best = d;
+      }
+      const fleet::class_top_entry& t = f.class_tops()[c];
+      INFO("op " << op << ", class " << c);
+      REQUIRE(t.id == best);
+      REQUIRE(f.class_top(c) == (best == fleet::no_device ? std::nullopt : std::optional<device_id>(best)));
+      if (best != fleet::no_device) {
+        REQUIRE(t.queued_tok == f.load(best).queued_tok);
+        REQUIRE(t.requests == f.load(best).requests);
+        REQUIRE(f.class_params()[c] == ps[best]);
+      }
+    }
+  }
 }

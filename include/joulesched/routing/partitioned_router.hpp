@@ -14,7 +14,7 @@
 /// (exact against published shard tops, but every decision shares cache lines with the other threads).
 ///
 /// Cost: route() is argmin_router's (O(classes + log(n / partitions)), no allocation), plus one read of the
-/// inbox when it is empty, plus O(log n) per posted release it applies. post_release() is O(1): one CAS;
+/// inbox when it is empty, plus O(log(n / partitions)) per posted release it applies. post_release() is O(1): one CAS;
 /// post_releases() one CAS for the whole batch.
 ///
 /// @code
@@ -35,13 +35,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "joulesched/concepts.hpp"
+#include "joulesched/detail/mpsc_ring.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
-#include "joulesched/detail/mpsc_ring.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/types.hpp"
 
@@ -101,9 +102,9 @@ class partition_plan {
 
 /// @brief The router of one partition: an exact argmin_router over the partition's own fleet.
 ///
-/// Thread safety: route(), release(), apply_posted() and the accessors from the owning thread only (one
-/// thread at a time); post_release() from any thread. Different partitions' routers share nothing but the
-/// (read-only) plan.
+/// Thread safety: route(), release(), apply_posted(), set_available() and the accessors from the owning
+/// thread only (one thread at a time); post_release() and post_releases() from any thread. Different
+/// partitions' routers share nothing but the (read-only) plan, which must outlive them.
 template <CostModel Cost>
 class partitioned_router {
  public:
@@ -113,7 +114,7 @@ class partitioned_router {
   /// @param inbox_capacity posted releases that may wait at once (rounded up to a power of two, and to at
   ///        least 2): at least the requests of this partition that can complete between two of the owner's
   ///        route() or apply_posted() calls.
-  /// @throws config_error when part is not a partition of the plan, or inbox_capacity is 0.
+  /// @throws config_error when part is not a partition of the plan, or inbox_capacity is 0 or above 2^40.
   partitioned_router(const partition_plan& plan, std::size_t part, Cost cost = Cost{},
                      std::size_t inbox_capacity = default_inbox_capacity)
       : plan_(&plan),
