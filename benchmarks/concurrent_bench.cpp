@@ -23,7 +23,8 @@
 // counts rounds in which every candidate shard was busy.
 //
 // Before measuring, main() checks the answers: on the benchmarked fleet and requests, with one thread, the
-// concurrent exact router must choose what argmin_router chooses, decision by decision.
+// concurrent exact router must choose what argmin_router chooses, decision by decision, and each partition of
+// a partitioned_router what an argmin_router over its own devices chooses.
 //
 // Build: g++ -std=c++20 -O2 -DNDEBUG -Iinclude benchmarks/concurrent_bench.cpp -lbenchmark -lpthread
 #include <benchmark/benchmark.h>
@@ -318,10 +319,44 @@ bool concurrent_exact_matches_argmin_router() {
   return true;
 }
 
+// And for the partitioned router: the benchmarked fleet dealt into 2 partitions, requests alternating between
+// them, releases posted through the inbox; each partition must choose what an argmin_router over a fleet of its
+// own devices chooses (ids mapped through the plan), at every step.
+bool partitioned_matches_argmin_router() {
+  const partition_plan p(three_class_fleet(), 2);
+  std::vector<std::unique_ptr<partitioned_router<joulesched_cost>>> routers;
+  std::vector<std::unique_ptr<fleet>> fleets;
+  std::vector<argmin_router<joulesched_cost>> references;
+  for (std::size_t part = 0; part < 2; ++part) {
+    routers.push_back(std::make_unique<partitioned_router<joulesched_cost>>(p, part, joulesched_cost(lambda_j_per_s)));
+    fleets.push_back(std::make_unique<fleet>(p.member_params(part)));
+    references.emplace_back(*fleets.back(), joulesched_cost(lambda_j_per_s));
+  }
+  const auto vs = requests(1);
+  std::vector<assignment> ring(window);
+  for (std::size_t k = 0; k < 100000; ++k) {
+    const std::size_t part = k % 2, slot = k % window;
+    if (k >= window) {
+      const assignment old = ring[slot];
+      const std::uint32_t owner = p.owner(old.device);
+      if (!routers[owner]->post_release(old)) return false;
+      references[owner].release(assignment{p.local_id(old.device), old.work_tok});
+    }
+    const auto expected = references[part].route(vs[k % vs.size()]);
+    const auto got = routers[part]->route(vs[k % vs.size()]);
+    if (!expected || !got || p.members(part)[expected->device] != got->device) {
+      std::fprintf(stderr, "partitioned self-check failed at decision %zu\n", k);
+      return false;
+    }
+    ring[slot] = *got;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!concurrent_exact_matches_argmin_router()) return EXIT_FAILURE;
+  if (!concurrent_exact_matches_argmin_router() || !partitioned_matches_argmin_router()) return EXIT_FAILURE;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
   benchmark::RunSpecifiedBenchmarks();
