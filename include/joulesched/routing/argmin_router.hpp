@@ -39,21 +39,25 @@ class argmin_router {
   [[nodiscard]] std::optional<device_id> pick(const request_view& v) const noexcept {
     const fleet& f = *fleet_;
     best_candidate best;
+    // Written out here rather than through evaluate(): GCC 12 did not inline that call in the scan, and a call
+    // per device cost as much as the cost itself.
+    const auto consider = [&](const device_params& p, const device_load& l, device_id id) {
+      const candidate c{static_cast<double>(cost_(p, l, v)), l.queued_tok, id};
+      assert(!std::isnan(c.cost) && "a cost model returned NaN");
+      best.offer(c);
+    };
     if constexpr (class_indexed) {
       // One contiguous entry per class (its top and that top's load) and the class's shared parameters.
       const auto tops = f.class_tops();
       const auto params = f.class_params();
-      for (std::size_t c = 0; c < tops.size(); ++c) {
-        const fleet::class_top_entry& t = tops[c];
-        if (t.id == fleet::no_device) continue;
-        const candidate cand{static_cast<double>(cost_(params[c], t.load(), v)), t.queued_tok, t.id};
-        assert(!std::isnan(cand.cost) && "a cost model returned NaN");
-        best.offer(cand);
-      }
+      for (std::size_t c = 0; c < tops.size(); ++c)
+        if (tops[c].id != fleet::no_device) consider(params[c], tops[c].load(), tops[c].id);
     } else {
+      const auto params = f.all_params();
+      const auto loads = f.loads();
       const auto n = static_cast<device_id>(f.size());
       for (device_id id = 0; id < n; ++id)
-        if (f.available(id)) best.offer(evaluate(cost_, f, id, v));
+        if (f.available(id)) consider(params[id], loads[id], id);
     }
     return best.id();
   }
