@@ -5,12 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <latch>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -91,21 +87,12 @@ TEST_CASE("concurrent_router.stress.route_release_reprofile_loads_return_to_zero
   // The completion thread: releases what the routers hand it until they are done and the channel is empty.
   threads.emplace_back([&] {
     go.arrive_and_wait();
-    for (;;) {
-      if (const auto a = done.pop()) {
-        cf.release(*a);
-        released.fetch_add(1, std::memory_order_relaxed);
-      } else if (routers_left.load() == 0) {
-        // Every push happened before its router counted itself out, so an empty channel now stays empty.
-        const std::lock_guard g(done.m);
-        if (done.q.empty()) break;
-      } else if (dog.expired()) {
-        hung = true;
-        break;
-      } else {
-        std::this_thread::yield();
-      }
-    }
+    const bool finished = test::consume_until_done(done, routers_left, dog, [&](const assignment& a) {
+      cf.release(a);
+      released.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    });
+    if (!finished) hung = true;
   });
   // A writer: a fixed number of drains, restores and re-profiles, then everything back to available.
   threads.emplace_back([&] {
@@ -161,19 +148,11 @@ TEST_CASE("concurrent_router.stress.relaxed_mode_power_of_d_loads_return_to_zero
   }
   threads.emplace_back([&] {
     go.arrive_and_wait();
-    for (;;) {
-      if (const auto a = done.pop()) {
-        cf.release(*a);
-      } else if (routers_left.load() == 0) {
-        const std::lock_guard g(done.m);
-        if (done.q.empty()) break;
-      } else if (dog.expired()) {
-        hung = true;
-        break;
-      } else {
-        std::this_thread::yield();
-      }
-    }
+    const bool finished = test::consume_until_done(done, routers_left, dog, [&](const assignment& a) {
+      cf.release(a);
+      return true;
+    });
+    if (!finished) hung = true;
   });
   for (auto& t : threads) t.join();
   REQUIRE_FALSE(hung.load());

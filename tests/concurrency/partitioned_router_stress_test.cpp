@@ -8,14 +8,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <latch>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <span>
 #include <thread>
@@ -160,31 +156,17 @@ void run_partitioned_stress(std::size_t parts, std::size_t n, unsigned ops, std:
   for (int c = 0; c < completer_count; ++c) {
     threads.emplace_back([&] {
       go.arrive_and_wait();
-      for (;;) {
-        if (const auto j = done.pop()) {
-          prouter& owner = *routers[plan.owner(j->a.device)];
-          bool posted = false;
-          while (!(posted = owner.post_release(j->a))) {
-            refused_posts.fetch_add(1, std::memory_order_relaxed);
-            if (dog.expired()) {
-              hung = true;
-              break;
-            }
-            std::this_thread::yield();
-          }
-          if (!posted) break;
-          released[j->id].fetch_add(1, std::memory_order_relaxed);
-        } else if (owners_left.load() == 0) {
-          // Every push happened before its owner counted itself out, so an empty channel now stays empty.
-          const std::lock_guard g(done.m);
-          if (done.q.empty()) break;
-        } else if (dog.expired()) {
-          hung = true;
-          break;
-        } else {
+      const bool finished = test::consume_until_done(done, owners_left, dog, [&](const job& j) {
+        prouter& owner = *routers[plan.owner(j.a.device)];
+        while (!owner.post_release(j.a)) {
+          refused_posts.fetch_add(1, std::memory_order_relaxed);
+          if (dog.expired()) return false;
           std::this_thread::yield();
         }
-      }
+        released[j.id].fetch_add(1, std::memory_order_relaxed);
+        return true;
+      });
+      if (!finished) hung = true;
       completers_left.fetch_sub(1);
     });
   }

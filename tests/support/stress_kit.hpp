@@ -1,13 +1,16 @@
 // What the concurrency stress tests share: the illustrative device types, a random request, a watchdog that
-// turns a hang into a failure, and a mutex-protected channel from routing threads to completion threads.
+// turns a hang into a failure, a mutex-protected channel from routing threads to completion threads, and the
+// completion threads' loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "joulesched/types.hpp"
 
@@ -50,5 +53,24 @@ struct channel {
     return x;
   }
 };
+
+// Hands each item taken from `ch` to `handle` until every producer has counted itself out of `producers_left`
+// and the channel is empty. Returns false if the watchdog expired first or `handle` returned false (a hang).
+template <class T, class Handle>
+bool consume_until_done(channel<T>& ch, const std::atomic<int>& producers_left, const watchdog& dog, Handle&& handle) {
+  for (;;) {
+    if (const auto x = ch.pop()) {
+      if (!handle(*x)) return false;
+    } else if (producers_left.load() == 0) {
+      // Every push happened before its producer counted itself out, so an empty channel now stays empty.
+      const std::lock_guard g(ch.m);
+      if (ch.q.empty()) return true;
+    } else if (dog.expired()) {
+      return false;
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
 
 }  // namespace joulesched::test
