@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -223,4 +225,65 @@ TEST_CASE("power_of_d.bad_d_throws") {
   CHECK_THROWS_AS(power_of_d_router<joulesched_cost>(f, 0, joulesched_cost(), 1), config_error);
   CHECK_THROWS_WITH(power_of_d_router<joulesched_cost>(f, 99, joulesched_cost(), 1),
                     doctest::Contains("d = 99"));
+}
+
+// A fleet without class heaps (fleet_index::none) serves the routers that never read them, with the same
+// decisions: over random fleets, requests, releases, drains and restores, power-of-d (same seed), round-robin,
+// random (same seed) and the scan make exactly the choices they make over a fleet with heaps, and both fleets
+// hold the same loads and the same available ids throughout.
+TEST_CASE("fleet_index.none.same_decisions_for_routers_that_do_not_read_class_heaps") {
+  std::mt19937_64 rng(29);
+  for (unsigned trial = 0; trial < 200; ++trial) {
+    const auto ps = random_fleet(rng, 1 + rng() % 80);
+    fleet indexed(ps), flat(ps, "flat", fleet_index::none);
+    REQUIRE(flat.index() == fleet_index::none);
+    CHECK(flat.class_tops().empty());
+    const std::uint32_t d = 1 + static_cast<std::uint32_t>(rng() % 4);
+    power_of_d_router<joulesched_cost> pd_i(indexed, d, joulesched_cost(2.0), trial), pd_f(flat, d, joulesched_cost(2.0), trial);
+    round_robin_router rr_i(indexed), rr_f(flat);
+    random_router rnd_i(indexed, trial), rnd_f(flat, trial);
+    scan_router<joulesched_cost> scan_i(indexed, joulesched_cost(2.0)), scan_f(flat, joulesched_cost(2.0));
+    std::vector<assignment> live;
+    for (unsigned op = 0; op < 120; ++op) {
+      const auto dice = rng() % 10;
+      if (dice < 6) {
+        const auto v = random_request(rng);
+        std::optional<assignment> a, b;
+        switch (rng() % 4) {
+          case 0: a = pd_i.route(v), b = pd_f.route(v); break;
+          case 1: a = rr_i.route(v), b = rr_f.route(v); break;
+          case 2: a = rnd_i.route(v), b = rnd_f.route(v); break;
+          default: a = scan_i.route(v), b = scan_f.route(v); break;
+        }
+        REQUIRE(a == b);
+        if (a) {
+          REQUIRE(flat.available(a->device));
+          live.push_back(*a);
+        }
+      } else if (dice < 8 && !live.empty()) {
+        const auto k = rng() % live.size();
+        indexed.release(live[k]);
+        flat.release(live[k]);
+        live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+      } else {
+        const auto id = static_cast<device_id>(rng() % ps.size());
+        const bool on = rng() % 3 != 0;
+        indexed.set_available(id, on);
+        flat.set_available(id, on);
+      }
+      REQUIRE(std::ranges::equal(indexed.available_ids(), flat.available_ids()));
+      for (device_id id = 0; id < ps.size(); ++id) {
+        REQUIRE(indexed.load(id).queued_tok == flat.load(id).queued_tok);
+        REQUIRE(indexed.load(id).requests == flat.load(id).requests);
+      }
+    }
+  }
+}
+
+TEST_CASE("fleet_index.none.class_indexed_router_refuses_the_fleet") {
+  fleet flat(std::vector<device_params>(4, device_params{100.0, 0.1}), "flat", fleet_index::none);
+  CHECK_THROWS_WITH_AS(argmin_router<joulesched_cost>(flat, joulesched_cost(1.0)),
+                       doctest::Contains("fleet_index::none"), config_error);
+  CHECK_THROWS_AS(least_loaded_router{flat}, config_error);
+  CHECK_NOTHROW(scan_router<joulesched_cost>(flat, joulesched_cost(1.0)));
 }

@@ -4,7 +4,8 @@
 ///
 /// Use one fleet per set of devices and let every router over those devices share it (a tiered router's
 /// routers do), so that all of them see the same load. Construction groups devices into classes of equal
-/// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation.
+/// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation. A fleet
+/// built with fleet_index::none keeps no heaps (O(1) updates) for routers that never read them.
 /// Not thread-safe: one thread routes and releases (see routing/concurrent_router.hpp for many threads).
 #pragma once
 
@@ -42,13 +43,21 @@ template <Device D>
   return device_params{tr::rate_tok_s(d), tr::energy_j_per_tok(d), tr::site(d), tr::profile(d)};
 }
 
+/// @brief Whether a fleet keeps its per-class heaps of load (what the exact class-indexed router reads).
+enum class fleet_index : std::uint8_t {
+  by_class,  ///< the default: every router works; reserve and release also update one class heap, O(log n)
+  none,      ///< loads and availability only, O(1) updates: for routers that never read class tops
+             ///< (power-of-d, round-robin, random); argmin_router's class-indexed path refuses such a fleet
+};
+
 class fleet {
  public:
   /// @brief Builds the state of a fleet from an engine's devices; device i of the range gets id i.
   /// @throws config_error naming the device's index and field when a parameter is out of range.
   template <std::ranges::input_range R>
     requires Device<std::ranges::range_value_t<R>>
-  explicit fleet(R&& devices, std::string_view source = "fleet") {
+  explicit fleet(R&& devices, std::string_view source = "fleet", fleet_index index = fleet_index::by_class)
+      : index_(index) {
     std::vector<device_params> ps;
     std::size_t i = 0;
     for (const auto& d : devices) {
@@ -58,10 +67,15 @@ class fleet {
     init(std::move(ps));
   }
 
-  explicit fleet(std::vector<device_params> ps, std::string_view source = "fleet") {
+  explicit fleet(std::vector<device_params> ps, std::string_view source = "fleet",
+                 fleet_index index = fleet_index::by_class)
+      : index_(index) {
     for (std::size_t i = 0; i < ps.size(); ++i) checked(ps[i], std::string(source) + ": device " + std::to_string(i));
     init(std::move(ps));
   }
+
+  /// Whether class heaps (and class_tops()) are kept; see fleet_index.
+  [[nodiscard]] fleet_index index() const noexcept { return index_; }
 
   [[nodiscard]] std::size_t size() const noexcept { return params_.size(); }
   [[nodiscard]] const device_params& params(device_id id) const noexcept { return params_[id]; }
@@ -90,15 +104,17 @@ class fleet {
   };
 
   /// @brief Each class's top, indexed by class; kept current by every reserve, release and set_available.
-  /// Stored contiguously, so a router reads the tops of all classes from a few cache lines.
+  /// Stored contiguously, so a router reads the tops of all classes from a few cache lines. Empty when the
+  /// fleet keeps no class heaps (fleet_index::none).
   [[nodiscard]] std::span<const class_top_entry> class_tops() const noexcept { return tops_; }
 
   /// @brief The parameters every device of a class shares, indexed by class.
   [[nodiscard]] std::span<const device_params> class_params() const noexcept { return class_params_; }
 
   /// @brief The available device of class c with the fewest queued tokens (lowest id among equals).
-  /// Complexity: O(1).
+  /// Complexity: O(1). Precondition: index() is fleet_index::by_class.
   [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const noexcept {
+    assert(index_ == fleet_index::by_class);
     if (tops_[c].id == no_device) return std::nullopt;
     return tops_[c].id;
   }
@@ -108,19 +124,23 @@ class fleet {
   void set_available(device_id id, bool on) noexcept {
     assert(id < size());
     if (on == available(id)) return;
-    const std::uint32_t c = class_of_[id];
     if (on) {
       avail_pos_[id] = static_cast<std::uint32_t>(avail_.size());
       avail_.push_back(id);  // capacity reserved at construction: no allocation
-      const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
-      place(slot, heap_entry{load_[id].queued_tok, id});
-      sift_up(c, slot);
     } else {
       const std::uint32_t p = avail_pos_[id];
       avail_[p] = avail_.back();
       avail_pos_[avail_[p]] = p;
       avail_.pop_back();
       avail_pos_[id] = npos;
+    }
+    if (index_ == fleet_index::none) return;
+    const std::uint32_t c = class_of_[id];
+    if (on) {
+      const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
+      place(slot, heap_entry{load_[id].queued_tok, id});
+      sift_up(c, slot);
+    } else {
       const std::uint32_t slot = heap_pos_[id];
       const std::uint32_t last = class_begin_[c] + --class_size_[c];
       heap_pos_[id] = npos;
@@ -134,7 +154,8 @@ class fleet {
     refresh_top(c);
   }
 
-  /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n). No allocation.
+  /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n), O(1) without class heaps.
+  /// No allocation.
   void reserve(device_id id, std::uint32_t work_tok) noexcept {
     assert(id < size());
     load_[id].queued_tok += work_tok;
@@ -147,7 +168,8 @@ class fleet {
     }
   }
 
-  /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n).
+  /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n), O(1)
+  /// without class heaps.
   /// Precondition: `a` came from a router over this fleet and was not released before.
   void release(const assignment& a) noexcept {
     assert(a.device < size());
@@ -198,12 +220,15 @@ class fleet {
       class_size_[c] = class_begin_[c + 1] - class_begin_[c];
       class_params_[c] = params_[order[class_begin_[c]]];
     }
-    // All loads are zero, so ids in ascending order already form a valid heap within each class.
-    heap_.resize(n);
-    heap_pos_.assign(n, 0);
-    for (std::uint32_t k = 0; k < n; ++k) place(k, heap_entry{0, order[k]});
-    tops_.resize(classes);
-    for (std::uint32_t c = 0; c < classes; ++c) refresh_top(c);
+    // Without class heaps every device's heap slot is npos, so reserve and release skip the heap.
+    heap_pos_.assign(n, npos);
+    if (index_ == fleet_index::by_class) {
+      // All loads are zero, so ids in ascending order already form a valid heap within each class.
+      heap_.resize(n);
+      for (std::uint32_t k = 0; k < n; ++k) place(k, heap_entry{0, order[k]});
+      tops_.resize(classes);
+      for (std::uint32_t c = 0; c < classes; ++c) refresh_top(c);
+    }
     avail_.reserve(n);
     avail_.resize(n);
     std::iota(avail_.begin(), avail_.end(), device_id{0});
@@ -268,6 +293,7 @@ class fleet {
     place(base + i, e);
   }
 
+  fleet_index index_;
   std::vector<device_params> params_;
   std::vector<device_load> load_;
   std::vector<std::uint32_t> class_of_;
@@ -276,7 +302,7 @@ class fleet {
   std::vector<device_params> class_params_; // the parameters of class c
   std::vector<class_top_entry> tops_;       // a copy of each class heap's top, with its load
   std::vector<heap_entry> heap_;
-  std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained
+  std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained or unindexed
   std::vector<device_id> avail_;
   std::vector<std::uint32_t> avail_pos_;    // index of each device in avail_, npos when drained
 };

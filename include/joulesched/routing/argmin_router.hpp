@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "joulesched/concepts.hpp"
+#include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/candidate.hpp"
 
@@ -29,10 +30,17 @@ class argmin_router {
   /// True when decisions take the class-indexed path.
   static constexpr bool class_indexed = Path == argmin_path::automatic && Cost::monotone_in_load;
 
+  /// @throws config_error when the path is class-indexed and the fleet keeps no class heaps
+  ///         (fleet_index::none).
   explicit argmin_router(fleet& f)
     requires std::default_initializable<Cost>
-      : fleet_(&f) {}
-  argmin_router(fleet& f, Cost cost) : fleet_(&f), cost_(std::move(cost)) {}
+      : argmin_router(f, Cost{}) {}
+  /// @throws config_error as above.
+  argmin_router(fleet& f, Cost cost) : fleet_(&f), cost_(std::move(cost)) {
+    if (class_indexed && f.index() != fleet_index::by_class)
+      throw config_error("argmin_router: the class-indexed path needs a fleet with class heaps "
+                         "(fleet_index::by_class); this fleet was built with fleet_index::none");
+  }
 
   /// @brief The device this router would choose, without reserving anything.
   /// Complexity: O(classes) on the class-indexed path, O(n) on the scan. Throws: nothing. No allocation.
