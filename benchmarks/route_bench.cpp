@@ -2,6 +2,8 @@
 // release, against `naive_scan` (the plain loop over all devices) in the same run.
 //
 // Names: route/<policy>/<devices>/<classes>, e.g. `--benchmark_filter='route/(naive_scan|energy)/320/'`.
+// Every policy runs over a fleet with class heaps except power_of_two_flat (power_of_two over a fleet built
+// with fleet_index::none, which keeps only loads and availability).
 //
 // Steady state (what one timed iteration is): the fleet carries K = 8 x devices outstanding assignments in a
 // FIFO ring. Each iteration routes the next request of a pre-generated stream (which reserves its work on the
@@ -26,7 +28,7 @@
 // timed run on the state the timed inputs left, a sample of decisions is replayed step by step on the same
 // stream: every exact router's pick must equal tests/support/brute_force.hpp's argmin over its own cost, and
 // for the JouleSched cost `naive_scan` must agree too (three-way); round_robin must take the next device;
-// random and power_of_two are checked for validity (a device of the fleet, with the work reserved on it).
+// random and power_of_two(_flat) are checked for validity (a device of the fleet, with the work reserved on it).
 // Heap allocations inside the timed loop are counted (alloc_count.hpp) and must be zero.
 //
 // Counters: p50_ns, p99_ns, p999_ns (batch means, per decision); batch, samples; outlier_share (batches above
@@ -206,8 +208,10 @@ std::vector<naive_device> naive_devices_of(const js::fleet& f) {
 // ---------------------------------------------------------------------------------------------------------
 // Scenario: a fleet, a request stream and the FIFO ring of outstanding assignments.
 struct scenario {
-  scenario(std::size_t n, std::size_t c)
-      : fleet(make_params(n, c)), reqs(make_requests(n * 7919 + c)), ring(outstanding_per_device * n) {}
+  scenario(std::size_t n, std::size_t c, js::fleet_index index)
+      : fleet(make_params(n, c), "route_bench", index),
+        reqs(make_requests(n * 7919 + c)),
+        ring(outstanding_per_device * n) {}
 
   const js::request_view& next() noexcept { return reqs[next_req++ & (request_ring - 1)]; }
 
@@ -335,6 +339,22 @@ struct power_of_two_p {
   static router make(scenario& s) { return router(s.fleet, 2, energy_cost(lambda_j_per_s), 42); }
 };
 
+// power_of_two over a fleet without class heaps (fleet_index::none), which it never reads.
+struct power_of_two_flat_p : power_of_two_p {
+  static constexpr const char* name = "power_of_two_flat";
+  static constexpr js::fleet_index index = js::fleet_index::none;
+};
+
+// The fleet a policy runs on: with class heaps unless the policy says otherwise.
+template <class P>
+constexpr js::fleet_index index_of() {
+  if constexpr (requires { P::index; }) {
+    return P::index;
+  } else {
+    return js::fleet_index::by_class;
+  }
+}
+
 template <class P>
 constexpr bool is_naive = std::is_same_v<P, naive_scan_p>;
 
@@ -344,7 +364,7 @@ constexpr bool is_naive = std::is_same_v<P, naive_scan_p>;
 // starts, so at most one 100,000-device scenario lives at a time.
 template <class P>
 struct bench_state {
-  bench_state(std::size_t n, std::size_t c) : s(n, c), r(P::make(s)) {}
+  bench_state(std::size_t n, std::size_t c) : s(n, c, index_of<P>()), r(P::make(s)) {}
   scenario s;
   typename P::router r;
   std::string error;           // from the pre-timing check
@@ -594,6 +614,7 @@ int main(int argc, char** argv) {
       register_one<least_loaded_p>(n, c);
       register_one<least_eta_p>(n, c);
       register_one<power_of_two_p>(n, c);
+      register_one<power_of_two_flat_p>(n, c);
       register_one<round_robin_p>(n, c);
       register_one<random_p>(n, c);
     }
