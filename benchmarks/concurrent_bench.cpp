@@ -97,9 +97,11 @@ void setup_three_class_relaxed(const benchmark::State&) {
 void setup_hot_class(const benchmark::State&) { shared = std::make_unique<concurrent_fleet>(hot_class_fleet(), 1); }
 void teardown(const benchmark::State&) { shared.reset(); }
 
-// One thread's loop: route, keep the assignment in a ring of `window`, release the one it replaces.
-template <class Router>
-void run(benchmark::State& state, Router& router) {
+// One thread's loop: route, keep the assignment in a ring of `window`, and hand the one it replaces to
+// `retire`; `between` runs once per iteration, after the retirement and before the route. After the loop the
+// thread releases what is still outstanding in its ring.
+template <class Router, class Retire, class Between>
+void run(benchmark::State& state, Router& router, Retire&& retire, Between&& between) {
   const auto vs = requests(static_cast<std::uint64_t>(state.thread_index()) + 1);
   std::vector<assignment> ring(window);
   std::vector<bool> used(window, false);
@@ -107,7 +109,8 @@ void run(benchmark::State& state, Router& router) {
   std::uint64_t empty = 0;
   for (auto _ : state) {
     const std::size_t slot = k % window;
-    if (used[slot]) router.release(ring[slot]);
+    if (used[slot]) retire(ring[slot]);
+    between();
     const auto a = router.route(vs[k % vs.size()]);
     used[slot] = a.has_value();
     if (a) {
@@ -121,6 +124,12 @@ void run(benchmark::State& state, Router& router) {
     if (used[i]) router.release(ring[i]);
   if (empty != 0) state.SkipWithError("a route found no device");
   state.SetItemsProcessed(state.iterations());
+}
+
+// The usual loop: the thread releases the assignment it retires itself.
+template <class Router>
+void run(benchmark::State& state, Router& router) {
+  run(state, router, [&](const assignment& a) { router.release(a); }, [] {});
 }
 
 void report(benchmark::State& state, const concurrent_route_stats& s) {
@@ -203,48 +212,35 @@ void BM_partitioned_cross_completion(benchmark::State& state) {
   partitioned_router<joulesched_cost>& router = *partitions[t];
   detail::mpsc_ring<assignment>& next = *completions[(t + 1) % threads];
   detail::mpsc_ring<assignment>& mine = *completions[t];
-  const auto vs = requests(t + 1);
-  std::vector<assignment> ring(window), out, in;
+  std::vector<assignment> out, in;
   out.reserve(batch);
   in.reserve(batch);
-  std::vector<bool> used(window, false);
-  std::uint64_t empty = 0, inbox_full = 0, self_released = 0;
-  std::size_t k = 0;
-  for (auto _ : state) {
-    const std::size_t slot = k % window;
-    if (used[slot]) out.push_back(ring[slot]);
-    if (out.size() == batch) {
-      if (!next.push_all(out)) {
-        for (const assignment& a : out) router.release(a);
-        self_released += out.size();
-      }
-      out.clear();
+  std::uint64_t inbox_full = 0, self_released = 0;
+  const auto hand_to_next_thread = [&](const assignment& a) {
+    out.push_back(a);
+    if (out.size() < batch) return;
+    if (!next.push_all(out)) {
+      for (const assignment& x : out) router.release(x);
+      self_released += out.size();
     }
+    out.clear();
+  };
+  const auto post_completions = [&] {
     for (assignment a; in.size() < batch && mine.pop(a);) in.push_back(a);
-    if (!in.empty()) {
-      if (partitions[plan->owner(in.front().device)]->post_releases(in)) {
-        in.clear();
-      } else {
-        ++inbox_full;
-      }
-    }
-    const auto a = router.route(vs[k % vs.size()]);
-    used[slot] = a.has_value();
-    if (a) {
-      ring[slot] = *a;
+    if (in.empty()) return;
+    if (partitions[plan->owner(in.front().device)]->post_releases(in)) {
+      in.clear();
     } else {
-      ++empty;
+      ++inbox_full;
     }
-    ++k;
-  }
-  // What is still outstanding when the threads stop is left to teardown (the partitions are destroyed).
-  if (empty != 0) state.SkipWithError("a route found no device");
-  const double n = static_cast<double>(std::max<std::size_t>(k, 1));
+  };
+  run(state, router, hand_to_next_thread, post_completions);
+  // What is still in flight between threads when they stop is left to teardown (the partitions are destroyed).
+  const double n = static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
   state.counters["inbox_full_share"] =
       benchmark::Counter(static_cast<double>(inbox_full) / n, benchmark::Counter::kAvgThreads);
   state.counters["self_released_share"] =
       benchmark::Counter(static_cast<double>(self_released) / n, benchmark::Counter::kAvgThreads);
-  state.SetItemsProcessed(state.iterations());
 }
 
 const int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
