@@ -61,7 +61,7 @@ class partition_plan {
     if (parts == 0 || parts > params_.size())
       detail::fail(source, "parts", parts, "must be >= 1 and <= the number of devices (" +
                                                std::to_string(params_.size()) + ")");
-    const fleet grouped(params_, source);  // checks every device and finds the classes
+    const fleet grouped(params_, source, fleet_index::none);  // checks every device and finds the classes
     std::vector<device_id> order(params_.size());
     std::iota(order.begin(), order.end(), device_id{0});
     std::stable_sort(order.begin(), order.end(),
