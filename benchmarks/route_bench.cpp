@@ -2,6 +2,8 @@
 // release, against `naive_scan` (the plain loop over all devices) in the same run.
 //
 // Names: route/<policy>/<devices>/<classes>, e.g. `--benchmark_filter='route/(naive_scan|energy)/320/'`.
+// `energy` is argmin_router<joulesched_cost> (floor order, stopping early); `energy_every_class` the same router
+// with argmin_path::every_class. ROUTE_BENCH_OVERLOAD=1 makes every request late (see make_requests).
 // Every policy runs over a fleet with class heaps except power_of_two_flat (power_of_two over a fleet built
 // with fleet_index::none, which keeps only loads and availability).
 //
@@ -123,6 +125,16 @@ std::vector<js::device_params> make_params(std::size_t n, std::size_t c) {
   return ps;
 }
 
+// ROUTE_BENCH_OVERLOAD=1 in the environment: every budget U(0, 0.01) s instead, so that every device is late
+// and the SLO penalty decides every decision (an overloaded fleet).
+bool overload() {
+  static const bool on = [] {
+    const char* e = std::getenv("ROUTE_BENCH_OVERLOAD");
+    return e != nullptr && std::string(e) == "1";
+  }();
+  return on;
+}
+
 // Output tokens lognormal (median 250, sigma 1, 1..8192); 70 % interactive with budgets U(0.5, 5) s, 30 % bulk
 // with U(20, 120) s. Tight interactive budgets against queues of seconds make the SLO penalty bite often.
 std::vector<js::request_view> make_requests(std::uint64_t seed) {
@@ -135,6 +147,7 @@ std::vector<js::request_view> make_requests(std::uint64_t seed) {
     v.input_tok = static_cast<std::uint32_t>(std::clamp(input(g), 1.0, 32768.0));
     const bool bulk = u(g) < 0.3;
     v.budget_s = bulk ? 20.0 + 100.0 * u(g) : 0.5 + 4.5 * u(g);
+    if (overload()) v.budget_s = 0.01 * u(g);
     v.tier = bulk ? js::tier::bulk : js::tier::interactive;
   }
   return out;
@@ -264,6 +277,14 @@ struct energy_scan_p {
   static router make(scenario& s) { return router(s.fleet, energy_cost(lambda_j_per_s)); }
   static std::optional<js::device_id> pick(const router& r, const js::request_view& v) { return r.pick(v); }
   static double lambda_for(const js::request_view&) { return lambda_j_per_s; }
+};
+
+// The same router visiting every class in the fleet's order instead of stopping early in floor order.
+struct energy_every_class_p : energy_p {
+  static constexpr const char* name = "energy_every_class";
+  using router = js::argmin_router<js::joulesched_cost, js::argmin_path::every_class>;
+  static router make(scenario& s) { return router(s.fleet, energy_cost(lambda_j_per_s)); }
+  static std::optional<js::device_id> pick(const router& r, const js::request_view& v) { return r.pick(v); }
 };
 
 struct naive_scan_p {
@@ -609,6 +630,7 @@ int main(int argc, char** argv) {
       if (c > n) continue;  // 8 devices cannot form 16 classes
       register_one<naive_scan_p>(n, c);
       register_one<energy_p>(n, c);
+      register_one<energy_every_class_p>(n, c);
       register_one<energy_scan_p>(n, c);
       register_one<tiered_p>(n, c);
       register_one<least_loaded_p>(n, c);

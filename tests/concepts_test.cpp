@@ -126,6 +126,17 @@ static_assert(!CostModel<throwing_cost>);
 static_assert(weighted_cost<energy_term, slo_penalty_term>::monotone_in_load);
 static_assert(!weighted_cost<energy_term, ok_cost>::monotone_in_load);
 
+// A weighted sum has a floor when one term has one and every other term is non-negative.
+static_assert(FlooredCostModel<joulesched_cost> && joulesched_cost::floored_term == 0);
+static_assert(FlooredCostModel<energy_term> && !FlooredCostModel<eta_cost> && !FlooredCostModel<slo_penalty_term>);
+static_assert(weighted_cost<slo_penalty_term, energy_term>::floored_term == 1);
+static_assert(weighted_cost<eta_term, energy_term>::floored_term == 1);  // eta is non-negative
+static_assert(!FlooredCostModel<queued_tokens_cost>);                   // no term has a floor
+static_assert(!FlooredCostModel<weighted_cost<energy_term, ok_cost>>);  // ok_cost may be negative
+static_assert(!FlooredCostModel<ok_cost>);
+static_assert(argmin_router<joulesched_cost>::floor_ordered && !scan_router<joulesched_cost>::floor_ordered);
+static_assert(!argmin_router<queued_tokens_cost>::floor_ordered);
+
 static_assert(Router<argmin_router<joulesched_cost>>);
 static_assert(Router<scan_router<ok_cost>>);
 static_assert(Router<least_loaded_router> && Router<least_eta_router>);

@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
@@ -50,6 +52,30 @@ TEST_CASE("weighted_cost.sums_weighted_terms") {
   CHECK(c(d, l, r) == doctest::Approx(2.0 * 10.0 + 3.0 * 1.5 + 0.5 * 100.0));
   CHECK(eta_cost{}(d, l, r) == doctest::Approx(1.5));
   CHECK(queued_tokens_cost{}(d, l, r) == doctest::Approx(100.0));
+}
+
+TEST_CASE("weighted_cost.floor_bounds_every_load_and_its_key_orders_floors") {
+  // The two promises of FlooredCostModel, as computed in floating point, over random devices, loads and
+  // requests (zero work, already late, huge queues), for the floored costs the library ships.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> rate(50.0, 5000.0), energy(0.0, 1.0), budget(-5.0, 60.0);
+  const auto check = [&](const auto& cost) {
+    for (int i = 0; i < 20000; ++i) {
+      const device_params a{rate(rng), energy(rng)}, b{rate(rng), energy(rng)};
+      const request_view v{rng() % 4 == 0 ? 0u : static_cast<std::uint32_t>(rng() % 9000), 0, budget(rng)};
+      const device_load l{rng() % 3 == 0 ? 0u : rng() % (std::uint64_t{1} << (rng() % 50)), 1};
+      REQUIRE(cost.floor(a, v) <= cost(a, l, v));
+      if (cost.floor_key(a) <= cost.floor_key(b)) REQUIRE(cost.floor(a, v) <= cost.floor(b, v));
+      if (cost.floor_key(b) <= cost.floor_key(a)) REQUIRE(cost.floor(b, v) <= cost.floor(a, v));
+    }
+  };
+  for (const double lambda : {0.0, 0.3, 20.0, 1e6}) check(joulesched_cost(lambda));
+  check(weighted_cost<energy_term, eta_term, queued_tokens_term>({2.0, 3.0, 0.5}));
+  check(weighted_cost<slo_penalty_term, energy_term>({4.0, 0.25}));
+  // Energy ignores the load, so its floor is the energy itself.
+  const device_params d{100.0, 0.2};
+  const request_view r{50, 0, 10.0};
+  CHECK(joulesched_cost(5.0).floor(d, r) == energy_term{}(d, device_load{}, r));
 }
 
 TEST_CASE("weighted_cost.bad_weights_throw_naming_the_weight") {

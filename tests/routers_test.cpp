@@ -27,11 +27,11 @@ namespace {
 
 // Drives a router through random routes, releases, drains and restores; before every decision, checks that
 // the router picks what the brute-force argmin picks, and that it never picks a drained device.
-template <class MakeRouter>
-void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops) {
+template <class MakeRouter, class MakeParams>
+void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops, MakeParams make_params) {
   std::mt19937_64 rng(42);
   for (unsigned trial = 0; trial < fleets; ++trial) {
-    fleet f(random_fleet(rng, 1 + rng() % 48));
+    fleet f(make_params(rng));
     auto router = make(f, rng);
     std::vector<assignment> outstanding;
     for (unsigned op = 0; op < ops; ++op) {
@@ -59,7 +59,36 @@ void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned 
   }
 }
 
+// Fleets of up to 48 devices of the palette's few types.
+template <class MakeRouter>
+void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops) {
+  check_exact_against_brute_force(make, fleets, ops, [](std::mt19937_64& rng) { return random_fleet(rng, 1 + rng() % 48); });
+}
+
+// Fleets of 1 to 40 classes, enough for the floor-ordered visit by blocks (8 classes and more): energies and
+// rates from small sets, so that floors and costs tie across classes.
+std::vector<device_params> many_class_fleet(std::mt19937_64& rng) {
+  const std::size_t classes = 1 + rng() % 40;
+  std::vector<device_params> kinds;
+  while (kinds.size() < classes) {
+    const device_params p{200.0 * static_cast<double>(1 + rng() % 12), 0.05 * static_cast<double>(1 + rng() % 6)};
+    if (std::find(kinds.begin(), kinds.end(), p) == kinds.end()) kinds.push_back(p);
+  }
+  std::vector<device_params> ps;
+  for (std::size_t n = classes + rng() % 40; ps.size() < n;) ps.push_back(kinds[ps.size() < classes ? ps.size() : rng() % classes]);
+  std::shuffle(ps.begin(), ps.end(), rng);
+  return ps;
+}
+
 }  // namespace
+
+TEST_CASE("argmin_router.class_indexed.many_classes_match_brute_force") {
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) {
+        return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
+      },
+      600, 80, many_class_fleet);
+}
 
 TEST_CASE("argmin_router.class_indexed.matches_brute_force") {
   static_assert(argmin_router<joulesched_cost>::class_indexed);
@@ -68,6 +97,14 @@ TEST_CASE("argmin_router.class_indexed.matches_brute_force") {
         return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
       },
       1500, 60);
+}
+
+TEST_CASE("argmin_router.every_class.matches_brute_force") {
+  using router = argmin_router<joulesched_cost, argmin_path::every_class>;
+  static_assert(router::class_indexed && !router::floor_ordered);
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) { return router(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0)); },
+      800, 60);
 }
 
 TEST_CASE("argmin_router.scan.matches_brute_force") {
@@ -106,6 +143,67 @@ TEST_CASE("argmin_router.class_indexed.matches_scan_decision_by_decision") {
         out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
+  }
+}
+
+namespace {
+// The JouleSched cost as an engine might write its own FlooredCostModel, counting how often it is evaluated.
+struct counted_cost {
+  static constexpr bool monotone_in_load = true;
+  joulesched_cost inner;
+  std::size_t* calls;
+  double operator()(const device_params& d, const device_load& l, const request_view& v) const noexcept {
+    ++*calls;
+    return inner(d, l, v);
+  }
+  double floor(const device_params& d, const request_view& v) const noexcept { return inner.floor(d, v); }
+  double floor_key(const device_params& d) const noexcept { return inner.floor_key(d); }
+};
+}  // namespace
+
+TEST_CASE("argmin_router.floor_order_stops_once_no_class_can_win") {
+  // 6 classes (visited class by class) and 16 (visited by blocks of 8), of 4 devices each; energy 0.10 J/tok
+  // and up by 0.01, listed most expensive first, the fastest the dearest. Stopping early shows in how many
+  // classes' costs a decision evaluates: after the cheapest class when it alone wins, never more than half of
+  // 16 classes then.
+  for (const int classes : {6, 16}) {
+    CAPTURE(classes);
+    const std::size_t most_when_cheapest_wins = classes < 8 ? 1 : 8;
+    std::vector<device_params> ps;
+    for (int c = classes - 1; c >= 0; --c)
+      for (int k = 0; k < 4; ++k) ps.push_back({400.0 + 100.0 * c, 0.10 + 0.01 * c});
+    fleet f(ps);
+    const auto cheapest = static_cast<device_id>(4 * (classes - 1));
+    std::size_t calls = 0;
+    argmin_router<counted_cost> r(f, counted_cost{joulesched_cost(20.0), &calls});
+    static_assert(decltype(r)::floor_ordered);
+
+    // Idle fleet, loose budget: the cheapest class costs its energy alone, below every other class's floor.
+    const request_view loose{100, 0, 60.0};
+    CHECK(r.route(loose)->device == cheapest);
+    CHECK(calls == most_when_cheapest_wins);
+
+    // Tight budgets make the cheap classes late; the router must walk further, and still agree with the
+    // brute-force argmin at every step, until each class has been tried.
+    std::set<std::uint32_t> classes_used;
+    std::size_t most_calls = 0;
+    for (int i = 0; i < 400; ++i) {
+      const request_view tight{200, 0, 0.3};
+      const auto want = brute_force_argmin(f, r.cost(), tight);
+      calls = 0;
+      const auto got = r.route(tight);
+      REQUIRE(got);
+      REQUIRE(got->device == *want);
+      REQUIRE(calls <= static_cast<std::size_t>(classes));
+      most_calls = std::max(most_calls, calls);
+      classes_used.insert(f.class_of(got->device));
+    }
+    CHECK(classes_used.size() == static_cast<std::size_t>(classes));
+    CHECK(most_calls > most_when_cheapest_wins);
+    // A loose request is on time everywhere (at most 8 s of work per device, against 60 s): it stops early again.
+    calls = 0;
+    CHECK(f.class_of(r.route(loose)->device) == f.class_of(cheapest));
+    CHECK(calls == most_when_cheapest_wins);
   }
 }
 

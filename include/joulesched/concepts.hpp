@@ -71,6 +71,25 @@ concept CostModel = std::copy_constructible<C> &&
                       typename detail::bool_constant_check<C::monotone_in_load>;
                     };
 
+/// @brief A CostModel that also bounds its cost from below without reading the load, in an order that is the
+/// same for every request.
+///
+/// Expressions: `c.floor(params, view)` and `c.floor_key(params)` are noexcept and convert to double.
+/// Promises, for every device params d, load l and request v:
+/// - `floor(d, v) <= c(d, l, v)` as computed, in floating point;
+/// - `floor_key` reads only the params (not the cost's run-time state), and `floor_key(a) <= floor_key(b)`
+///   implies `floor(a, v) <= floor(b, v)`.
+/// The class-indexed argmin_router visits classes in floor_key order and stops at the first class whose floor
+/// exceeds the best cost found, since no later class can win: still exact, and fewer cost evaluations when
+/// cheap classes win. weighted_cost provides both when one of its terms has a floor and every other term is
+/// non-negative (e.g. joulesched_cost: the energy term, plus a penalty >= 0). A false promise gives wrong
+/// answers.
+template <class C>
+concept FlooredCostModel = CostModel<C> && requires(const C& c, const device_params& d, const request_view& r) {
+  { c.floor(d, r) } noexcept -> std::convertible_to<double>;
+  { c.floor_key(d) } noexcept -> std::convertible_to<double>;
+};
+
 /// @brief A routing policy: picks a device for a request and reserves the request's work on it.
 ///
 /// Expressions: `r.route(view)` returns std::optional<assignment> (empty when no device is available);

@@ -23,6 +23,6 @@ class joulesched_cost : public weighted_cost<energy_term, slo_penalty_term> {
   void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
 };
 
-static_assert(CostModel<joulesched_cost> && joulesched_cost::monotone_in_load);
+static_assert(CostModel<joulesched_cost> && joulesched_cost::monotone_in_load && FlooredCostModel<joulesched_cost>);
 
 }  // namespace joulesched

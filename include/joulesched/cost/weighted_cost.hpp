@@ -21,12 +21,32 @@
 
 namespace joulesched {
 
+namespace detail {
+template <class T>
+concept non_negative_term = requires { requires T::non_negative; };
+
+// The index of the first term with a floor, when every other term is non-negative; sizeof...(Terms) otherwise.
+template <class... Terms>
+consteval std::size_t floored_term() {
+  constexpr bool floored[] = {FlooredCostModel<Terms>...};
+  constexpr bool non_negative[] = {non_negative_term<Terms>...};
+  std::size_t found = sizeof...(Terms);
+  for (std::size_t i = 0; i < sizeof...(Terms); ++i) {
+    if (floored[i] && found == sizeof...(Terms)) found = i;
+    else if (!non_negative[i]) return sizeof...(Terms);
+  }
+  return found;
+}
+}  // namespace detail
+
 template <CostModel... Terms>
   requires(sizeof...(Terms) > 0)
 class weighted_cost {
  public:
   static constexpr std::size_t size = sizeof...(Terms);
   static constexpr bool monotone_in_load = (Terms::monotone_in_load && ...);
+  /// The term whose floor bounds the sum (see FlooredCostModel), or `size` when the sum has no floor.
+  static constexpr std::size_t floored_term = detail::floored_term<Terms...>();
 
   /// All weights 1.
   constexpr weighted_cost() { weights_.fill(1.0); }
@@ -43,6 +63,21 @@ class weighted_cost {
 
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     return sum(d, l, r, std::index_sequence_for<Terms...>{});
+  }
+
+  /// @brief A bound below the cost for every load: the floored term's floor times its weight. Every other
+  /// term adds a non-negative amount, and rounding is monotone, so the computed sum never falls below it.
+  [[nodiscard]] double floor(const device_params& d, const request_view& r) const noexcept
+    requires(floored_term < size)
+  {
+    return weights_[floored_term] * std::get<floored_term>(terms_).floor(d, r);
+  }
+
+  /// @brief The floored term's key: weights are non-negative, so they never change the order of floors.
+  [[nodiscard]] double floor_key(const device_params& d) const noexcept
+    requires(floored_term < size)
+  {
+    return std::get<floored_term>(terms_).floor_key(d);
   }
 
   [[nodiscard]] double weight(std::size_t i) const noexcept {
@@ -79,5 +114,6 @@ using eta_cost = weighted_cost<eta_term>;
 using queued_tokens_cost = weighted_cost<queued_tokens_term>;
 
 static_assert(CostModel<eta_cost> && eta_cost::monotone_in_load);
+static_assert(!FlooredCostModel<queued_tokens_cost>);
 
 }  // namespace joulesched
