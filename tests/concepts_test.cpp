@@ -134,6 +134,17 @@ static_assert(weighted_cost<eta_term, energy_term>::floored_term == 1);  // eta 
 static_assert(!FlooredCostModel<queued_tokens_cost>);                   // no term has a floor
 static_assert(!FlooredCostModel<weighted_cost<energy_term, ok_cost>>);  // ok_cost may be negative
 static_assert(!FlooredCostModel<ok_cost>);
+namespace {
+// A term with a floor that may be negative: it can bound a sum whose other terms are non-negative.
+struct signed_floored_term {
+  static constexpr bool monotone_in_load = true;
+  double operator()(const device_params&, const device_load&, const request_view&) const noexcept { return -1.0; }
+  double floor(const device_params&, const request_view&) const noexcept { return -1.0; }
+  double floor_key(const device_params&) const noexcept { return 0.0; }
+};
+}  // namespace
+static_assert(weighted_cost<energy_term, signed_floored_term>::floored_term == 1);
+static_assert(!FlooredCostModel<weighted_cost<signed_floored_term, signed_floored_term>>);
 static_assert(argmin_router<joulesched_cost>::floor_ordered && !scan_router<joulesched_cost>::floor_ordered);
 static_assert(!argmin_router<queued_tokens_cost>::floor_ordered);
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <random>
@@ -88,6 +89,29 @@ TEST_CASE("argmin_router.class_indexed.many_classes_match_brute_force") {
         return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
       },
       600, 80, many_class_fleet);
+}
+
+TEST_CASE("argmin_router.infinite_costs_are_ordered_by_load_and_id") {
+  // A request with a budget of -1e308 s costs +inf on every device for any lambda > 0 (late + |late| overflows).
+  // The router must still choose, by load and then id, as the brute-force argmin does, in blocks of 8 classes too.
+  std::mt19937_64 rng(5);
+  unsigned infinite = 0;
+  for (unsigned trial = 0; trial < 300; ++trial) {
+    fleet f(many_class_fleet(rng));
+    argmin_router<joulesched_cost> r(f, joulesched_cost(static_cast<double>(1 + rng() % 5)));
+    for (unsigned op = 0; op < 40; ++op) {
+      request_view v = random_request(rng);
+      if (rng() % 2 == 0) v.budget_s = -1e308;
+      if (rng() % 5 == 0) f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 2 == 0);
+      const auto want = brute_force_argmin(f, r.cost(), v);
+      const auto got = r.route(v);
+      REQUIRE(got.has_value() == want.has_value());
+      if (!got) continue;
+      REQUIRE(got->device == *want);
+      infinite += std::isinf(r.cost()(f.params(got->device), device_load{}, v));
+    }
+  }
+  CHECK(infinite > 1000);
 }
 
 TEST_CASE("argmin_router.class_indexed.matches_brute_force") {

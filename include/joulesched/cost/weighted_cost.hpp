@@ -25,17 +25,19 @@ namespace detail {
 template <class T>
 concept non_negative_term = requires { requires T::non_negative; };
 
-// The index of the first term with a floor, when every other term is non-negative; sizeof...(Terms) otherwise.
+// The index of the first term that has a floor while every other term is non-negative; sizeof...(Terms) when
+// there is none.
 template <class... Terms>
 consteval std::size_t floored_term() {
+  constexpr std::size_t n = sizeof...(Terms);
   constexpr bool floored[] = {FlooredCostModel<Terms>...};
   constexpr bool non_negative[] = {non_negative_term<Terms>...};
-  std::size_t found = sizeof...(Terms);
-  for (std::size_t i = 0; i < sizeof...(Terms); ++i) {
-    if (floored[i] && found == sizeof...(Terms)) found = i;
-    else if (!non_negative[i]) return sizeof...(Terms);
+  for (std::size_t k = 0; k < n; ++k) {
+    bool others_non_negative = true;
+    for (std::size_t i = 0; i < n; ++i) others_non_negative = others_non_negative && (i == k || non_negative[i]);
+    if (floored[k] && others_non_negative) return k;
   }
-  return found;
+  return n;
 }
 }  // namespace detail
 

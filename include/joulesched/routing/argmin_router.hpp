@@ -47,6 +47,8 @@ class argmin_router {
   /// True when the class-indexed path visits classes in floor order and stops early.
   static constexpr bool floor_ordered = class_indexed && Path == argmin_path::automatic && FlooredCostModel<Cost>;
 
+  /// The router keeps a pointer to `f`, which must outlive it. On the floor-ordered path it also keeps the
+  /// order of f's classes: do not assign another fleet to `f` while the router is in use (asserted).
   /// @throws config_error when the path is class-indexed and the fleet keeps no class heaps
   ///         (fleet_index::none).
   explicit argmin_router(fleet& f)
@@ -88,6 +90,7 @@ class argmin_router {
       if constexpr (floor_ordered) {
         // Floors rise along class_order_, so once one exceeds the best cost, no later class can win. Strictly:
         // a class whose floor equals the best cost may still tie it and win on load or id.
+        assert(class_order_.size() == tops.size() && "the router's fleet was assigned another fleet");
         if (class_order_.size() >= floor_block) {
           pick_by_blocks(tops, params, v, best);
         } else {
