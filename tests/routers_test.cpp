@@ -63,7 +63,8 @@ void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned 
 // Fleets of up to 48 devices of the palette's few types.
 template <class MakeRouter>
 void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops) {
-  check_exact_against_brute_force(make, fleets, ops, [](std::mt19937_64& rng) { return random_fleet(rng, 1 + rng() % 48); });
+  check_exact_against_brute_force(make, fleets, ops,
+                                  [](std::mt19937_64& rng) { return random_fleet(rng, 1 + rng() % 48); });
 }
 
 // Fleets of 1 to 40 classes, enough for the floor-ordered visit by blocks (8 classes and more): energies and
@@ -75,8 +76,8 @@ std::vector<device_params> many_class_fleet(std::mt19937_64& rng) {
     const device_params p{200.0 * static_cast<double>(1 + rng() % 12), 0.05 * static_cast<double>(1 + rng() % 6)};
     if (std::find(kinds.begin(), kinds.end(), p) == kinds.end()) kinds.push_back(p);
   }
-  std::vector<device_params> ps;
-  for (std::size_t n = classes + rng() % 40; ps.size() < n;) ps.push_back(kinds[ps.size() < classes ? ps.size() : rng() % classes]);
+  std::vector<device_params> ps(kinds);  // every class at least once, then up to 39 more devices
+  for (std::size_t extra = rng() % 40; extra > 0; --extra) ps.push_back(kinds[rng() % classes]);
   std::shuffle(ps.begin(), ps.end(), rng);
   return ps;
 }
