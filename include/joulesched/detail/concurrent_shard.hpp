@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "joulesched/detail/dary_heap.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::detail {
@@ -225,14 +226,12 @@ class alignas(cache_line_bytes) concurrent_shard {
       const std::uint8_t s = heap_[i];
       if (pos_[s] != i || member_[s] == no_member) return false;
       if (key_[s] != loads_[member_[s]].queued_tok.load(std::memory_order_relaxed)) return false;
-      if (i > 0 && less(s, heap_[(i - 1) / arity])) return false;
+      if (i > 0 && less(s, heap_[(i - 1) / heap_arity])) return false;
     }
     return top() == (size_ == 0 ? top_word::empty : top_word::pack(key_[heap_[0]], member_[heap_[0]]));
   }
 
  private:
-  static constexpr std::uint32_t arity = 4;
-
   [[nodiscard]] bool less(std::uint8_t a, std::uint8_t b) const noexcept {
     return key_[a] < key_[b] || (key_[a] == key_[b] && member_[a] < member_[b]);
   }
@@ -250,30 +249,13 @@ class alignas(cache_line_bytes) concurrent_shard {
   }
 
   void sift_up(std::uint32_t i) noexcept {
-    const std::uint8_t slot = heap_[i];
-    while (i > 0) {
-      const std::uint32_t parent = (i - 1) / arity;
-      if (!less(slot, heap_[parent])) break;
-      place(i, heap_[parent]);
-      i = parent;
-    }
-    place(i, slot);
+    heap_sift_up(heap_.data(), i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
+                 [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
   }
 
   void sift_down(std::uint32_t i) noexcept {
-    const std::uint8_t slot = heap_[i];
-    for (;;) {
-      const std::uint32_t first = i * arity + 1;
-      if (first >= size_) break;
-      const std::uint32_t end = std::min(first + arity, size_);
-      std::uint32_t best = first;
-      for (std::uint32_t k = first + 1; k < end; ++k)
-        if (less(heap_[k], heap_[best])) best = k;
-      if (!less(heap_[best], slot)) break;
-      place(i, heap_[best]);
-      i = best;
-    }
-    place(i, slot);
+    heap_sift_down(heap_.data(), size_, i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
+                   [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
   }
 
   /// Relaxed: the word is a hint for routers; what they reserve is decided under the lock.

@@ -17,6 +17,8 @@
 #include <limits>
 #include <vector>
 
+#include "joulesched/detail/dary_heap.hpp"
+
 namespace joulesched::sim {
 
 /// @brief An indexed min-heap of (time_s, id) with one entry per id (see the file note).
@@ -81,16 +83,15 @@ class event_heap {
 
  private:
   static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
-  static constexpr std::uint32_t arity = 4;
 
   struct entry {
     double t_s;
     id_type id;
   };
 
-  [[nodiscard]] static bool before(const entry& a, const entry& b) noexcept {
+  static constexpr auto before = [](const entry& a, const entry& b) noexcept {
     return a.t_s < b.t_s || (a.t_s == b.t_s && a.id < b.id);
-  }
+  };
 
   void place(std::uint32_t p, const entry& e) noexcept {
     heap_[p] = e;
@@ -99,30 +100,14 @@ class event_heap {
 
   // Moves e (destined for slot p) up to its place.
   void sift_up(std::uint32_t p, entry e) noexcept {
-    while (p > 0) {
-      const std::uint32_t parent = (p - 1) / arity;
-      if (!before(e, heap_[parent])) break;
-      place(p, heap_[parent]);
-      p = parent;
-    }
-    place(p, e);
+    joulesched::detail::heap_sift_up(heap_.data(), p, e, before,
+                                     [this](std::uint32_t i, const entry& x) { place(i, x); });
   }
 
   // Moves e (destined for slot p) down to its place.
   void sift_down(std::uint32_t p, entry e) noexcept {
-    const auto n = static_cast<std::uint32_t>(heap_.size());
-    for (;;) {
-      const std::uint32_t first = p * arity + 1;
-      if (first >= n) break;
-      const std::uint32_t end = first + arity < n ? first + arity : n;
-      std::uint32_t best = first;
-      for (std::uint32_t k = first + 1; k < end; ++k)
-        if (before(heap_[k], heap_[best])) best = k;
-      if (!before(heap_[best], e)) break;
-      place(p, heap_[best]);
-      p = best;
-    }
-    place(p, e);
+    joulesched::detail::heap_sift_down(heap_.data(), static_cast<std::uint32_t>(heap_.size()), p, e, before,
+                                       [this](std::uint32_t i, const entry& x) { place(i, x); });
   }
 
   std::vector<std::uint32_t> pos_;  // slot of each id in heap_, npos when none
