@@ -148,16 +148,14 @@ class intrusive {
   js::intrusive_deadline_queue<ireq, &ireq::hook, Key> q_;
 };
 
-template <class Key>
-class std_pq {
+// A queue that cannot cancel, over Boost's d-ary heap without mutable handles or over std::priority_queue, with
+// room for depth + 1 entries either way.
+template <class Key, class Queue>
+class uncancellable {
  public:
   using handle = int;
   static constexpr bool can_cancel = false;
-  std_pq(Key key, std::size_t depth) : key_(std::move(key)) {
-    std::vector<js::queue_entry<vreq>> v;
-    v.reserve(depth + 1);
-    q_ = decltype(q_)(js::queue_entry_after{}, std::move(v));
-  }
+  uncancellable(Key key, std::size_t depth) : key_(std::move(key)), q_(reserved(depth + 1)) {}
   handle push(const vreq& r) {
     q_.push(js::queue_entry<vreq>{static_cast<double>(key_(r)), seq_++, r});
     return 0;
@@ -172,35 +170,31 @@ class std_pq {
   [[nodiscard]] std::size_t size() const { return q_.size(); }
 
  private:
+  static Queue reserved(std::size_t n) {
+    if constexpr (requires(Queue& q) { q.reserve(n); }) {
+      Queue q;
+      q.reserve(n);
+      return q;
+    } else {  // std::priority_queue: reserve its container, then adopt it
+      std::vector<js::queue_entry<vreq>> v;
+      v.reserve(n);
+      return Queue(js::queue_entry_after{}, std::move(v));
+    }
+  }
+
   Key key_;
   std::uint64_t seq_ = 0;
-  std::priority_queue<js::queue_entry<vreq>, std::vector<js::queue_entry<vreq>>, js::queue_entry_after> q_;
+  Queue q_;
 };
+
+using ventry = js::queue_entry<vreq>;
 
 template <class Key>
-class boost_dary_immutable {
- public:
-  using handle = int;
-  static constexpr bool can_cancel = false;
-  boost_dary_immutable(Key key, std::size_t depth) : key_(std::move(key)) { q_.reserve(depth + 1); }
-  handle push(const vreq& r) {
-    q_.push(js::queue_entry<vreq>{static_cast<double>(key_(r)), seq_++, r});
-    return 0;
-  }
-  popped peek() const { return {q_.top().key, q_.top().value.id}; }
-  popped pop() {
-    const popped p{q_.top().key, q_.top().value.id};
-    q_.pop();
-    return p;
-  }
-  void cancel(handle) {}
-  [[nodiscard]] std::size_t size() const { return q_.size(); }
+using std_pq = uncancellable<Key, std::priority_queue<ventry, std::vector<ventry>, js::queue_entry_after>>;
 
- private:
-  Key key_;
-  std::uint64_t seq_ = 0;
-  boost::heap::d_ary_heap<js::queue_entry<vreq>, boost::heap::arity<4>, boost::heap::compare<js::queue_entry_after>> q_;
-};
+template <class Key>
+using boost_dary_immutable = uncancellable<
+    Key, boost::heap::d_ary_heap<ventry, boost::heap::arity<4>, boost::heap::compare<js::queue_entry_after>>>;
 
 // ---------------------------------------------------------------------------------------------------------
 std::string msg(const char* what, std::size_t step) {
