@@ -17,10 +17,13 @@
 #include "joulesched/routing/random_router.hpp"
 #include "joulesched/routing/round_robin.hpp"
 #include "support/brute_force.hpp"
+#include "support/exactness_steps.hpp"
 #include "support/random_fleet.hpp"
 
 using namespace joulesched;
 using joulesched::test::brute_force_argmin;
+using joulesched::test::release_one_at_random;
+using joulesched::test::route_as_brute_force;
 using joulesched::test::random_fleet;
 using joulesched::test::random_request;
 
@@ -38,19 +41,9 @@ void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned 
     for (unsigned op = 0; op < ops; ++op) {
       const auto dice = rng() % 10;
       if (dice < 6) {
-        const request_view v = random_request(rng);
-        const auto expected = brute_force_argmin(f, router.cost(), v);
-        const auto got = router.route(v);
-        REQUIRE(got.has_value() == expected.has_value());
-        if (got) {
-          REQUIRE(got->device == *expected);
-          REQUIRE(f.available(got->device));
-          outstanding.push_back(*got);
-        }
+        route_as_brute_force(router, f, router.cost(), random_request(rng), outstanding);
       } else if (dice < 8 && !outstanding.empty()) {
-        const auto i = rng() % outstanding.size();
-        router.release(outstanding[i]);
-        outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(i));
+        release_one_at_random(rng, outstanding, [&](const assignment& a) { router.release(a); });
       } else {
         f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 3 != 0);
       }

@@ -17,10 +17,12 @@
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
 #include "support/brute_force.hpp"
+#include "support/exactness_steps.hpp"
 #include "support/random_fleet.hpp"
 
 using namespace joulesched;
-using joulesched::test::brute_force_argmin;
+using joulesched::test::release_one_at_random;
+using joulesched::test::route_as_brute_force;
 using joulesched::test::palette;
 using joulesched::test::random_request;
 
@@ -194,18 +196,9 @@ TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
     for (unsigned op = 0; op < 200; ++op) {
       const auto dice = rng() % 10;
       if (dice < 6) {
-        const request_view v = random_request(rng);
-        const auto expected = brute_force_argmin(cf, cost, v);
-        const auto got = router.route(v);
-        REQUIRE(got.has_value() == expected.has_value());
-        if (got) {
-          REQUIRE(got->device == *expected);
-          outstanding.push_back(*got);
-        }
+        route_as_brute_force(router, cf, cost, random_request(rng), outstanding);
       } else if (dice < 8 && !outstanding.empty()) {
-        const auto i = rng() % outstanding.size();
-        cf.release(outstanding[i]);
-        outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(i));
+        release_one_at_random(rng, outstanding, [&](const assignment& a) { cf.release(a); });
       } else {
         const auto id = static_cast<device_id>(rng() % cf.size());  // one draw per statement: the same
         cf.set_available(id, rng() % 3 != 0);                        // sequence under every compiler
@@ -247,18 +240,9 @@ TEST_CASE("concurrent_argmin_router.one_thread.set_params_matches_brute_force") 
     for (unsigned op = 0; op < 150; ++op) {
       const auto dice = rng() % 12;
       if (dice < 6) {
-        const request_view v = random_request(rng);
-        const auto expected = brute_force_argmin(cf, cost, v);
-        const auto got = router.route(v);
-        REQUIRE(got.has_value() == expected.has_value());
-        if (got) {
-          REQUIRE(got->device == *expected);
-          outstanding.push_back(*got);
-        }
+        route_as_brute_force(router, cf, cost, random_request(rng), outstanding);
       } else if (dice < 8 && !outstanding.empty()) {
-        const auto i = rng() % outstanding.size();
-        cf.release(outstanding[i]);
-        outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(i));
+        release_one_at_random(rng, outstanding, [&](const assignment& a) { cf.release(a); });
       } else if (dice < 10) {
         // A palette type, or a drifted profile that makes a new class.
         const auto id = static_cast<device_id>(rng() % cf.size());
