@@ -37,6 +37,21 @@ inline device_params checked(device_params p, std::string_view where) {
   return p;
 }
 
+namespace detail {
+/// Device ids ordered by their parameters, equal ones in id order, so that each class of equal parameters is one
+/// run. Used by fleet and concurrent_fleet to form classes.
+[[nodiscard]] inline std::vector<device_id> ids_by_params(std::span<const device_params> ps) {
+  std::vector<device_id> order(ps.size());
+  std::iota(order.begin(), order.end(), device_id{0});
+  const auto key = [&](device_id i) {
+    const auto& p = ps[i];
+    return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
+  return order;
+}
+}  // namespace detail
+
 /// @brief Reads an engine's device through device_traits.
 template <Device D>
 [[nodiscard]] constexpr device_params params_of(const D& d) {
@@ -196,17 +211,12 @@ class fleet {
     const auto n = static_cast<std::uint32_t>(params_.size());
     load_.assign(n, device_load{});
     // Group equal parameters: sort ids by parameters, then cut where they change.
-    std::vector<device_id> order(n);
-    std::iota(order.begin(), order.end(), device_id{0});
-    auto key = [&](device_id i) {
-      const auto& p = params_[i];
-      return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile);
-    };
-    std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
+    const std::vector<device_id> order = detail::ids_by_params(params_);
     class_of_.assign(n, 0);
     class_begin_.clear();
     std::uint32_t begin = 0;
-    for (auto&& members : order | ranges::views::chunk_by([&](device_id a, device_id b) { return key(a) == key(b); })) {
+    const auto same = [&](device_id a, device_id b) { return params_[a] == params_[b]; };
+    for (auto&& members : order | ranges::views::chunk_by(same)) {
       const auto c = static_cast<std::uint32_t>(class_begin_.size());
       class_begin_.push_back(begin);
       for (const device_id id : members) class_of_[id] = c;

@@ -36,11 +36,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <numeric>
 #include <ranges>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "joulesched/concepts.hpp"
@@ -330,13 +328,7 @@ class concurrent_fleet {
     dev_.assign(size_, snapshot::device_entry{});
 
     // Group equal parameters as fleet does: sort ids by parameters, cut where they change.
-    std::vector<device_id> order(size_);
-    std::iota(order.begin(), order.end(), device_id{0});
-    auto key = [&](device_id i) {
-      const auto& p = ps[i];
-      return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile);
-    };
-    std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
+    const std::vector<device_id> order = detail::ids_by_params(ps);
     for (std::size_t begin = 0; begin < order.size();) {
       std::size_t end = begin + 1;
       while (end < order.size() && ps[order[end]] == ps[order[begin]]) ++end;
