@@ -227,6 +227,26 @@ void report(benchmark::State& st, jb::batch_timer& timer, std::uint64_t allocs, 
   st.counters["allocs_per_push"] = pairs > 0 ? static_cast<double>(allocs) / pairs : 0.0;
 }
 
+// Times `pair` (one pair of operations per iteration) with the batch timer and reports it; then q, of `depth`
+// requests, must drain in (key, arrival) order.
+template <class A, class Pair>
+void time_pairs(benchmark::State& st, A& q, std::size_t depth, Pair pair) {
+  jb::batch_timer timer(32, std::size_t{1} << 21);
+  const std::uint64_t switches_before = jb::involuntary_switches();
+  const std::uint64_t allocs_before = jb::allocation_count();
+  const auto t0 = std::chrono::steady_clock::now();
+  timer.start();
+  for (auto _ : st) {
+    pair();
+    timer.tick();
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::uint64_t allocs = jb::allocation_count() - allocs_before;
+  report(st, timer, allocs, std::chrono::duration<double, std::nano>(t1 - t0).count(),
+         jb::involuntary_switches() - switches_before);
+  if (!drain_in_order(q, depth)) st.SkipWithError("after timing: the queue did not drain in (key, arrival) order");
+}
+
 template <class A, class Key>
 void bm_push_pop(benchmark::State& st, Key key, std::size_t depth) {
   const auto arr = make_arrivals(depth * 31 + 1);
@@ -258,21 +278,10 @@ void bm_push_pop(benchmark::State& st, Key key, std::size_t depth) {
   }
   ref.clear();
 
-  jb::batch_timer timer(32, std::size_t{1} << 21);
-  const std::uint64_t switches_before = jb::involuntary_switches();
-  const std::uint64_t allocs_before = jb::allocation_count();
-  const auto t0 = std::chrono::steady_clock::now();
-  timer.start();
-  for (auto _ : st) {
+  time_pairs(st, q, depth, [&] {
     q.push(make());
     now = q.pop().key;
-    timer.tick();
-  }
-  const auto t1 = std::chrono::steady_clock::now();
-  const std::uint64_t allocs = jb::allocation_count() - allocs_before;
-  report(st, timer, allocs, std::chrono::duration<double, std::nano>(t1 - t0).count(),
-         jb::involuntary_switches() - switches_before);
-  if (!drain_in_order(q, depth)) st.SkipWithError("after timing: the queue did not drain in (key, arrival) order");
+  });
 }
 
 template <class A, class Key>
@@ -320,23 +329,12 @@ void bm_push_cancel(benchmark::State& st, Key key, std::size_t depth) {
   }
   ref.clear();
 
-  jb::batch_timer timer(32, std::size_t{1} << 21);
-  const std::uint64_t switches_before = jb::involuntary_switches();
-  const std::uint64_t allocs_before = jb::allocation_count();
-  const auto t0 = std::chrono::steady_clock::now();
-  timer.start();
-  for (auto _ : st) {
+  time_pairs(st, q, depth, [&] {
     const std::uint32_t j = victims[next & (arrival_ring - 1)];
     q.cancel(handles[j]);
     handles[j] = q.push(make());
     ++next;
-    timer.tick();
-  }
-  const auto t1 = std::chrono::steady_clock::now();
-  const std::uint64_t allocs = jb::allocation_count() - allocs_before;
-  report(st, timer, allocs, std::chrono::duration<double, std::nano>(t1 - t0).count(),
-         jb::involuntary_switches() - switches_before);
-  if (!drain_in_order(q, depth)) st.SkipWithError("after timing: the queue did not drain in (key, arrival) order");
+  });
 }
 
 template <template <class> class A>
