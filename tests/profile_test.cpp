@@ -205,7 +205,7 @@ TEST_CASE("energy_profile.parse.malformed_line") {
 
 TEST_CASE("energy_profile.parse.value_out_of_range_names_line_and_field") {
   check_mentions(parse_error(header + "0.5,512,0.9,40\n"), {"p.csv:2: field batch_size = '0.5': must be >= 1"});
-  check_mentions(parse_error(header + "inf,512,0.9,40\n"), {"p.csv:2: field batch_size = 'inf': must be finite"});
+  check_mentions(parse_error(header + "inf,512,0.9,40\n"), {"p.csv:2: field batch_size = 'inf': not a number"});
   check_mentions(parse_error(header + "1,-1,0.9,40\n"), {"p.csv:2: field seq_len_tok = '-1': must be finite and >= 0"});
   check_mentions(parse_error(header + "1,512,-0.1,40\n"),
                  {"p.csv:2: field energy_j_per_tok = '-0.1': must be finite and >= 0"});

@@ -1,14 +1,18 @@
 /// @file csv.hpp
-/// @brief A small CSV reader shared by every loader (energy profiles, traces, fleet and device-model files).
+/// @brief A small CSV reader shared by every loader (energy profiles, traces, fleet and device-model files),
+/// and the two pieces every reader of a text file shares: open_input (opens a file, or says why not) and
+/// line_reader (bounded lines, CRLF, BOM).
 ///
 /// Use it to read a table whose columns are named in a header line and whose bad values must be reported as
 /// "file:line: field name = 'text': what is wrong". Not for general CSV: a quoted field cannot span lines, and
-/// there is no writer. Design: one line buffer is read per row and split in place into string_views (quotes
-/// are undone inside the buffer), so a row costs no allocation once the buffers have grown; numbers are parsed
-/// with std::from_chars straight from the buffer. Cost: O(line length) per row.
+/// there is no writer. Design: one line buffer (line_reader's) is read per row and split in place into
+/// string_views (quotes are undone inside the buffer), so a row costs no allocation once the field vector has
+/// grown; numbers are parsed by detail/number.hpp straight from the buffer. Field texts in messages go through
+/// echo() (error.hpp). Cost: O(line length) per row.
 ///
 /// The format it reads:
-/// - Lines end in LF or CRLF. A UTF-8 byte-order mark at the start of the input is skipped.
+/// - Lines end in LF or CRLF. A UTF-8 byte-order mark at the start of the input is skipped. A line may hold at
+///   most sim::bounds::max_line_bytes bytes; a longer one is an error (the input may have no line end at all).
 /// - Blank lines (empty or spaces and tabs only) are skipped. So are comment lines, whose first character
 ///   other than a space or tab is '#'; their text is kept (see comments() and comment_value()), so a file can
 ///   carry settings such as `# name: A100/Llama-3.1-8B`. (So in a one-column table an empty value must be
@@ -22,7 +26,7 @@
 /// - Line numbers in messages count every physical line from 1, blank and comment lines included.
 ///
 /// @code
-/// std::ifstream in = joulesched::detail::open_csv(path);            // throws config_error naming the path
+/// std::ifstream in = joulesched::detail::open_input(path);          // throws config_error naming the path
 /// joulesched::detail::csv_reader csv(in, path.string());            // reads the header
 /// const std::size_t rate = csv.require_column("rate_tok_s");        // throws if the header lacks it
 /// const std::optional<std::size_t> site = csv.find_column("site");  // optional column
@@ -39,15 +43,17 @@
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,26 +62,108 @@
 #include <utility>
 #include <vector>
 
+#include "joulesched/detail/number.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/sim/input_bounds.hpp"
 
 namespace joulesched::detail {
 
-/// @brief Opens a file for reading as CSV.
-/// Effects: opens `path` in binary mode (CRLF is handled by the reader).
-/// Complexity: one open call.
-/// @throws config_error "cannot open '<path>': <reason>" when the file is missing, is a directory or cannot be
-/// read.
-[[nodiscard]] inline std::ifstream open_csv(const std::filesystem::path& path) {
+/// @brief Opens an input file (CSV, JSON lines, anything a reader takes) for reading, in binary mode (the
+/// readers handle CRLF). Pipes, FIFOs and /dev/stdin work: only a directory is refused before opening.
+/// Complexity: one stat and one open call.
+/// @throws config_error "cannot open '<absolute path>': <OS reason>" when the file is missing or cannot be
+/// read, "cannot read '<absolute path>': is a directory" for a directory.
+[[nodiscard]] inline std::ifstream open_input(const std::filesystem::path& path) {
   std::error_code ec;
+  std::filesystem::path shown = std::filesystem::absolute(path, ec);
+  if (ec) shown = path;
   const auto status = std::filesystem::status(path, ec);
   if (status.type() == std::filesystem::file_type::not_found)
-    throw config_error("cannot open '" + path.string() + "': no such file");
+    throw config_error("cannot open '" + echo_path(shown) + "': no such file or directory");
   if (status.type() == std::filesystem::file_type::directory)
-    throw config_error("cannot open '" + path.string() + "': is a directory");
+    throw config_error("cannot read '" + echo_path(shown) + "': is a directory, not a file");
+  if (ec) throw config_error("cannot open '" + echo_path(shown) + "': " + ec.message());
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw config_error("cannot open '" + path.string() + "': not readable");
+  if (!in) {
+    const int err = errno;
+    throw config_error("cannot open '" + echo_path(shown) +
+                       "': " + (err != 0 ? std::generic_category().message(err) : std::string("not readable")));
+  }
   return in;
 }
+
+/// @brief open_input, under the name the CSV loaders have always called.
+[[nodiscard]] inline std::ifstream open_csv(const std::filesystem::path& path) { return open_input(path); }
+
+/// @brief Reads a stream line by line, each line at most `max_bytes` long, counting lines; the one line
+/// reader of every loader (CSV, JSON lines).
+///
+/// A line ends in LF; a CR before it is dropped, and so is a UTF-8 byte-order mark at the start of line 1.
+/// The line's bytes before its end may number at most `max_bytes`: a longer line is an error of the file
+/// (not of the line: its end may be unbounded, as on /dev/zero), so a reader never holds more than
+/// max_bytes + 1 bytes of a line. Design: one buffer of max_bytes + 2 bytes, allocated once and not touched
+/// beyond the longest line, filled by istream::getline (which scans the stream's buffer, no per-char call).
+/// Cost: O(line length) per line; no allocation after construction.
+class line_reader {
+ public:
+  /// @param in the stream; must outlive the reader. @param source the name used in messages.
+  line_reader(std::istream& in, std::string source, std::size_t max_bytes = sim::bounds::max_line_bytes)
+      : in_(in), source_(std::move(source)), max_(max_bytes), buf_(new char[max_bytes + 2]) {}
+
+  line_reader(const line_reader&) = delete;
+  line_reader& operator=(const line_reader&) = delete;
+
+  /// @brief Advances to the next line; false at the end of the input (or, after hold(), repeats the line).
+  /// @throws config_error "source:line: line longer than N bytes", or "source: read error after line L".
+  [[nodiscard]] bool next() {
+    if (held_) {
+      held_ = false;
+      return true;
+    }
+    if (in_.eof()) return false;
+    in_.getline(buf_.get(), static_cast<std::streamsize>(max_ + 2));
+    const auto got = static_cast<std::size_t>(in_.gcount());
+    if (in_.bad()) throw config_error(source_ + ": read error after line " + std::to_string(line_));
+    const bool ended = !in_.fail() && !in_.eof();  // the LF was read (and counted by gcount)
+    if (got == 0 && in_.eof()) return false;       // nothing after the last LF
+    ++line_;
+    len_ = ended ? got - 1 : got;
+    if (in_.fail() && !in_.eof()) len_ = max_ + 1;  // the buffer filled before a LF
+    if (len_ > max_)
+      throw config_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
+                         "accepts, bounds::max_line_bytes)");
+    if (line_ == 1 && std::string_view(buf_.get(), len_).starts_with("\xEF\xBB\xBF")) {
+      std::memmove(buf_.get(), buf_.get() + 3, len_ - 3);
+      len_ -= 3;
+    }
+    if (len_ > 0 && buf_[len_ - 1] == '\r') --len_;
+    return true;
+  }
+
+  /// @brief Makes the next call of next() return the current line again (to look at a line first).
+  void hold() noexcept { held_ = line_ > 0; }
+
+  /// The current line, its end of line dropped. Valid until next().
+  [[nodiscard]] std::string_view line() const noexcept { return {buf_.get(), len_}; }
+  /// The current line's bytes, writable in place (a reader may undo quoting inside them).
+  [[nodiscard]] char* data() noexcept { return buf_.get(); }
+  /// The current line's number, from 1 (0 before the first).
+  [[nodiscard]] std::size_t number() const noexcept { return line_; }
+  /// The name used in messages.
+  [[nodiscard]] const std::string& source() const noexcept { return source_; }
+  /// "source:line".
+  [[nodiscard]] std::string where() const { return source_ + ':' + std::to_string(line_); }
+
+ private:
+  std::istream& in_;
+  std::string source_;
+  std::size_t max_;
+  std::unique_ptr<char[]> buf_;
+  std::size_t len_ = 0;
+  std::size_t line_ = 0;
+  bool held_ = false;
+};
 
 /// @brief A comment line: its line number and its text after '#', with surrounding spaces dropped.
 struct csv_comment {
@@ -131,19 +219,16 @@ class csv_row {
     return as_string(col);
   }
 
-  /// @brief The field as a double, in the syntax of std::from_chars (decimal or exponent form; a leading
-  /// '+' is also accepted; "inf" and "nan" parse too: use as_finite unless you mean them).
+  /// @brief The field as a double, in the grammar of parse_decimal (detail/number.hpp): `[+-]digits[.digits]
+  /// [e[+-]digits]`, no blanks inside, no inf, nan or hex; a value too small to represent reads as 0.
   /// Complexity: O(length), no allocation.
   /// @throws config_error "... : not a number" if the field is empty or is not a number in full, "... : out of
-  /// range for a double" if its magnitude is too large or too small (1e999, 1e-999) to represent.
+  /// range for a double" if its magnitude is too large to represent (1e999).
   [[nodiscard]] double as_double(std::size_t col) const {
-    std::string_view s = text(col);
-    if (s.size() > 1 && s.front() == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
-    double x = 0.0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-    if (ec == std::errc::result_out_of_range) fail(col, "out of range for a double");  // 1e999, also 1e-999
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) fail(col, "not a number");
-    return x;
+    const std::string_view s = text(col);
+    if (const auto x = parse_decimal(s)) return *x;
+    if (number_detail::check_decimal(s)) fail(col, "out of range for a double");  // 1e999
+    fail(col, "not a number");
   }
 
   /// @brief as_double, and the value must be finite. @throws config_error "... : must be finite".
@@ -175,29 +260,25 @@ class csv_row {
   /// in [lo, hi]" (including values past the range of T).
   template <std::unsigned_integral T = std::uint64_t>
   [[nodiscard]] T as_unsigned(std::size_t col, T lo = 0, T hi = std::numeric_limits<T>::max()) const {
-    std::string_view s = text(col);
-    if (s.size() > 1 && s.front() == '+') s.remove_prefix(1);
-    T x = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-    const bool whole = !s.empty() && end == s.data() + s.size();
-    if (ec == std::errc::result_out_of_range && whole) fail(col, range_text(lo, hi));
-    if (ec != std::errc{} || !whole) fail(col, "not an unsigned integer");
-    if (x < lo || x > hi) fail(col, range_text(lo, hi));
-    return x;
+    const std::string_view s = text(col);
+    const std::optional<std::uint64_t> x = parse_unsigned(s);
+    if (!x) {
+      const std::string_view digits = s.starts_with('+') ? s.substr(1) : s;
+      const bool whole = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      });
+      fail(col, whole ? range_text(lo, hi) : "not an unsigned integer");  // whole: past the range of uint64
+    }
+    if (*x < lo || *x > hi) fail(col, range_text(lo, hi));
+    return static_cast<T>(*x);
   }
 
-  /// @brief Throws config_error "source:line: field name = 'text': requirement" for this row's field `col`.
-  /// Loaders use it for their own checks so that every message has the same form.
+  /// @brief Throws config_error "source:line: field name = 'text': requirement" for this row's field `col`
+  /// (name and text through echo(), so bounded and printable). Loaders use it for their own checks so that
+  /// every message has the same form.
   [[noreturn]] void fail(std::size_t col, std::string_view requirement) const {
     assert(col < fields_.size() && col < columns_->size());
-    std::string msg = where();
-    msg += ": field ";
-    msg += (*columns_)[col];
-    msg += " = '";
-    msg += fields_[col];
-    msg += "': ";
-    msg += requirement;
-    throw config_error(msg);
+    throw config_error(describe(where(), "field " + echo((*columns_)[col]), quoted{fields_[col]}, requirement));
   }
 
   /// @brief Throws config_error "source:line: message" for this row as a whole.
@@ -230,32 +311,19 @@ class csv_reader {
   /// Complexity: O(length of the lines up to the header).
   /// @throws config_error "source: no header line" if the input holds nothing but blank and comment lines;
   /// "source:line: ..." for an empty or repeated column name or a malformed quoted field.
-  csv_reader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {
-    row_.source_ = &source_;
-    row_.columns_ = &columns_;
-    if (!read_record()) {
-      throw config_error(source_ + ": no header line (the input is empty or holds only comments)");
-    }
-    header_line_ = line_;
-    columns_.reserve(row_.fields_.size());
-    for (std::size_t i = 0; i < row_.fields_.size(); ++i) {
-      const std::string_view name = row_.fields_[i];
-      if (name.empty())
-        throw config_error(where() + ": column " + std::to_string(i + 1) + " of the header has an empty name");
-      if (const auto first = find_column(name))
-        throw config_error(where() + ": column '" + std::string(name) + "' appears twice in the header (columns " +
-                           std::to_string(*first + 1) + " and " + std::to_string(i + 1) + ")");
-      columns_.emplace_back(name);
-    }
-    row_.fields_.clear();
-    row_.line_ = 0;
+  csv_reader(std::istream& in, std::string source) : own_(std::in_place, in, std::move(source)), lines_(*own_) {
+    read_header();
   }
+
+  /// @brief Reads the header from lines already opened (e.g. after a caller looked at the first line and
+  /// hold() it). `lines` must outlive the reader. Same effects and errors as the stream constructor.
+  explicit csv_reader(line_reader& lines) : lines_(lines) { read_header(); }
 
   csv_reader(const csv_reader&) = delete;
   csv_reader& operator=(const csv_reader&) = delete;
 
   /// The name used in messages.
-  [[nodiscard]] const std::string& source() const noexcept { return source_; }
+  [[nodiscard]] const std::string& source() const noexcept { return lines_.source(); }
 
   /// The header's line number.
   [[nodiscard]] std::size_t header_line() const noexcept { return header_line_; }
@@ -275,9 +343,12 @@ class csv_reader {
   [[nodiscard]] std::size_t require_column(std::string_view name) const {
     if (const auto i = find_column(name)) return *i;
     std::string have;
-    for (const auto& c : columns_) have += (have.empty() ? "" : ", ") + c;
-    throw config_error(source_ + ':' + std::to_string(header_line_) + ": missing column '" + std::string(name) +
-                       "' (the header has: " + have + ")");
+    for (const auto& c : columns_) {
+      if (have.size() > sim::bounds::max_echo_chars) break;  // echo() cuts it there anyway
+      have += (have.empty() ? "" : ", ") + c;
+    }
+    throw config_error(source() + ':' + std::to_string(header_line_) + ": missing column '" + echo(name) +
+                       "' (the header has " + std::to_string(columns_.size()) + ": " + echo(have) + ")");
   }
 
   /// @brief Advances to the next data row; false at the end of the input.
@@ -315,7 +386,7 @@ class csv_reader {
       const auto colon = text.find(':');
       if (colon == std::string_view::npos || csv_trim(text.substr(0, colon)) != key) continue;
       if (found)
-        throw config_error(source_ + ':' + std::to_string(c.line) + ": comment '" + std::string(key) +
+        throw config_error(source() + ':' + std::to_string(c.line) + ": comment '" + echo(key) +
                            "' given twice (first on line " + std::to_string(found->line) + ")");
       found = csv_comment{c.line, std::string(csv_trim(text.substr(colon + 1)))};
     }
@@ -323,36 +394,58 @@ class csv_reader {
   }
 
  private:
-  [[nodiscard]] std::string where() const { return source_ + ':' + std::to_string(line_); }
+  [[nodiscard]] std::string where() const { return lines_.where(); }
+
+  // Reads the header line into columns_: names non-empty and distinct (checked in O(n log n), a header may
+  // have a million columns).
+  void read_header() {
+    row_.source_ = &lines_.source();
+    row_.columns_ = &columns_;
+    if (!read_record()) {
+      throw config_error(source() + ": no header line (the input is empty or holds only comments)");
+    }
+    header_line_ = lines_.number();
+    columns_.reserve(row_.fields_.size());
+    for (std::size_t i = 0; i < row_.fields_.size(); ++i) {
+      if (row_.fields_[i].empty())
+        throw config_error(where() + ": column " + std::to_string(i + 1) + " of the header has an empty name");
+      columns_.emplace_back(row_.fields_[i]);
+    }
+    std::vector<std::size_t> order(columns_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return columns_[a] < columns_[b]; });
+    for (std::size_t k = 1; k < order.size(); ++k) {
+      const std::size_t first = order[k - 1], again = order[k];
+      if (columns_[first] == columns_[again])
+        throw config_error(where() + ": column '" + echo(columns_[again]) + "' appears twice in the header (columns " +
+                           std::to_string(first + 1) + " and " + std::to_string(again + 1) + ")");
+    }
+    row_.fields_.clear();
+    row_.line_ = 0;
+  }
 
   // Reads lines until one that is neither blank nor a comment, and splits it into row_.fields_.
   bool read_record() {
-    for (;;) {
-      if (!std::getline(in_, buf_)) {
-        if (in_.bad()) throw config_error(source_ + ": read error after line " + std::to_string(line_));
-        return false;
-      }
-      ++line_;
-      if (line_ == 1 && buf_.starts_with("\xEF\xBB\xBF")) buf_.erase(0, 3);
-      if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
-      const std::string_view rest = csv_trim(buf_);
+    while (lines_.next()) {
+      const std::string_view rest = csv_trim(lines_.line());
       if (rest.empty()) continue;
       if (rest.front() == '#') {
-        comments_.push_back(csv_comment{line_, std::string(csv_trim(rest.substr(1)))});
+        comments_.push_back(csv_comment{lines_.number(), std::string(csv_trim(rest.substr(1)))});
         continue;
       }
       split();
-      row_.line_ = line_;
+      row_.line_ = lines_.number();
       return true;
     }
+    return false;
   }
 
-  // Splits buf_ into fields, undoing quotes in place: a quoted field's text is written back over the
-  // buffer from its opening quote on, never past where it is being read, so the views stay inside buf_.
+  // Splits the line into fields, undoing quotes in place: a quoted field's text is written back over the
+  // line from its opening quote on, never past where it is being read, so the views stay inside the line.
   void split() {
     row_.fields_.clear();
-    char* const data = buf_.data();
-    const std::size_t n = buf_.size();
+    char* const data = lines_.data();
+    const std::size_t n = lines_.line().size();
     std::size_t i = 0;
     for (;;) {
       while (i < n && csv_is_blank(data[i])) ++i;
@@ -389,12 +482,10 @@ class csv_reader {
     }
   }
 
-  std::istream& in_;
-  std::string source_;
+  std::optional<line_reader> own_;  // the lines, when the reader was given a stream
+  line_reader& lines_;
   std::vector<std::string> columns_;
   std::vector<csv_comment> comments_;
-  std::string buf_;
-  std::size_t line_ = 0;
   std::size_t header_line_ = 0;
   csv_row row_;
 };
