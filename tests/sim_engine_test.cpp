@@ -8,6 +8,8 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "joulesched/estimation/length_estimators.hpp"
@@ -479,4 +481,124 @@ TEST_CASE("sim_engine.queue_discipline.orders_waiting_requests") {
               [&](std::uint64_t a, std::uint64_t b) { return c.at(a).first_token_s < c.at(b).first_token_s; });
     CHECK(order == expected);
   }
+}
+
+namespace {
+// Hands out `queued` requests at t = 0, then calls `raise` (which throws) from next().
+struct throwing_source final : request_source {
+  std::uint32_t queued = 0, n = 0;
+  void (*raise)() = nullptr;
+  bool next(request& r) override {
+    if (n == queued) raise();
+    r = request{};
+    r.id = n++;
+    r.input_tok = 10;
+    r.output_tok = 100;
+    r.deadline_s = r.ttft_deadline_s = 1e3;
+    return true;
+  }
+};
+}  // namespace
+
+TEST_CASE("sim_engine.exception_safety.a_run_that_throws_leaves_nothing_dangling") {
+  // Batch limit 1: of the 50 requests at t = 0, one runs and 49 wait in the device's queue when the source
+  // breaks its ordering promise (config_error) or runs out of memory. Destroying the simulator then must not
+  // touch freed requests (ASan: heap-use-after-free before the slab outlived the queues).
+  const device_model m = simple_model(1, 1'000'000);
+  const sim_devices devs = devices_of({&m, &m});
+  oracle_estimator est;
+  no_control ctl;
+  SUBCASE("config_error: arrivals go back in time") {
+    vector_source src;
+    for (std::uint64_t i = 0; i < 50; ++i) {
+      request r;
+      r.id = i;
+      r.arrival_s = 1.0;
+      r.input_tok = 10;
+      r.output_tok = 100;
+      r.deadline_s = r.ttft_deadline_s = 1e3;
+      src.v.push_back(r);
+    }
+    request back = src.v.back();
+    back.id = 50;
+    back.arrival_s = 0.5;
+    src.v.push_back(back);
+    fleet f(params_of({&m, &m}));
+    least_loaded_router router(f);
+    {
+      simulator sim(devs, f, router, est, ctl);
+      CHECK_THROWS_AS(sim.run(src), config_error);
+    }  // the destructor runs here with 48 requests queued
+    CHECK(src.i == src.v.size());
+  }
+  SUBCASE("bad_alloc from the source") {
+    throwing_source src;
+    src.queued = 50;
+    src.raise = [] { throw std::bad_alloc(); };
+    fleet f(params_of({&m, &m}));
+    least_loaded_router router(f);
+    {
+      simulator sim(devs, f, router, est, ctl);
+      CHECK_THROWS_AS(sim.run(src), std::bad_alloc);
+    }
+    CHECK(src.n == 50);
+  }
+  SUBCASE("any exception from the source") {
+    throwing_source src;
+    src.queued = 5000;  // more than one 4,096-request chunk of the slab
+    src.raise = [] { throw std::runtime_error("source failed"); };
+    fleet f(params_of({&m, &m}));
+    least_loaded_router router(f);
+    {
+      simulator sim(devs, f, router, est, ctl);
+      CHECK_THROWS_AS(sim.run(src), std::runtime_error);
+    }
+    CHECK(src.n == 5000);
+  }
+}
+
+namespace {
+// Counts ticks; period 1 s.
+struct tick_counter {
+  std::uint64_t ticks = 0;
+  std::vector<double> at;
+  [[nodiscard]] double period_s() const noexcept { return 1.0; }
+  void on_outcome(double, tier, bool) noexcept {}
+  void tick(double t) {
+    ++ticks;
+    if (at.size() < 64) at.push_back(t);
+  }
+};
+static_assert(SimControl<tick_counter>);
+}  // namespace
+
+TEST_CASE("sim_engine.control.idle_fleet_does_not_tick_through_simulated_time") {
+  // Two requests 10^9 s apart: a run's cost must follow its work, not simulated time. Before, the controller
+  // ticked every second in between (10^9 ticks: minutes of CPU, and a PI policy stored a sample per tick).
+  const device_model m = simple_model(4, 1'000'000);
+  const sim_devices devs = devices_of({&m});
+  vector_source src;
+  for (const double t : {0.5, 1e9 + 0.25}) {
+    request r;
+    r.id = src.v.size();
+    r.arrival_s = t;
+    r.input_tok = 10;
+    r.output_tok = 300;  // 0.01 s prefill + 299 steps of 0.01 s = 3 s each
+    r.deadline_s = r.ttft_deadline_s = t + 100;
+    src.v.push_back(r);
+  }
+  fleet f(params_of({&m}));
+  round_robin_router router(f);
+  oracle_estimator est;
+  tick_counter ctl;
+  simulator sim(devs, f, router, est, ctl);
+  const sim_result r = sim.run(src);
+  CHECK(r.completed == 2);
+  // Busy from 0.5 to 3.5 and from 1e9 + 0.25 to 1e9 + 3.25: ticks at 1, 2, 3 (and the wake-up tick at 1e9 + 1,
+  // ..., 1e9 + 3); the first tick falls at the first whole period, not before.
+  CHECK(ctl.ticks <= 8);
+  CHECK(ctl.ticks >= 6);
+  REQUIRE(ctl.at.size() >= 4);
+  CHECK(ctl.at[0] == 1.0);
+  CHECK(ctl.at[3] == 1e9 + 1.0);  // exactly k * period: no accumulated rounding across the skip
 }

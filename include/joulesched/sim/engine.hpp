@@ -79,6 +79,7 @@
 #include "joulesched/sim/device_model.hpp"
 #include "joulesched/sim/event_queue.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
 #include "joulesched/sim/request.hpp"
 #include "joulesched/types.hpp"
@@ -144,6 +145,11 @@ using waiting_queue = intrusive_deadline_queue<live_request, &live_request::hook
 static_assert(RequestQueue<waiting_queue>);
 
 /// @brief What a policy's controller does during a run: hear every outcome, and act every `period_s()`.
+///
+/// Ticks fall at k * period_s() for k = 1, 2, ... while requests are in flight or still to arrive. While the
+/// fleet holds no request the engine skips the ticks up to the next arrival: the controller has no outcome to
+/// react to then, and a run's cost stays bounded by its work, not by simulated time (a sparse trace replayed
+/// slowly would otherwise tick through years of idle time).
 ///
 /// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, missed)`
 /// for every completed or policy-rejected request; `c.tick(now_s)`. Promises: no allocation on on_outcome.
@@ -264,11 +270,13 @@ class simulator {
     if (devices.size() != routing.size())
       joulesched::detail::fail("simulator", "routing fleet size", routing.size(),
                                "must equal the simulated fleet's " + std::to_string(devices.size()) + " devices");
-    if (!(std::isfinite(opts_.window_s) && opts_.window_s >= 0.0))
-      joulesched::detail::fail("engine_options", "window_s", opts_.window_s, "must be finite and >= 0");
+    if (!(opts_.window_s >= 0.0 && opts_.window_s <= bounds::max_window_s))
+      joulesched::detail::fail("engine_options", "window_s", opts_.window_s,
+                               "must be in [0, " + std::to_string(bounds::max_window_s) + "] s");
     dev_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const device_model& m = *devices.model[i];
+      validate(m, "simulator: device " + std::to_string(i));
       const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
       dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate),
                         sim_clock{&now_});
@@ -278,6 +286,11 @@ class simulator {
 
   simulator(const simulator&) = delete;
   simulator& operator=(const simulator&) = delete;
+
+  /// Unlinks every request still queued (a run that threw leaves some) before the slab that holds them goes.
+  ~simulator() {
+    for (device_state& d : dev_) d.waiting.clear();
+  }
 
   /// @brief Runs every request of `src` to completion (or rejection) and returns the metrics.
   /// @throws config_error when the source breaks its promises (arrivals decreasing, non-finite times,
@@ -301,6 +314,16 @@ class simulator {
     for (;;) {
       const double t_dev = events_.top_time_s();
       const double t_arr = have ? next.arrival_s : std::numeric_limits<double>::infinity();
+      if (ticking && in_flight_ == 0 && have && next_tick < next.arrival_s) {
+        // Nothing in flight: sleep through the idle ticks to the first one at or after the next arrival.
+        const double k = std::ceil(next.arrival_s / period);
+        if (k < 0x1p62) {
+          ticks = static_cast<std::uint64_t>(k) - 1;
+          next_tick = period * k;
+        } else {
+          next_tick = std::numeric_limits<double>::infinity();  // beyond any tick count: the controller sleeps
+        }
+      }
       const double t_tick = (have || in_flight_ > 0) ? next_tick : std::numeric_limits<double>::infinity();
       if (t_dev == std::numeric_limits<double>::infinity() && t_arr == t_dev && t_tick == t_dev) break;
       if (!window_taken_ && opts_.window_s > 0.0 && std::min({t_dev, t_arr, t_tick}) > opts_.window_s)
@@ -711,6 +734,12 @@ class simulator {
   engine_options opts_;
   [[no_unique_address]] Observer observer_;
   event_heap events_;
+  // The request slab is declared before the devices so that it outlives their waiting queues: members are
+  // destroyed in reverse order, and a queue's destruction unlinks the requests still in it. (~simulator
+  // empties the queues first anyway, so a run that throws leaves nothing dangling.)
+  std::vector<std::unique_ptr<live_request[]>> chunks_;
+  std::vector<std::uint32_t> free_;
+  std::uint32_t slots_ = 0;
   std::vector<device_state> dev_;
   double now_ = 0.0;
   double last_arrival_s_ = -std::numeric_limits<double>::infinity();
@@ -718,10 +747,6 @@ class simulator {
   bool ran_ = false;
   bool window_taken_ = false;
   double window_end_s_ = 0.0;
-  // requests
-  std::vector<std::unique_ptr<live_request[]>> chunks_;
-  std::vector<std::uint32_t> free_;
-  std::uint32_t slots_ = 0;
   std::uint64_t in_flight_ = 0;
   // counts
   std::uint64_t read_ = 0, completed_ = 0, rejected_ = 0;
