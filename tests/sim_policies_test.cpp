@@ -167,3 +167,31 @@ TEST_CASE("sim_policies.energy_pi.lambda_follows_misses") {
   for (std::size_t i = 1; i < r.lambda_trace.size(); ++i)
     CHECK(r.lambda_trace[i].t_s == doctest::Approx(r.lambda_trace[i - 1].t_s + 1.0));
 }
+
+TEST_CASE("sim_policies.energy_pi.lambda_trace_is_bounded_and_evenly_thinned") {
+  // 60 ticks into at most 8 samples: the trace is thinned to every 2nd, 4th, 8th tick and stays evenly spaced.
+  const setup& s = the_setup();
+  mix_source_options mo;
+  mo.rate_rps = 1.2 * s.saturation;
+  mo.duration_s = 60.0;
+  mix_source src(s.mix, mo);
+  policy_settings ps;
+  ps.max_lambda_samples = 8;
+  engine_options eo;
+  eo.window_s = 60.0;
+  const sim_result r = run_policy(policy_kind::energy_pi, s.devices, s.params, src, ps, eo);
+  REQUIRE(r.lambda_trace.size() >= 4);
+  CHECK(r.lambda_trace.size() <= 8);
+  const double step = r.lambda_trace[1].t_s - r.lambda_trace[0].t_s;
+  CHECK(step >= 8.0);  // >= 60 ticks / 8 samples, a power of two
+  CHECK(r.lambda_trace[0].t_s == doctest::Approx(step));
+  for (std::size_t i = 1; i < r.lambda_trace.size(); ++i)
+    CHECK(r.lambda_trace[i].t_s == doctest::Approx(r.lambda_trace[i - 1].t_s + step));
+  CHECK(r.lambda_trace.back().t_s > r.sim_time_s - 2 * step);  // it covers the whole run
+
+  policy_settings odd;
+  odd.max_lambda_samples = 7;
+  mix_source src2(s.mix, mo);
+  CHECK_THROWS_WITH_AS((void)run_policy(policy_kind::energy_pi, s.devices, s.params, src2, odd, eo),
+                       doctest::Contains("max_lambda_samples = 7"), config_error);
+}

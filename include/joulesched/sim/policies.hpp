@@ -107,6 +107,10 @@ struct policy_settings {
   std::uint32_t power_of_d = 2;
   double estimate_mean_abs_rel_error = 0.12;  ///< JouleSched's length predictor: ~12% MAE (DESIGN-NOTES)
   std::uint64_t seed = 1;                     ///< for the estimator's noise and power-of-d's draws
+  /// Most samples a PI policy keeps in `sim_result::lambda_trace` (even, >= 2). Beyond it the trace is thinned
+  /// to every second sample, then every fourth, ..., so it stays evenly spaced over the whole run and its
+  /// memory bounded. ASSUMPTION: 2^17 samples (3 MB) hold a day and a half at the 1 s control period.
+  std::size_t max_lambda_samples = std::size_t{1} << 17;
 };
 
 /// @brief Tunes the lambda of one joulesched_cost with a PI lambda_controller (the SimControl of energy_pi and
@@ -119,7 +123,10 @@ class pi_lambda_control {
       : cost_(&cost),
         ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
         period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
-        only_(only) {
+        only_(only),
+        max_samples_(s.max_lambda_samples) {
+    if (max_samples_ < 2 || max_samples_ % 2 != 0)
+      joulesched::detail::fail("policy_settings", "max_lambda_samples", max_samples_, "must be even and >= 2");
     cost_->set_lambda(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
@@ -129,16 +136,33 @@ class pi_lambda_control {
   void tick(double now_s) {
     const double lambda = ctl_.update(now_s);
     cost_->set_lambda(lambda);
+    if (++since_sample_ < stride_) return;
+    if (trace_.size() == max_samples_) {
+      thin();                                  // the last sample is kept, and the stride doubles
+      if (since_sample_ < stride_) return;
+    }
+    since_sample_ = 0;
     trace_.push_back({now_s, lambda, ctl_.miss_rate()});
   }
   [[nodiscard]] const std::vector<lambda_sample>& trace() const noexcept { return trace_; }
   std::vector<lambda_sample>&& take_trace() noexcept { return std::move(trace_); }
 
  private:
+  // Keeps the samples of every (2 stride)-th tick, the odd indices, the last one included (the size is even).
+  void thin() noexcept {
+    std::size_t out = 0;
+    for (std::size_t i = 1; i < trace_.size(); i += 2) trace_[out++] = trace_[i];
+    trace_.resize(out);
+    stride_ *= 2;
+  }
+
   joulesched_cost* cost_;
   lambda_controller<time_window> ctl_;
   double period_s_;
   std::optional<tier> only_;
+  std::size_t max_samples_;
+  std::uint64_t stride_ = 1;        // a sample every stride_ ticks
+  std::uint64_t since_sample_ = 0;  // ticks since the last sample
   std::vector<lambda_sample> trace_;
 };
 static_assert(SimControl<pi_lambda_control>);
