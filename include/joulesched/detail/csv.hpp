@@ -96,6 +96,12 @@ namespace joulesched::detail {
 /// @brief open_input, under the name the CSV loaders have always called.
 [[nodiscard]] inline std::ifstream open_csv(const std::filesystem::path& path) { return open_input(path); }
 
+/// @brief An error of an input as a whole (a line too long, a read error), thrown by line_reader: unlike the
+/// error of one malformed line, no lenient reader may skip it and go on.
+struct input_error : config_error {
+  using config_error::config_error;
+};
+
 /// @brief Reads a stream line by line, each line at most `max_bytes` long, counting lines; the one line
 /// reader of every loader (CSV, JSON lines).
 ///
@@ -115,7 +121,7 @@ class line_reader {
   line_reader& operator=(const line_reader&) = delete;
 
   /// @brief Advances to the next line; false at the end of the input (or, after hold(), repeats the line).
-  /// @throws config_error "source:line: line longer than N bytes", or "source: read error after line L".
+  /// @throws input_error "source:line: line longer than N bytes", or "source: read error after line L".
   [[nodiscard]] bool next() {
     if (held_) {
       held_ = false;
@@ -124,14 +130,14 @@ class line_reader {
     if (in_.eof()) return false;
     in_.getline(buf_.get(), static_cast<std::streamsize>(max_ + 2));
     const auto got = static_cast<std::size_t>(in_.gcount());
-    if (in_.bad()) throw config_error(source_ + ": read error after line " + std::to_string(line_));
+    if (in_.bad()) throw input_error(source_ + ": read error after line " + std::to_string(line_));
     const bool ended = !in_.fail() && !in_.eof();  // the LF was read (and counted by gcount)
     if (got == 0 && in_.eof()) return false;       // nothing after the last LF
     ++line_;
     len_ = ended ? got - 1 : got;
     if (in_.fail() && !in_.eof()) len_ = max_ + 1;  // the buffer filled before a LF
     if (len_ > max_)
-      throw config_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
+      throw input_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
                          "accepts, bounds::max_line_bytes)");
     if (line_ == 1 && std::string_view(buf_.get(), len_).starts_with("\xEF\xBB\xBF")) {
       std::memmove(buf_.get(), buf_.get() + 3, len_ - 3);
