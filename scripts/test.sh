@@ -4,6 +4,8 @@
 #   2. g++ Debug with ASan + UBSan: tests, examples, header and packaging checks (preset debug-asan)
 #   3. g++ ThreadSanitizer: the concurrency tests, once tests/concurrency/*_test.cpp exist (preset tsan)
 #   4. clang++-16: tests, examples and benchmarks, warnings as errors (preset clang)
+#   5. clang++-16 libFuzzer: every fuzz/*_fuzz.cpp harness, its regression inputs, then FUZZ_SECONDS (default 30)
+#      of fuzzing each, two at a time (preset fuzz, scripts/fuzz.sh; about 3 minutes on 2 cores)
 # Stops at the first failure. Build trees: build/<preset>. Parallelism: JOBS (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,20 +16,25 @@ export CMAKE_BUILD_PARALLEL_LEVEL="$jobs" CTEST_PARALLEL_LEVEL="$jobs"
 stage() { printf '\n==== %s\n' "$*"; }
 start=$SECONDS
 
-stage "1/4 system packages"
+stage "1/5 system packages"
 bash scripts/install-deps.sh
 
-stage "2/4 g++ ASan+UBSan: tests, examples, headers, packaging (preset debug-asan)"
+stage "2/5 g++ ASan+UBSan: tests, examples, headers, packaging (preset debug-asan)"
 cmake --workflow --preset debug-asan
 
 if compgen -G 'tests/concurrency/*_test.cpp' >/dev/null; then
-  stage "3/4 g++ TSan: concurrency tests (preset tsan)"
+  stage "3/5 g++ TSan: concurrency tests (preset tsan)"
   cmake --workflow --preset tsan
 else
-  stage "3/4 g++ TSan: skipped, no tests/concurrency/*_test.cpp yet"
+  stage "3/5 g++ TSan: skipped, no tests/concurrency/*_test.cpp yet"
 fi
 
-stage "4/4 clang++-16: tests, examples, benchmarks (preset clang)"
+stage "4/5 clang++-16: tests, examples, benchmarks (preset clang)"
 cmake --workflow --preset clang
+
+harnesses=(fuzz/*_fuzz.cpp)
+stage "5/5 clang-16 libFuzzer: ${#harnesses[@]} harnesses x ${FUZZ_SECONDS:-30} s (preset fuzz, scripts/fuzz.sh)"
+cmake --workflow --preset fuzz
+bash scripts/fuzz.sh
 
 stage "all stages passed in $((SECONDS - start)) s"
