@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "joulesched/sim/device_model.hpp"
+#include "joulesched/sim/input_bounds.hpp"
+#include "support/errors.hpp"
 
 using joulesched::config_error;
 using joulesched::sim::device_model;
@@ -309,4 +311,79 @@ TEST_CASE("device_model.loader.errors_name_file_line_field") {
   SUBCASE("missing file") {
     CHECK_THROWS_AS((void)load_device_model(source_dir / "data" / "devices" / "no-such-gpu.csv"), config_error);
   }
+}
+
+// ---- hardening (issue 10) ----
+
+TEST_CASE("device_model.loader.same_number_grammar_as_every_reader") {
+  // '+294.629' used to be refused here while the CSV readers took it.
+  std::istringstream in(with_line("busy_power_base_w", "busy_power_base_w,+294.629,W,x"));
+  CHECK(parse_device_model(in, "t.csv").busy_power_base_w == 294.629);
+  CHECK(parse_error(with_line("tdp_w", "tdp_w,.4e3,W,x")).empty());
+  for (const std::string bad : {"nan", "inf", "0x190", "4 00", "400.0.0", "1e999"}) {
+    CAPTURE(bad);
+    joulesched::test::check_mentions(parse_error(with_line("tdp_w", "tdp_w," + bad + ",W,x")),
+                                     {"t.csv:4: tdp_w = '" + bad + "': not a finite number"});
+  }
+  CHECK(parse_error(with_line("max_batch", "max_batch,+320,requests,x")).empty());
+}
+
+TEST_CASE("device_model.loader.bom_crlf_and_long_lines") {
+  std::string crlf;
+  for (const char c : std::string(valid_file)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  CHECK(parse_error("\xEF\xBB\xBF" + crlf).empty());  // used to fail: "t.csv:1: header"
+  const std::string long_line = "# " + std::string(joulesched::sim::bounds::max_line_bytes, 'x') + "\n";
+  joulesched::test::check_mentions(parse_error(std::string(valid_file) + long_line),
+                                   {"t.csv:15: line longer than 1048576 bytes"});
+}
+
+TEST_CASE("device_model.loader.a_directory_is_named") {
+  const auto dir = source_dir / "data" / "devices";
+  joulesched::test::check_mentions(joulesched::test::error_of([&] { (void)load_device_model(dir); }),
+                                   {"'" + std::filesystem::absolute(dir).string(), "is a directory"});
+  joulesched::test::check_mentions(
+      joulesched::test::error_of([&] { (void)load_device_model(dir / "no-such-gpu.csv"); }),
+      {std::filesystem::absolute(dir / "no-such-gpu.csv").string(), "no such file"});
+}
+
+TEST_CASE("device_model.bounds.every_coefficient") {
+  struct bad_case {
+    std::string param, line, expect;
+  };
+  const bad_case cases[] = {
+      {"prefill_per_tok_s", "prefill_per_tok_s,1e300,s/token,x",
+       "t.csv:12: prefill_per_tok_s = 1e+300: a prefill of kv_capacity_tok (135000) tokens would take 1.35e+305 s: "
+       "must be <= 60 s (bounds::max_pass_s)"},
+      {"decode_step_base_s", "decode_step_base_s,1e300,s,x", "t.csv:8: decode_step_base_s = 1e+300: a decode step"},
+      {"decode_step_per_ctx_tok_s", "decode_step_per_ctx_tok_s,1e-3,s/token,x",
+       "t.csv:10: decode_step_per_ctx_tok_s = 0.001: a decode step at max_batch (320) holding kv_capacity_tok (135000)"},
+      {"decode_step_per_seq_s", "decode_step_per_seq_s,0.5,s/request,x", "t.csv:9: decode_step_per_seq_s = 0.5"},
+      {"prefill_base_s", "prefill_base_s,61,s,x", "t.csv:11: prefill_base_s = 61: a prefill"},
+      {"tdp_w", "tdp_w,20001,W,x", "t.csv:4: tdp_w = 20001: must be <= 20000 W (bounds::max_power_w)"},
+      {"busy_power_per_seq_w", "busy_power_per_seq_w,1e300,W/request,x",
+       "t.csv:7: busy_power_per_seq_w = 1e+300: its magnitude must be <= 20000 W"},
+      {"max_batch", "max_batch,65537,requests,x", "t.csv:13: max_batch = 65537: must be <= 65536 (bounds::max_batch)"},
+      {"max_batch", "max_batch,4294967296,requests,x", "t.csv:13: max_batch = '4294967296': too large"},
+      {"kv_capacity_tok", "kv_capacity_tok,4294967296,tokens,x",
+       "t.csv:14: kv_capacity_tok = 4294967296: must be <= 4294967295 (bounds::max_kv_capacity_tok)"},
+  };
+  for (const bad_case& c : cases) {
+    CAPTURE(c.line);
+    joulesched::test::check_mentions(parse_error(with_line(c.param, c.line)), {c.expect});
+  }
+  // validate() applies the same bounds to a model built in code.
+  std::istringstream in(valid_file);
+  device_model m = parse_device_model(in, "t.csv");
+  m.decode_step_base_s = 1e300;
+  joulesched::test::check_mentions(joulesched::test::error_of([&] { joulesched::sim::validate(m, "code"); }),
+                                   {"code: decode_step_base_s = 1e+300", "must be <= 60 s"});
+}
+
+TEST_CASE("device_model.loader.messages_echo_bounded_escaped") {
+  const std::string msg = parse_error(std::string(valid_file) + "warp\x01\xff" + std::string(300, 'f') + ",9,,x\n");
+  joulesched::test::check_mentions(msg, {"t.csv:15: warp\\x01\\xff", "... (306 bytes) = '9': unknown parameter"});
+  for (const char c : msg) CHECK((c >= 0x20 && c <= 0x7e));
+  const std::string big = parse_error(with_line("tdp_w", "tdp_w," + std::string(100'000, '4') + ",W,x"));
+  joulesched::test::check_mentions(big, {"t.csv:4: tdp_w = '444", "... (100000 bytes)': not a finite number"});
+  CHECK(big.size() < 200);
 }

@@ -12,6 +12,7 @@
 
 #include "joulesched/sim/event_queue.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
@@ -162,4 +163,48 @@ TEST_CASE("sim_event_queue.matches_brute_force") {
     }
     REQUIRE(h.size() == pending);
   }
+}
+
+// ---- hardening (issue 10) ----
+
+TEST_CASE("sim_fleet_file.bom_crlf_plus_sign_and_a_repeated_row_warns") {
+  const auto path = std::filesystem::path(JOULESCHED_TEST_DATA_DIR) / "devices" / "fleet_bom_crlf_repeat.csv";
+  const fleet_spec spec = load_fleet(path);
+  CHECK(spec.device_count() == 3);
+  CHECK(spec.sites == std::vector<std::string>{"dc1"});
+  REQUIRE(spec.warnings.size() == 1);
+  joulesched::test::check_mentions(spec.warnings[0], {"fleet_bom_crlf_repeat.csv:3: repeats the device model",
+                                                      "at site 'dc1' of", "fleet_bom_crlf_repeat.csv:2"});
+  CHECK(parse("device_model,count,site\nL4.csv,2,a\nL4.csv,1,b\n").warnings.empty());  // other site: no repeat
+}
+
+TEST_CASE("sim_fleet_file.count_grammar_and_bound") {
+  for (const std::string bad : {"2.0", "1e3", "0x10", "\"2 \"", "-1", "inf"}) {
+    CAPTURE(bad);
+    joulesched::test::check_mentions(error_of("device_model,count\nL4.csv," + bad + "\n"),
+                                     {"fleet.csv:2: field count = '", "not an unsigned integer"});
+  }
+  joulesched::test::check_mentions(error_of("device_model,count\nL4.csv,1000001\n"),
+                                   {"fleet.csv:2: field count = '1000001': must be in [1, 1000000]"});
+}
+
+TEST_CASE("sim_fleet_file.directories_and_bad_models_are_named") {
+  const std::string abs = std::filesystem::absolute(devices_dir).string();
+  joulesched::test::check_mentions(joulesched::test::error_of([] { (void)load_fleet(devices_dir); }),
+                                   {"'" + abs, "is a directory"});
+  // A row naming a directory as its device model: the row, then the model's own message.
+  joulesched::test::check_mentions(error_of("device_model,count\n.,1\n"),
+                                   {"fleet.csv:2: field device_model = '.'", "cannot read '" + abs, "is a directory"});
+  // A model with a coefficient beyond its bound: the row, then the model file's line and field.
+  const auto data = std::filesystem::path(JOULESCHED_TEST_DATA_DIR) / "devices";
+  std::istringstream in("device_model,count\nbad_prefill_1e300.csv,1\n");
+  joulesched::test::check_mentions(joulesched::test::error_of([&] { (void)parse_fleet(in, "f.csv", data); }),
+                                   {"f.csv:2: field device_model = 'bad_prefill_1e300.csv'",
+                                    "bad_prefill_1e300.csv:13: prefill_per_tok_s = 1e+300", "must be <= 60 s"});
+}
+
+TEST_CASE("sim_fleet_file.messages_echo_bounded_escaped") {
+  const std::string msg = error_of("device_model,count,site\nL4.csv,1," + std::string(50'000, 's') + "\x01\n");
+  joulesched::test::check_mentions(msg, {"fleet.csv:2: field site = 'sss", "... (50001 bytes)'"});
+  CHECK(msg.size() < 300);
 }

@@ -71,6 +71,15 @@ struct quoted {
   std::string_view text;
 };
 
+/// The shortest text that reads back as exactly x (0.1, not 0.10000000000000001).
+template <class F>
+  requires std::is_floating_point_v<F>
+[[nodiscard]] inline std::string shortest(F x) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
 /// Formats "where: field = value: requirement". Floating-point values print in their shortest exact form
 /// (0.1, not 0.10000000000000001); string-like values and `quoted` print through echo(), so a message stays
 /// short and printable whatever the input held.
@@ -80,9 +89,7 @@ template <class V>
   std::ostringstream os;
   os << where << ": " << field << " = ";
   if constexpr (std::is_floating_point_v<V>) {
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, value);
-    os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+    os << shortest(value);
   } else if constexpr (std::is_same_v<V, quoted>) {
     os << '\'' << echo(value.text) << '\'';
   } else if constexpr (std::is_convertible_v<const V&, std::string_view>) {

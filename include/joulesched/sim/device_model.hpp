@@ -15,24 +15,30 @@
 /// Decode and prefill are separate: energy_j_per_tok() and rate_tok_s() are steady decode only. To reproduce a
 /// measured serving run (ML.ENERGY), charge each request's prefill_s() at busy power as well: the calibration
 /// fitted b/throughput = decode_step_s + b * prefill_s(mean input) / mean output (see data/README.md).
+/// Bounds (sim/input_bounds.hpp), checked by validate() and so by the loader: every power <= max_power_w;
+/// max_batch <= bounds::max_batch; kv_capacity_tok <= max_kv_capacity_tok; a decode step at max_batch holding
+/// kv_capacity_tok tokens of context, and a prefill of kv_capacity_tok tokens, each take <= max_pass_s. So a
+/// model whose numbers are corrupt (1e300) is refused instead of yielding infinite times or energies.
 /// Cost: every query is a few flops, no allocation, noexcept. Loading parses a ~20-line file.
 #pragma once
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <istream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "joulesched/detail/csv.hpp"
+#include "joulesched/detail/number.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/sim/input_bounds.hpp"
 
 namespace joulesched::sim {
 
@@ -101,6 +107,37 @@ struct device_model {
 
 namespace detail {
 
+/// The value of a time coefficient of `m` by name, for messages.
+[[nodiscard]] inline double m_value(const device_model& m, std::string_view field) noexcept {
+  if (field == "decode_step_base_s") return m.decode_step_base_s;
+  if (field == "decode_step_per_seq_s") return m.decode_step_per_seq_s;
+  if (field == "decode_step_per_ctx_tok_s") return m.decode_step_per_ctx_tok_s;
+  if (field == "prefill_base_s") return m.prefill_base_s;
+  if (field == "prefill_per_tok_s") return m.prefill_per_tok_s;
+  return 0.0;
+}
+
+/// One term of a pass time: the coefficient's field and the seconds it adds at the largest multiplier.
+struct pass_term {
+  std::string_view field;
+  double s;
+};
+
+/// Throws unless the terms sum to <= bounds::max_pass_s, naming the field of the largest term.
+template <std::size_t N, class Where>
+void check_pass(const pass_term (&terms)[N], const std::string& what, const device_model& m, Where&& where) {
+  double total = 0.0;
+  const pass_term* top = &terms[0];
+  for (const pass_term& t : terms) {
+    total += t.s;
+    if (t.s > top->s) top = &t;
+  }
+  if (!(total <= bounds::max_pass_s))
+    joulesched::detail::fail(where(top->field), top->field, m_value(m, top->field),
+                             what + " would take " + joulesched::detail::shortest(total) + " s: must be <= " +
+                                 joulesched::detail::shortest(bounds::max_pass_s) + " s (bounds::max_pass_s)");
+}
+
 /// validate() with a per-field location: `where(field)` names where that field came from.
 template <class Where>
 void validate_fields(const device_model& m, Where&& where) {
@@ -109,10 +146,16 @@ void validate_fields(const device_model& m, Where&& where) {
   using joulesched::detail::require_positive;
   if (m.gpu.empty()) fail(where("gpu"), "gpu", "\"\"", "must not be empty");
   if (m.serving_model.empty()) fail(where("serving_model"), "serving_model", "\"\"", "must not be empty");
+  using joulesched::detail::shortest;
+  const std::string max_power = shortest(bounds::max_power_w) + " W (bounds::max_power_w)";
   require_positive(m.tdp_w, where("tdp_w"), "tdp_w");
+  if (m.tdp_w > bounds::max_power_w) fail(where("tdp_w"), "tdp_w", m.tdp_w, "must be <= " + max_power);
   require_non_negative(m.idle_power_w, where("idle_power_w"), "idle_power_w");
   require_non_negative(m.busy_power_base_w, where("busy_power_base_w"), "busy_power_base_w");
   joulesched::detail::require_finite(m.busy_power_per_seq_w, where("busy_power_per_seq_w"), "busy_power_per_seq_w");
+  if (std::abs(m.busy_power_per_seq_w) > bounds::max_power_w)
+    fail(where("busy_power_per_seq_w"), "busy_power_per_seq_w", m.busy_power_per_seq_w,
+         "its magnitude must be <= " + max_power);
   if (m.idle_power_w > m.busy_power_base_w)
     fail(where("idle_power_w"), "idle_power_w", m.idle_power_w,
          "must be <= busy_power_base_w (" + std::to_string(m.busy_power_base_w) + ")");
@@ -129,12 +172,27 @@ void validate_fields(const device_model& m, Where&& where) {
     fail(where("prefill_per_tok_s"), "prefill_per_tok_s", m.prefill_per_tok_s,
          "prefill of a one-token prompt must take > 0 s");
   if (m.max_batch < 1) fail(where("max_batch"), "max_batch", m.max_batch, "must be >= 1");
+  if (m.max_batch > bounds::max_batch)
+    fail(where("max_batch"), "max_batch", m.max_batch,
+         "must be <= " + std::to_string(bounds::max_batch) + " (bounds::max_batch)");
   // The slope may be negative (measured power can fall as throughput saturates), but never below idle.
   if (m.busy_power_base_w + m.busy_power_per_seq_w * static_cast<double>(m.max_batch) < m.idle_power_w)
     fail(where("busy_power_per_seq_w"), "busy_power_per_seq_w", m.busy_power_per_seq_w,
          "busy power at max_batch (" + std::to_string(m.max_batch) + ") must be >= idle_power_w (" +
              std::to_string(m.idle_power_w) + ")");
   if (m.kv_capacity_tok < 1) fail(where("kv_capacity_tok"), "kv_capacity_tok", m.kv_capacity_tok, "must be >= 1");
+  if (m.kv_capacity_tok > bounds::max_kv_capacity_tok)
+    fail(where("kv_capacity_tok"), "kv_capacity_tok", m.kv_capacity_tok,
+         "must be <= " + std::to_string(bounds::max_kv_capacity_tok) + " (bounds::max_kv_capacity_tok)");
+  // The longest passes the model can imply; the error names the term that contributes most.
+  const double kv = static_cast<double>(m.kv_capacity_tok);
+  const pass_term decode[] = {{"decode_step_base_s", m.decode_step_base_s},
+                              {"decode_step_per_seq_s", m.decode_step_per_seq_s * static_cast<double>(m.max_batch)},
+                              {"decode_step_per_ctx_tok_s", m.decode_step_per_ctx_tok_s * kv}};
+  check_pass(decode, "a decode step at max_batch (" + std::to_string(m.max_batch) + ") holding kv_capacity_tok (" +
+                         std::to_string(m.kv_capacity_tok) + ") tokens of context", m, where);
+  const pass_term prefill[] = {{"prefill_base_s", m.prefill_base_s}, {"prefill_per_tok_s", m.prefill_per_tok_s * kv}};
+  check_pass(prefill, "a prefill of kv_capacity_tok (" + std::to_string(m.kv_capacity_tok) + ") tokens", m, where);
 }
 
 }  // namespace detail
@@ -148,58 +206,30 @@ inline void validate(const device_model& m, std::string_view source) {
   detail::validate_fields(m, [&](std::string_view) { return source; });
 }
 
-namespace detail {
-
-/// Splits one CSV line into fields; a field in double quotes may hold commas, "" is a literal quote.
-/// Returns false on an unterminated quote.
-inline bool split_csv_line(std::string_view line, std::vector<std::string>& out) {
-  out.clear();
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(std::move(field));
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  out.push_back(std::move(field));
-  return !quoted;
-}
-
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace detail
-
 /// @brief Reads a device model from `in`: a header line `parameter,value,unit,source`, then one line per
-/// parameter (the names of device_model's fields, each exactly once). Blank lines and lines starting with
-/// `#` are skipped. Unit and source are documentation and are not interpreted.
+/// parameter (the names of device_model's fields, each exactly once). The CSV syntax is that of
+/// detail/csv.hpp (blank and `#` lines skipped, quoted fields, CRLF, a UTF-8 BOM, lines of at most
+/// bounds::max_line_bytes). Numbers are in the grammar of detail/number.hpp (`+294.629` is fine; inf, nan and
+/// hex are not). Unit and source are documentation and are not interpreted.
 /// @param source the name used in error messages (usually the file name).
 /// @throws config_error naming `source:line` and the field: bad header, unknown, duplicate or missing
 /// parameter, a value that is not a number (or not a whole number for max_batch and kv_capacity_tok), or
-/// any check of validate() failing.
+/// any check of validate() failing (bounds included).
 [[nodiscard]] inline device_model parse_device_model(std::istream& in, std::string_view source) {
   using joulesched::detail::fail;
+  using joulesched::detail::quoted;
   device_model m;
-  const std::string src(source);
+  joulesched::detail::csv_reader csv(in, std::string(source));
+  const std::string& src = csv.source();
   auto where = [&](std::size_t line_no) { return src + ":" + std::to_string(line_no); };
+
+  static constexpr std::string_view header[] = {"parameter", "value", "unit", "source"};
+  const auto cols = csv.columns();
+  if (!std::equal(cols.begin(), cols.end(), std::begin(header), std::end(header))) {
+    std::string got;
+    for (const auto& c : cols) got += (got.empty() ? "" : ",") + c;
+    fail(where(csv.header_line()), "header", got, "must be parameter,value,unit,source");
+  }
 
   struct field_ref {
     const char* name;
@@ -225,64 +255,45 @@ inline std::string_view trim(std::string_view s) {
   };
 
   std::map<std::string, std::size_t, std::less<>> line_of;  // parameter -> line it was read from
-  std::vector<std::string> cols;
-  std::string line;
-  std::size_t line_no = 0;
-  bool header_seen = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string_view t = detail::trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!detail::split_csv_line(t, cols)) fail(where(line_no), "line", t, "unterminated quote");
-    for (auto& c : cols) c = std::string(detail::trim(c));
-    if (!header_seen) {
-      if (cols.size() != 4 || cols[0] != "parameter" || cols[1] != "value" || cols[2] != "unit" ||
-          cols[3] != "source")
-        fail(where(line_no), "header", t, "must be parameter,value,unit,source");
-      header_seen = true;
-      continue;
-    }
-    if (cols.size() != 4) fail(where(line_no), "line", t, "must have 4 fields: parameter,value,unit,source");
-    const std::string& name = cols[0];
-    const std::string& value = cols[1];
+  std::size_t last_line = csv.header_line();
+  while (csv.next()) {
+    const joulesched::detail::csv_row& row = csv.row();
+    last_line = row.line();
+    const std::string_view name = row.text(0);
+    const std::string_view value = row.text(1);
     const auto f = std::find_if(fields.begin(), fields.end(), [&](const field_ref& r) { return name == r.name; });
-    if (f == fields.end()) fail(where(line_no), name, value, "unknown parameter");
+    if (f == fields.end()) fail(row.where(), joulesched::detail::echo(name), quoted{value}, "unknown parameter");
     if (const auto prev = line_of.find(name); prev != line_of.end())
-      fail(where(line_no), name, value, "duplicate parameter (first on line " + std::to_string(prev->second) + ")");
-    line_of.emplace(name, line_no);
-    const char* first = value.data();
-    const char* last = value.data() + value.size();
+      fail(row.where(), name, quoted{value}, "duplicate parameter (first on line " + std::to_string(prev->second) + ")");
+    line_of.emplace(name, row.line());
     if (f->s != nullptr) {
       *f->s = value;
     } else if (f->d != nullptr) {
-      const auto r = std::from_chars(first, last, *f->d);
-      if (value.empty() || r.ec != std::errc{} || r.ptr != last || !std::isfinite(*f->d))
-        fail(where(line_no), name, "\"" + value + "\"", "not a finite number");
+      const std::optional<double> x = joulesched::detail::parse_decimal(value);
+      if (!x) fail(row.where(), name, quoted{value}, "not a finite number");
+      *f->d = *x;
     } else {
-      std::uint64_t v = 0;
-      const auto r = std::from_chars(first, last, v);
-      if (value.empty() || r.ec != std::errc{} || r.ptr != last)
-        fail(where(line_no), name, "\"" + value + "\"", "not a whole number >= 0");
+      const std::optional<std::uint64_t> v = joulesched::detail::parse_unsigned(value);
+      if (!v) fail(row.where(), name, quoted{value}, "not a whole number >= 0");
       if (f->u32 != nullptr) {
-        if (v > 0xFFFFFFFFull) fail(where(line_no), name, value, "too large");
-        *f->u32 = static_cast<std::uint32_t>(v);
+        if (*v > 0xFFFFFFFFull) fail(row.where(), name, quoted{value}, "too large");
+        *f->u32 = static_cast<std::uint32_t>(*v);
       } else {
-        *f->u64 = v;
+        *f->u64 = *v;
       }
     }
   }
-  if (!header_seen) fail(src, "header", "(none)", "missing: expected parameter,value,unit,source");
   for (const auto& f : fields)
-    if (line_of.count(f.name) == 0) fail(src + ":" + std::to_string(line_no), f.name, "(absent)", "missing parameter");
+    if (line_of.count(f.name) == 0) fail(where(last_line), f.name, "(absent)", "missing parameter");
   detail::validate_fields(m, [&](std::string_view field) { return where(line_of.find(field)->second); });
   return m;
 }
 
 /// @brief Reads a device model file (see parse_device_model for the format).
-/// @throws config_error if the file cannot be opened or its contents are bad.
+/// @throws config_error if the file cannot be opened (naming its absolute path and the reason; a directory
+/// says so) or its contents are bad.
 [[nodiscard]] inline device_model load_device_model(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) joulesched::detail::fail(path.string(), "file", path.string(), "cannot open");
+  std::ifstream in = joulesched::detail::open_input(path);
   return parse_device_model(in, path.string());
 }
 

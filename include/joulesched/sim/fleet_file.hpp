@@ -21,7 +21,11 @@
 /// - The fleet holds at most 4,000,000 devices in total; rows expand in file order, so the devices of the first
 ///   row get ids 0..count-1, and so on.
 /// Every error is a config_error naming `file:line`, the field and its value; an error inside a device-model
-/// file names that file and is prefixed by the fleet row that named it.
+/// file names that file and is prefixed by the fleet row that named it. The CSV syntax is detail/csv.hpp's
+/// (a UTF-8 BOM, CRLF, lines of at most bounds::max_line_bytes); a directory or unreadable file is named with
+/// its absolute path and the reason.
+/// - Warnings (`fleet_spec::warnings`, for the program to print): a row naming the same device-model file and
+///   site as an earlier row (its devices add to that row's: usually a copy-paste slip).
 ///
 /// Design: parse once into a `fleet_spec` (rows, each with its loaded model); `expand()` lists devices.
 /// Cost: O(rows + devices); each distinct model file is read once per row.
@@ -34,8 +38,10 @@
 #include <filesystem>
 #include <fstream>
 #include <istream>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "joulesched/detail/csv.hpp"
@@ -60,6 +66,7 @@ struct fleet_spec {
   std::string source;               ///< the fleet file (or stream name)
   std::vector<fleet_row> rows;
   std::vector<std::string> sites;
+  std::vector<std::string> warnings;  ///< sentences for the user (see the file note); no error
 
   /// Total devices. Complexity: O(rows).
   [[nodiscard]] std::size_t device_count() const noexcept {
@@ -69,8 +76,11 @@ struct fleet_spec {
   }
 };
 
-/// Caps that keep a typo from allocating the machine away.
+/// Caps that keep a typo (an extra digit) from allocating the machine away; beside their reader rather than in
+/// input_bounds.hpp because they bound this file only. ASSUMPTION: a million devices of one model at one
+/// site is more than any real fleet row holds.
 inline constexpr std::uint32_t max_devices_per_row = 1'000'000;
+/// ASSUMPTION: four rows at the per-row cap; the simulator's state grows linearly with the device count.
 inline constexpr std::size_t max_fleet_devices = 4'000'000;
 
 namespace detail {
@@ -98,6 +108,7 @@ namespace detail {
   const std::size_t col_count = csv.require_column("count");
   const std::optional<std::size_t> col_site = csv.find_column("site");
   std::size_t total = 0;
+  std::map<std::pair<std::filesystem::path, site_id>, std::string> first_row;  // (model, site) -> its first row
   while (csv.next()) {
     const joulesched::detail::csv_row& row = csv.row();
     fleet_row r;
@@ -114,6 +125,9 @@ namespace detail {
     if (it == spec.sites.end()) spec.sites.push_back(site);
     std::filesystem::path p(model_text);
     r.model_path = p.is_absolute() ? p : base_dir / p;
+    if (const auto [it, fresh] = first_row.try_emplace({r.model_path, r.site}, r.where); !fresh)
+      spec.warnings.push_back(r.where + ": repeats the device model '" + joulesched::detail::echo(model_text) +
+                              "' at site '" + site + "' of " + it->second + "; the devices of both rows add up");
     try {
       r.model = load_device_model(r.model_path);
     } catch (const config_error& e) {
@@ -130,10 +144,10 @@ namespace detail {
 }
 
 /// @brief Reads a fleet file; relative model paths are resolved against the file's directory.
-/// @throws config_error as parse_fleet, or naming the path when it cannot be opened.
+/// @throws config_error as parse_fleet, or naming the absolute path and the reason when it cannot be opened
+/// (a directory says so).
 [[nodiscard]] inline fleet_spec load_fleet(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) joulesched::detail::fail(path.string(), "file", "'" + path.string() + "'", "cannot be opened");
+  std::ifstream in = joulesched::detail::open_input(path);
   return parse_fleet(in, path.string(), path.parent_path());
 }
 
