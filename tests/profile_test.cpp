@@ -234,3 +234,33 @@ TEST_CASE("energy_profile.parse.empty_table_and_missing_column") {
   check_mentions(parse_error("batch_size,seq_len_tok,energy_j_per_tok\n1,512,0.9\n"),
                  {"p.csv:1", "missing column 'rate_tok_s'"});
 }
+
+// ---- hardening (issue 10) ----
+
+TEST_CASE("energy_profile.parse.bounds_name_line_and_field") {
+  check_mentions(parse_error(header + "65537,512,0.9,40\n"),
+                 {"p.csv:2: field batch_size = '65537': must be <= 65536 (bounds::max_batch)"});
+  check_mentions(parse_error(header + "1,1e9,0.9,40\n"),
+                 {"p.csv:2: field seq_len_tok = '1e9': must be <= 10262144 (bounds::max_input_tok + max_output_tok)"});
+  check_mentions(parse_error(header + "1,512,1e300,40\n"),
+                 {"p.csv:2: field energy_j_per_tok = '1e300': must be <= 1200000 J"});
+  check_mentions(parse_error(header + "1,512,0.9,1e-300\n"),
+                 {"p.csv:2: field rate_tok_s = '1e-300': must be >= 0.016666666666666666 token/s"});
+  CHECK(parse(header + "65536,10262144,1200000,0.016666666666666666\n").max_batch() == 65536);  // at the bounds
+  CHECK(parse(header + "+1,+512,+0.9,+40\n").eval(1, 512).rate_tok_s == 40);                   // the one grammar
+}
+
+TEST_CASE("energy_profile.parse.a_sparse_grid_fails_without_allocating_it") {
+  // 60,000 rows on a diagonal: the axes span 3.6e9 cells; the hole is reported without reserving them.
+  std::string text = header;
+  for (int i = 1; i <= 60'000; ++i) text += std::to_string(i) + "," + std::to_string(i) + ",1,1\n";
+  check_mentions(parse_error(text), {"p.csv: hole in the grid: no row for batch_size = 1, seq_len_tok = 2"});
+}
+
+TEST_CASE("energy_profile.load.directory_bom_and_long_line") {
+  const auto dir = std::filesystem::path(JOULESCHED_TEST_DATA_DIR) / "profiles";
+  check_mentions(error_of([&] { (void)load_energy_profile(dir); }),
+                 {"'" + std::filesystem::absolute(dir).string(), "is a directory"});
+  CHECK(parse("\xEF\xBB\xBF" + header + "1,512,0.9,40\r\n").eval(1, 512).energy_j_per_tok == 0.9);
+  check_mentions(parse_error(header + std::string(2'000'000, '1') + "\n"), {"p.csv:2: line longer than 1048576 bytes"});
+}

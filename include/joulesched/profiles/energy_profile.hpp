@@ -22,12 +22,19 @@
 /// - Columns are found by name: their order is free and other columns (e.g. `source`) are ignored.
 /// - batch_size: finite, >= 1 (may be fractional: a mean batch). seq_len_tok: tokens, finite, >= 0.
 ///   energy_j_per_tok: joules per token, finite, >= 0. rate_tok_s: tokens per second, finite, > 0.
+///   Numbers are in the grammar of detail/number.hpp (no inf, nan or hex).
+/// - Bounds (sim/input_bounds.hpp; a value beyond one is an error naming file:line:field): batch_size <=
+///   bounds::max_batch; seq_len_tok <= max_input_tok + max_output_tok (the longest request); energy_j_per_tok
+///   <= max_power_w x max_pass_s (a device at its highest power for the longest pass, for one token);
+///   rate_tok_s >= 1 / max_pass_s (at least one token per longest pass). See profile_bounds below.
 /// - The rows must cover the full grid: every batch size that appears with every seq length that appears,
 ///   each pair exactly once, in any order. One batch size or one seq length alone is fine (that axis is then
 ///   constant).
 /// - An optional comment `# name: <text>` sets name(); otherwise name() is the file's stem (the source with
 ///   its directories and extension dropped).
-/// - Blank lines and `#` lines are skipped anywhere; fields may be quoted; CRLF is fine (see detail/csv.hpp).
+/// - Blank lines and `#` lines are skipped anywhere; fields may be quoted; CRLF, a UTF-8 BOM are fine; a line
+///   holds at most bounds::max_line_bytes (see detail/csv.hpp). A directory or unreadable file is named with
+///   its absolute path and the reason.
 #pragma once
 
 #include <algorithm>
@@ -47,6 +54,7 @@
 
 #include "joulesched/detail/csv.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched {
@@ -197,6 +205,14 @@ class energy_profile {
   std::vector<profile_point> grid_;  // batch-major: grid_[b * seq_lens_tok_.size() + s]
 };
 
+/// @brief The bounds parse_energy_profile applies, derived from sim/input_bounds.hpp (see the file note).
+namespace profile_bounds {
+inline constexpr double max_batch = static_cast<double>(sim::bounds::max_batch);
+inline constexpr double max_seq_len_tok = static_cast<double>(sim::bounds::max_input_tok + sim::bounds::max_output_tok);
+inline constexpr double max_energy_j_per_tok = sim::bounds::max_power_w * sim::bounds::max_pass_s;
+inline constexpr double min_rate_tok_s = 1.0 / sim::bounds::max_pass_s;
+}  // namespace profile_bounds
+
 /// @brief Reads a profile in the CSV format described at the top of this header.
 /// @param in the table; @param source its name in messages (usually the file path); its stem is the default
 ///        name().
@@ -220,8 +236,19 @@ class energy_profile {
     const detail::csv_row& row = csv.row();
     const double batch = row.as_finite(batch_col);
     if (batch < 1.0) row.fail(batch_col, "must be >= 1");
+    if (batch > profile_bounds::max_batch)
+      row.fail(batch_col, "must be <= " + detail::shortest(profile_bounds::max_batch) + " (bounds::max_batch)");
     const double seq = row.as_non_negative(seq_col);
+    if (seq > profile_bounds::max_seq_len_tok)
+      row.fail(seq_col, "must be <= " + detail::shortest(profile_bounds::max_seq_len_tok) +
+                            " (bounds::max_input_tok + max_output_tok)");
     const profile_point value{row.as_non_negative(energy_col), row.as_positive(rate_col)};
+    if (value.energy_j_per_tok > profile_bounds::max_energy_j_per_tok)
+      row.fail(energy_col, "must be <= " + detail::shortest(profile_bounds::max_energy_j_per_tok) +
+                               " J (bounds::max_power_w x max_pass_s)");
+    if (value.rate_tok_s < profile_bounds::min_rate_tok_s)
+      row.fail(rate_col, "must be >= " + detail::shortest(profile_bounds::min_rate_tok_s) +
+                             " token/s (one token per bounds::max_pass_s)");
     const auto [it, inserted] = points.try_emplace({batch, seq}, measured{value, row.line()});
     if (!inserted) {
       std::ostringstream os;
@@ -245,9 +272,13 @@ class energy_profile {
   std::sort(seqs.begin(), seqs.end());
   seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
 
+  // A hole is found within points.size() + 1 cells, so this loop is O(points) even when the grid the axes
+  // span is far larger than the rows (reserve only once the grid is known to be full).
   std::vector<double> energy, rate;
-  energy.reserve(batches.size() * seqs.size());
-  rate.reserve(batches.size() * seqs.size());
+  if (points.size() == batches.size() * seqs.size()) {
+    energy.reserve(points.size());
+    rate.reserve(points.size());
+  }
   for (const double b : batches) {
     for (const double s : seqs) {
       const auto it = points.find({b, s});
@@ -277,9 +308,10 @@ class energy_profile {
 
 /// @brief Reads a profile from a CSV file (format at the top of this header).
 /// Complexity: O(rows log rows).
-/// @throws config_error naming the path if it cannot be opened, and as parse_energy_profile otherwise.
+/// @throws config_error naming the absolute path and the reason if it cannot be opened (a directory says so),
+/// and as parse_energy_profile otherwise.
 [[nodiscard]] inline energy_profile load_energy_profile(const std::filesystem::path& path) {
-  std::ifstream in = detail::open_csv(path);
+  std::ifstream in = detail::open_input(path);
   return parse_energy_profile(in, path.string());
 }
 
