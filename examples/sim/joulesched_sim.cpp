@@ -12,6 +12,8 @@
 // production traffic is 1.25x its daily mean (ServeGen m-large, data/traces/servegen_diurnal_shape.csv), and a
 // fleet provisioned to run at most ~60-65% of saturation at that peak (headroom for bursts and for the latency
 // SLOs, which fail well before saturation) runs at 0.5 on average.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -20,6 +22,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,7 +30,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "joulesched/detail/number.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/policies.hpp"
 #include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/workload.hpp"
@@ -42,6 +47,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The options as given. Numbers are kept as text and read by joulesched's one number grammar (detail/number.hpp),
+// so that '-1' is no seed, '0x10' no utilisation, and every file and flag reads numbers alike.
+struct option_text {
+  std::string seed = "1";
+  std::optional<std::string> utilisation, load_scale, duration_s, start_hour;
+  std::string estimate_error = "0.12";
+};
+
 struct options {
   std::string data_dir = JOULESCHED_DATA_DIR;
   std::string fleet_path;  // default: <data_dir>/fleets/default.csv
@@ -54,12 +67,51 @@ struct options {
   std::string queue = "edf";
   double estimate_error = 0.12;
   bool diurnal = false;
-  double start_hour = 0.0;
+  std::optional<double> start_hour;
   bool lenient = false;
   std::string format = "table";
   std::string lambda_trace_path;
   bool quiet = false;
 };
+
+double parse_number(const std::string& text, const char* flag) {
+  const std::optional<double> v = js::detail::parse_decimal(text);
+  if (!v) js::detail::fail(flag, "value", "'" + text + "'", "must be a decimal number such as 0.5 or 3600");
+  return *v;
+}
+
+// Reads the numeric options and checks every bound that does not depend on the fleet or the trace.
+void read_numbers(const option_text& t, options& o) {
+  const std::optional<std::uint64_t> seed = js::detail::parse_unsigned(t.seed);
+  if (!seed) js::detail::fail("--seed", "value", "'" + t.seed + "'", "must be a whole number in [0, 2^64)");
+  o.seed = *seed;
+  if (t.utilisation) {
+    o.utilisation = parse_number(*t.utilisation, "--utilisation");
+    if (!(*o.utilisation > 0.0 && *o.utilisation <= sim::bounds::max_utilisation))
+      js::detail::fail("--utilisation", "value", *o.utilisation,
+                       "must be in (0, " + std::to_string(sim::bounds::max_utilisation) + "] (of saturation)");
+  }
+  if (t.load_scale) o.load_scale = js::detail::require_positive(parse_number(*t.load_scale, "--load-scale"),
+                                                                "--load-scale", "value");
+  if (t.duration_s) {
+    o.duration_s = parse_number(*t.duration_s, "--duration");
+    if (!(*o.duration_s > 0.0 && *o.duration_s <= sim::bounds::max_window_s))
+      js::detail::fail("--duration", "value", *o.duration_s,
+                       "must be in (0, " + std::to_string(sim::bounds::max_window_s) + "] s (a year)");
+  }
+  o.estimate_error = parse_number(t.estimate_error, "--estimate-error");
+  if (!(o.estimate_error >= 0.0 && o.estimate_error <= 10.0))
+    js::detail::fail("--estimate-error", "value", o.estimate_error, "must be in [0, 10]");
+  if (t.start_hour) {
+    o.start_hour = parse_number(*t.start_hour, "--start-hour");
+    if (!(*o.start_hour >= 0.0 && *o.start_hour < 24.0))
+      js::detail::fail("--start-hour", "value", *o.start_hour, "must be in [0, 24)");
+    if (!o.diurnal) js::detail::fail("--start-hour", "value", *o.start_hour, "applies only with --diurnal");
+  }
+  if (o.diurnal && !o.trace_path.empty())
+    js::detail::fail("--diurnal", "with --trace", "'" + o.trace_path + "'",
+                     "shapes the default mix's rate only; a trace keeps the shape of its own arrivals");
+}
 
 constexpr double default_utilisation = 0.5;      // see the file note
 constexpr double default_duration_s = 3600.0;    // one simulated hour: the PI controller settles within ~2 min
@@ -87,7 +139,40 @@ struct experiment {
   double window_s = 0;      // measurement window = arrival window
   sim::rate_shape shape;
   std::string workload_name;
+  std::vector<std::string> warnings;  // printed on stderr and listed in the JSON
 };
+
+// Mean tokens over the rows some device of the fleet can hold; rows none can hold are rejected (no_fit) in the
+// run, so they must not set the load either. Warns about them, and about one row that holds a large share of
+// the trace's tokens, since the saturation, and so the scaling of the trace, then rests on that row alone.
+sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fleet, std::vector<std::string>& warnings) {
+  std::uint64_t max_kv = 0;
+  for (const auto& r : fleet.rows) max_kv = std::max(max_kv, r.model.kv_capacity_tok);
+  double in = 0, out = 0, largest = 0;
+  std::size_t n = 0, unfit = 0;
+  for (const auto& r : tr.rows) {
+    const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
+    if (need > max_kv) {
+      ++unfit;
+      continue;
+    }
+    ++n;
+    in += r.input_tok;
+    out += r.output_tok;
+    largest = std::max(largest, static_cast<double>(need));
+  }
+  if (unfit > 0)
+    warnings.push_back(tr.source + ": " + std::to_string(unfit) + " of " + std::to_string(tr.rows.size()) +
+                       " rows need more KV cache than any device holds (" + std::to_string(max_kv) +
+                       " tokens); they will be rejected as no_fit and do not count towards the load");
+  if (n == 0) js::detail::fail(tr.source, "rows", tr.rows.size(), "no row fits any device of the fleet");
+  // ASSUMPTION: 10% of a trace's tokens in one row of at least ten is an outlier worth a word.
+  constexpr double dominant_share = 0.10;
+  if (n >= 10 && largest > dominant_share * (in + out))
+    warnings.push_back(tr.source + ": one row holds " + std::to_string(static_cast<int>(100 * largest / (in + out))) +
+                       "% of the trace's tokens; the saturation estimate, and so the load, rests on it");
+  return {in / static_cast<double>(n), out / static_cast<double>(n)};
+}
 
 experiment build(const options& o) {
   experiment e;
@@ -95,21 +180,17 @@ experiment build(const options& o) {
   e.fleet = sim::load_fleet(o.fleet_path.empty() ? data / "fleets" / "default.csv" : fs::path(o.fleet_path));
   e.devices = sim::sim_devices::from(e.fleet);
   e.mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
-  if (o.diurnal) {
-    if (!(o.start_hour >= 0.0 && o.start_hour < 24.0)) js::detail::fail("--start-hour", "start_hour", o.start_hour, "must be in [0, 24)");
-    e.shape = sim::diurnal_shape_servegen(data / "traces" / "servegen_diurnal_shape.csv", "m-large", o.start_hour * 3600.0);
-  }
-  if (o.load_scale) js::detail::require_positive(*o.load_scale, "--load-scale", "load_scale");
-  if (o.utilisation) js::detail::require_positive(*o.utilisation, "--utilisation", "utilisation");
-  if (o.duration_s) js::detail::require_positive(*o.duration_s, "--duration", "duration");
-  if (!(o.estimate_error >= 0.0 && o.estimate_error <= 10.0)) js::detail::fail("--estimate-error", "estimate_error", o.estimate_error, "must be in [0, 10]");
+  if (o.diurnal)
+    e.shape = sim::diurnal_shape_servegen(data / "traces" / "servegen_diurnal_shape.csv", "m-large",
+                                          o.start_hour.value_or(0.0) * 3600.0);
 
   if (!o.trace_path.empty()) {
     const fs::path tp = o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
     js::sim::trace_options topt;
     topt.lenient = o.lenient;
     e.trace = std::make_shared<const sim::trace>(sim::read_trace(tp, topt));
-    e.means = sim::mean_tokens(*e.trace);
+    e.warnings.insert(e.warnings.end(), e.trace->warnings.begin(), e.trace->warnings.end());
+    e.means = servable_means(*e.trace, e.fleet, e.warnings);
     e.workload_name = "trace " + tp.string() + " (" + std::to_string(e.trace->rows.size()) + " rows, " +
                       std::to_string(e.trace->skipped) + " skipped), classes by the default mix's shares";
   } else {
@@ -135,7 +216,32 @@ experiment build(const options& o) {
     e.rate_rps = e.utilisation * e.saturation_rps;
     e.window_s = o.duration_s.value_or(default_duration_s);
   }
+  // The bounds that follow from the fleet and the workload (input_bounds.hpp).
+  const char* load_flag = o.load_scale ? "--load-scale" : "--utilisation";
+  if (!(e.window_s <= sim::bounds::max_window_s))
+    js::detail::fail(load_flag, "resulting window", std::to_string(e.window_s) + " s",
+                     "must be at most " + std::to_string(sim::bounds::max_window_s) + " s (a year); set --duration");
+  if (!(e.utilisation <= sim::bounds::max_utilisation))
+    js::detail::fail(load_flag, "resulting utilisation", e.utilisation,
+                     "must be at most " + std::to_string(sim::bounds::max_utilisation) + " of saturation");
+  if (!(e.rate_rps * e.window_s <= sim::bounds::max_expected_requests))
+    js::detail::fail("the run", "expected requests", e.rate_rps * e.window_s,
+                     "must be at most " + std::to_string(sim::bounds::max_expected_requests) +
+                         " (the metrics keep 8 bytes per request); shorten --duration or lower the load");
+  if (e.utilisation > 1.0)
+    e.warnings.push_back("utilisation " + std::to_string(e.utilisation) +
+                         " is above saturation: queues grow for as long as the window lasts");
   return e;
+}
+
+// nlohmann::json writes a NaN or an infinity as null; a result must never hold one.
+void require_finite_numbers(const nlohmann::ordered_json& j, const std::string& path) {
+  if (j.is_number_float() && !std::isfinite(j.get<double>()))
+    throw std::logic_error("joulesched-sim: the result " + path + " is not finite");
+  if (j.is_object())
+    for (const auto& [k, v] : j.items()) require_finite_numbers(v, path + "." + k);
+  if (j.is_array())
+    for (std::size_t i = 0; i < j.size(); ++i) require_finite_numbers(j[i], path + "[" + std::to_string(i) + "]");
 }
 
 std::unique_ptr<js::sim::request_source> make_source(const experiment& e, const options& o) {
@@ -225,7 +331,9 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"mean_input_tok", e.means.input_tok},
                    {"mean_output_tok", e.means.output_tok},
                    {"diurnal", o.diurnal},
-                   {"skipped_input_lines", e.trace ? e.trace->skipped : 0}};
+                   {"skipped_input_lines", e.trace ? e.trace->skipped : 0},
+                   {"reordered_rows", e.trace ? e.trace->reordered : 0}};
+  j["warnings"] = e.warnings;
   j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
                {"load_scale", e.load_scale},   {"window_s", e.window_s}};
   j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
@@ -282,12 +390,18 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     pols.push_back(std::move(p));
   }
   j["policies"] = pols;
+  require_finite_numbers(j, "");
   return j;
 }
 
-void write_lambda_trace(const std::string& path, const std::vector<sim::sim_result>& rs) {
+// Opened before the runs, so that a path that cannot be written fails at once, not after the whole comparison.
+std::ofstream open_lambda_trace(const std::string& path) {
   std::ofstream out(path);
   if (!out) js::detail::fail("--lambda-trace", "file", "'" + path + "'", "cannot be opened for writing");
+  return out;
+}
+
+void write_lambda_trace(std::ofstream& out, const std::string& path, const std::vector<sim::sim_result>& rs) {
   out << "policy,t_s,lambda_j_per_s,miss_rate\n";
   out.precision(10);
   for (const auto& r : rs)
@@ -298,10 +412,13 @@ void write_lambda_trace(const std::string& path, const std::vector<sim::sim_resu
 int run(const options& o) {
   const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
   const experiment e = build(o);
+  std::ofstream lambda_out;
+  if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o.lambda_trace_path);
   if (e.trace && e.trace->skipped > 0) {
     std::fprintf(stderr, "joulesched-sim: %zu malformed trace lines skipped (--lenient); first ones:\n", e.trace->skipped);
     for (const auto& m : e.trace->skipped_examples) std::fprintf(stderr, "  %s\n", m.c_str());
   }
+  for (const auto& w : e.warnings) std::fprintf(stderr, "joulesched-sim: warning: %s\n", w.c_str());
   sim::policy_settings ps;
   ps.seed = o.seed;
   ps.estimate_mean_abs_rel_error = o.estimate_error;
@@ -323,12 +440,16 @@ int run(const options& o) {
     sim::horizon_source bounded(*src, e.trace && o.duration_s ? *o.duration_s : std::numeric_limits<double>::infinity());
     sim::sim_result r = sim::run_policy(kind, e.devices, e.params, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
+    if (r.read == 0)
+      js::detail::fail(name, "requests read", 0,
+                       "no request arrived in the window of " + std::to_string(e.window_s) +
+                           " s; there is nothing to compare (lengthen --duration or raise the load)");
     if (!o.quiet)
       std::fprintf(stderr, "joulesched-sim: %s done: %llu requests in %.2f s wall (%.2f M req/s)\n", name.c_str(),
                    static_cast<unsigned long long>(r.read), r.wall_s, r.requests_per_wall_s / 1e6);
     results.push_back(std::move(r));
   }
-  if (!o.lambda_trace_path.empty()) write_lambda_trace(o.lambda_trace_path, results);
+  if (!o.lambda_trace_path.empty()) write_lambda_trace(lambda_out, o.lambda_trace_path, results);
   if (o.format == "json") std::cout << to_json(e, o, results).dump(2) << '\n';
   else print_table(e, o, results);
   return 0;
@@ -338,6 +459,7 @@ int run(const options& o) {
 
 int main(int argc, char** argv) {
   options o;
+  option_text t;
   CLI::App app{"joulesched-sim: energy-aware routing policies on a simulated GPU fleet (discrete-event)"};
   app.add_option("--fleet", o.fleet_path, "fleet file: CSV device_model,count,site (default: <data-dir>/fleets/default.csv)");
   app.add_option("--trace", o.trace_path,
@@ -345,19 +467,19 @@ int main(int argc, char** argv) {
                  "default mix; requests get classes by the mix's shares");
   app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered")
       ->capture_default_str();
-  app.add_option("--seed", o.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
-  auto* util = app.add_option("--utilisation", o.utilisation,
-                              "offered load as a fraction of the fleet's saturation throughput (default 0.5)");
-  auto* scale = app.add_option("--load-scale", o.load_scale,
+  app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
+  auto* util = app.add_option("--utilisation", t.utilisation,
+                              "offered load as a fraction of the fleet's saturation throughput, in (0, 2] (default 0.5)");
+  auto* scale = app.add_option("--load-scale", t.load_scale,
                                "multiply the arrival rate (mix: of the default utilisation; trace: time compression)");
   util->excludes(scale);
   scale->excludes(util);
-  app.add_option("--duration", o.duration_s, "arrival window in simulated seconds (default 3600; trace: its span)");
+  app.add_option("--duration", t.duration_s, "arrival window in simulated seconds, at most a year (default 3600; trace: its span)");
   app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
-  app.add_option("--estimate-error", o.estimate_error, "mean absolute relative error of output-length estimates")
+  app.add_option("--estimate-error", t.estimate_error, "mean absolute relative error of output-length estimates")
       ->capture_default_str();
-  app.add_flag("--diurnal", o.diurnal, "shape the arrival rate by ServeGen's diurnal curve (m-large)");
-  app.add_option("--start-hour", o.start_hour, "time of day at simulated time 0, with --diurnal")->capture_default_str();
+  app.add_flag("--diurnal", o.diurnal, "shape the default mix's arrival rate by ServeGen's diurnal curve (m-large)");
+  app.add_option("--start-hour", t.start_hour, "time of day at simulated time 0, with --diurnal (default 0)");
   app.add_flag("--lenient", o.lenient, "skip malformed trace lines (counted and reported) instead of failing");
   app.add_option("--format", o.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   app.add_option("--lambda-trace", o.lambda_trace_path, "write lambda over time of the PI policies to this CSV");
@@ -369,6 +491,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    read_numbers(t, o);
     return run(o);
   } catch (const js::config_error& e) {
     std::fprintf(stderr, "joulesched-sim: error: %s\n", e.what());

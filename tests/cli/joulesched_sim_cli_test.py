@@ -1,0 +1,176 @@
+"""joulesched-sim as a user runs it: bad options and bad input get a clear error and exit code 2, never a
+silent coercion, a run without end or a result with null in it; warnings reach stderr and the JSON.
+
+usage: joulesched_sim_cli_test.py <joulesched-sim> <source dir>
+
+Prints one line per case and closes with 'N passed, N failed'. Each run is short (at most a few simulated
+seconds of the default fleet) and has a wall-clock limit, so a hang fails instead of stalling the suite.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+
+SIM = sys.argv[1]
+ROOT = pathlib.Path(sys.argv[2])
+TMP = pathlib.Path(tempfile.mkdtemp(prefix="joulesched_cli_"))
+FAST = ["--quiet", "--policies", "round_robin", "--duration", "2"]
+results = []
+
+
+def run(args, timeout=120):
+    p = subprocess.run([SIM, *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def case(name, fn):
+    try:
+        fn()
+        results.append((name, None))
+    except AssertionError as e:
+        results.append((name, str(e) or "assertion failed"))
+    except subprocess.TimeoutExpired:
+        results.append((name, "timed out"))
+
+
+def refused(args, *needles):
+    """The program exits 2, and its one-line message names every needle (the flag, the value, the bound)."""
+    def check():
+        rc, out, err = run(args)
+        assert rc == 2, f"exit {rc}, stderr: {err[-400:]}"
+        assert len(err) < 2000, f"{len(err)} bytes on stderr"
+        for n in needles:
+            assert n in err, f"{n!r} not in stderr: {err[-400:]}"
+    return check
+
+
+def write(name, text):
+    path = TMP / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def azure(rows):
+    return "TIMESTAMP,ContextTokens,GeneratedTokens\n" + "".join(f"{t},{i},{o}\n" for t, i, o in rows)
+
+
+def minute_rows(n, start_s=0, inp=300, out=100):
+    return [(f"2023-11-16 18:{(start_s + k) // 60 % 60:02d}:{(start_s + k) % 60:02d}", inp, out) for k in range(n)]
+
+
+def json_run(args):
+    rc, out, err = run([*args, "--format", "json"])
+    assert rc == 0, f"exit {rc}, stderr: {err[-400:]}"
+    assert "null" not in out, "null in the JSON"
+    assert "NaN" not in out and "Infinity" not in out
+    return json.loads(out), err
+
+
+# ---- numbers: one grammar, no silent coercion ----
+case("seed -1 is refused, not 2^64-1", refused(["--seed", "-1", *FAST], "--seed", "'-1'"))
+case("seed 0x10 is refused", refused(["--seed", "0x10", *FAST], "--seed"))
+case("utilisation 0x10 is refused, not 16", refused(["--utilisation", "0x10", *FAST], "--utilisation", "'0x10'"))
+case("utilisation nan is refused", refused(["--utilisation", "nan", *FAST], "--utilisation"))
+case("utilisation 5 is beyond the bound", refused(["--utilisation", "5", *FAST], "--utilisation", "= 5"))
+case("duration 1e12 is beyond the bound", refused(["--quiet", "--duration", "1e12"], "--duration", "1e+12"))
+case("estimate error with a trailing unit is refused",
+     refused(["--estimate-error", "0.1x", *FAST], "--estimate-error"))
+
+# ---- options that would be ignored ----
+case("--diurnal with --trace is refused, not ignored",
+     refused(["--quiet", "--diurnal", "--trace", "default"], "--diurnal"))
+case("--start-hour without --diurnal is refused", refused(["--start-hour", "3", *FAST], "--start-hour"))
+
+# ---- runs that never end ----
+small = write("small.csv", azure(minute_rows(30)))
+case("a trace slowed 1e9 times is refused at once (window bound), not run for ever",
+     refused(["--quiet", "--trace", str(small), "--load-scale", "1e-9"], "--load-scale", "window"))
+case("a run that reads no request is an error", refused(["--quiet", "--duration", "1e-6"], "no request arrived"))
+
+def lambda_trace_fails_first():
+    rc, out, err = run(["--policies", "energy_pi", "--duration", "2", "--lambda-trace", str(TMP)])
+    assert rc == 2 and "--lambda-trace" in err, err
+    assert "running" not in err, "the policies ran before the unwritable output was noticed"
+
+
+case("an unwritable --lambda-trace fails before any run", lambda_trace_fails_first)
+
+# ---- device models beyond their bounds ----
+def bad_device(field, value):
+    src = (ROOT / "data/devices/L4.csv").read_text(encoding="utf-8").splitlines()
+    out = [f"{field},{value},s,test" if line.startswith(field + ",") else line for line in src]
+    dev = write(f"dev_{field}.csv", "\n".join(out) + "\n")
+    fleet = write(f"fleet_{field}.csv", f"device_model,count,site\n{dev},2,dc1\n")
+    return ["--fleet", str(fleet), *FAST]
+
+
+case("decode_step_base_s = 1e300 is refused", refused(bad_device("decode_step_base_s", "1e300"), "decode_step_base_s"))
+case("prefill_per_tok_s = 1e300 is refused", refused(bad_device("prefill_per_tok_s", "1e300"), "prefill_per_tok_s"))
+
+
+# ---- silent rescales become warnings, in stderr and the JSON ----
+def unfit_row_warned():
+    rows = minute_rows(40)
+    rows[7] = (rows[7][0], 500000, 10)  # more KV than any device of the default fleet holds (410,404 tokens)
+    j, err = json_run(["--quiet", "--trace", str(write("unfit.csv", azure(rows))), "--policies", "least_loaded"])
+    assert "rejected as no_fit" in err, err
+    assert any("no_fit" in w for w in j["warnings"]), j["warnings"]
+    # The mean excludes the unservable row: 300 input tokens, not ~12,800.
+    assert abs(j["workload"]["mean_input_tok"] - 300) < 1e-9, j["workload"]
+    p = j["policies"][0]
+    assert p["requests"] == 40 and p["rejected_no_fit"] == 1 and p["completed"] + p["rejected"] == 40
+
+
+case("a row no device holds is rejected, warned about, and leaves the load alone", unfit_row_warned)
+
+
+def dominant_row_warned():
+    rows = minute_rows(40)
+    rows[3] = (rows[3][0], 100000, 10)  # fits an H100, but holds ~90% of the trace's tokens
+    j, err = json_run(["--quiet", "--trace", str(write("dominant.csv", azure(rows))), "--policies", "least_loaded"])
+    assert any("rests on it" in w for w in j["warnings"]), j["warnings"]
+
+
+case("one row holding most of the tokens is warned about", dominant_row_warned)
+
+
+def reordered_reported():
+    rows = minute_rows(20)
+    rows[4], rows[5] = rows[5], rows[4]
+    j, err = json_run(["--quiet", "--trace", str(write("reordered.csv", azure(rows))), "--policies", "least_loaded"])
+    assert j["workload"]["reordered_rows"] == 1, j["workload"]
+    assert j["warnings"], "no warning about the reordered row"
+    assert "warning" in err
+
+
+case("reordered trace rows are counted and reported", reordered_reported)
+
+
+def overload_warned():
+    j, err = json_run(["--quiet", "--policies", "round_robin", "--duration", "1", "--utilisation", "1.5"])
+    assert any("above saturation" in w for w in j["warnings"]), j["warnings"]
+    assert "above saturation" in err
+
+
+case("utilisation above 1 runs with a warning", overload_warned)
+
+
+def clean_run():
+    j, err = json_run(["--quiet", "--policies", "round_robin,energy_pi", "--duration", "2"])
+    assert j["warnings"] == [], j["warnings"]
+    for p in j["policies"]:
+        assert p["requests"] > 0 and p["requests"] == p["completed"] + p["rejected"]
+    assert err == "", err
+
+
+case("the default experiment, short: no warning, every request accounted for, no null", clean_run)
+
+failed = 0
+for name, why in results:
+    print(("ok    " if why is None else "FAIL  ") + name + ("" if why is None else ": " + why))
+    failed += why is not None
+print(f"{len(results) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
