@@ -419,7 +419,8 @@ class csv_reader {
     }
     std::vector<std::size_t> order(columns_.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return columns_[a] < columns_[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return columns_[a] < columns_[b]; });
     for (std::size_t k = 1; k < order.size(); ++k) {
       const std::size_t first = order[k - 1], again = order[k];
       if (columns_[first] == columns_[again])

@@ -264,7 +264,8 @@ inline void validate(const device_model& m, std::string_view source) {
     const auto f = std::find_if(fields.begin(), fields.end(), [&](const field_ref& r) { return name == r.name; });
     if (f == fields.end()) fail(row.where(), joulesched::detail::echo(name), quoted{value}, "unknown parameter");
     if (const auto prev = line_of.find(name); prev != line_of.end())
-      fail(row.where(), name, quoted{value}, "duplicate parameter (first on line " + std::to_string(prev->second) + ")");
+      fail(row.where(), name, quoted{value},
+           "duplicate parameter (first on line " + std::to_string(prev->second) + ")");
     line_of.emplace(name, row.line());
     if (f->s != nullptr) {
       *f->s = value;

@@ -69,7 +69,7 @@ struct trace_row {
 struct trace {
   std::string source;                         ///< the file name or stream name it was read from
   std::vector<trace_row> rows;                ///< valid rows, sorted by arrival
-  std::size_t skipped = 0;                    ///< malformed lines skipped (lenient mode only; else 0)
+  std::size_t skipped = 0;                    ///< lines skipped (lenient only): malformed, beyond a bound, past a gap
   std::vector<std::string> skipped_examples;  ///< messages of the first few skipped lines
   std::size_t reordered = 0;                  ///< rows whose timestamp was below the previous row's in the file
   std::vector<std::string> warnings;          ///< sentences for the user: reordering, skipped parts, guessed format
@@ -397,7 +397,8 @@ inline void finish_trace(trace& out, std::vector<raw_row>& raw, const time_unit&
     joulesched::detail::fail(where(out.source, raw.back().line), "field " + std::string(u.field),
                              quoted{u.format(raw.back().t)},
                              "ends a trace spanning " + std::to_string(static_cast<std::int64_t>(span_s)) +
-                                 " s, more than " + std::to_string(static_cast<std::int64_t>(bounds::max_trace_span_s)) +
+                                 " s, more than " +
+                                 std::to_string(static_cast<std::int64_t>(bounds::max_trace_span_s)) +
                                  " s (bounds::max_trace_span_s)");
   }
   out.rows.reserve(raw.size());
