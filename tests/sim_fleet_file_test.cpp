@@ -208,3 +208,16 @@ TEST_CASE("sim_fleet_file.messages_echo_bounded_escaped") {
   joulesched::test::check_mentions(msg, {"fleet.csv:2: field site = 'sss", "... (50001 bytes)'"});
   CHECK(msg.size() < 300);
 }
+
+TEST_CASE("sim_fleet_file.many_rows_and_sites_stay_fast") {
+  // 100,000 rows, each its own site, one model: the model is read once and sites are found in a map (each
+  // row used to re-read its model file and search the list of sites: quadratic).
+  std::string text = "device_model,count,site\n";
+  for (int i = 0; i < 100'000; ++i) text += "L4.csv,1,s" + std::to_string(i) + "\n";
+  const fleet_spec spec = parse(text);
+  CHECK(spec.device_count() == 100'000);
+  CHECK(spec.sites.size() == 100'000);
+  CHECK(spec.rows.back().site == 99'999);
+  CHECK(spec.rows.back().model.gpu == "L4");
+  CHECK(spec.warnings.empty());
+}

@@ -28,7 +28,8 @@
 ///   site as an earlier row (its devices add to that row's: usually a copy-paste slip).
 ///
 /// Design: parse once into a `fleet_spec` (rows, each with its loaded model); `expand()` lists devices.
-/// Cost: O(rows + devices); each distinct model file is read once per row.
+/// Cost: O((rows + sites) log rows + devices); each distinct model file is read once (a file of a million rows
+/// naming one model reads it once, and a million distinct sites are looked up in a map, not a list).
 #pragma once
 
 #include <algorithm>
@@ -109,6 +110,8 @@ namespace detail {
   const std::optional<std::size_t> col_site = csv.find_column("site");
   std::size_t total = 0;
   std::map<std::pair<std::filesystem::path, site_id>, std::string> first_row;  // (model, site) -> its first row
+  std::map<std::string, site_id, std::less<>> site_ids;                       // site name -> id
+  std::map<std::filesystem::path, device_model> models;                        // model file -> its contents
   while (csv.next()) {
     const joulesched::detail::csv_row& row = csv.row();
     fleet_row r;
@@ -120,18 +123,23 @@ namespace detail {
       site = row.as_nonempty_string(*col_site);
       if (!detail::valid_site_name(site)) row.fail(*col_site, "must be a name of letters, digits, '-', '_' or '.'");
     }
-    const auto it = std::find(spec.sites.begin(), spec.sites.end(), site);
-    r.site = static_cast<site_id>(it - spec.sites.begin());
-    if (it == spec.sites.end()) spec.sites.push_back(site);
+    const auto [known, new_site] = site_ids.try_emplace(site, static_cast<site_id>(spec.sites.size()));
+    r.site = known->second;
+    if (new_site) spec.sites.push_back(site);
     std::filesystem::path p(model_text);
     r.model_path = p.is_absolute() ? p : base_dir / p;
     if (const auto [it, fresh] = first_row.try_emplace({r.model_path, r.site}, r.where); !fresh)
       spec.warnings.push_back(r.where + ": repeats the device model '" + joulesched::detail::echo(model_text) +
                               "' at site '" + site + "' of " + it->second + "; the devices of both rows add up");
-    try {
-      r.model = load_device_model(r.model_path);
-    } catch (const config_error& e) {
-      row.fail(col_model, std::string("cannot load the device model: ") + e.what());
+    if (const auto cached = models.find(r.model_path); cached != models.end()) {
+      r.model = cached->second;
+    } else {
+      try {
+        r.model = load_device_model(r.model_path);
+      } catch (const config_error& e) {
+        row.fail(col_model, std::string("cannot load the device model: ") + e.what());
+      }
+      models.emplace(r.model_path, r.model);
     }
     total += r.count;
     if (total > max_fleet_devices)
