@@ -338,3 +338,35 @@ TEST_CASE("csv.open.reads_a_file") {
   while (csv.next()) ++rows;
   CHECK(rows == 4);
 }
+
+TEST_CASE("csv.line_reader.bound_exact_edges") {
+  using joulesched::detail::line_reader;
+  const auto lines_of = [](const std::string& text) {
+    std::istringstream in(text);
+    line_reader lines(in, "l.txt", 4);
+    std::vector<std::string> out;
+    while (lines.next()) out.emplace_back(lines.line());
+    return out;
+  };
+  CHECK(lines_of("1234\n\n12\r\n1234") == strings{"1234", "", "12", "1234"});
+  CHECK(lines_of("1234\r\n") == strings{"1234"});  // the bound counts neither the end of line
+  CHECK(lines_of("\xEF\xBB\xBF" "1234\r\n") == strings{"1234"});  // nor a byte-order mark
+  for (const std::string too_long : {"12345\n", "12345", "12345\r\n", "1\n123456789\n", "1\n\xEF\xBB\xBF" "123\n"}) {
+    CAPTURE(too_long);
+    check_mentions(error_of([&] { (void)lines_of(too_long); }), {"l.txt:", "line longer than 4 bytes"});
+  }
+  std::istringstream bad;
+  bad.setstate(std::ios::failbit);  // a stream that failed before the reader saw it reads as empty
+  line_reader lines(bad, "bad");
+  CHECK_FALSE(lines.next());
+  // hold() hands the same line out once more
+  std::istringstream two("a\nb\n");
+  line_reader held(two, "h");
+  REQUIRE(held.next());
+  held.hold();
+  REQUIRE(held.next());
+  CHECK(held.line() == "a");
+  CHECK(held.number() == 1);
+  REQUIRE(held.next());
+  CHECK(held.line() == "b");
+}

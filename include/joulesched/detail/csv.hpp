@@ -106,16 +106,17 @@ struct input_error : config_error {
 /// reader of every loader (CSV, JSON lines).
 ///
 /// A line ends in LF; a CR before it is dropped, and so is a UTF-8 byte-order mark at the start of line 1.
-/// The line's bytes before its end may number at most `max_bytes`: a longer line is an error of the file
-/// (not of the line: its end may be unbounded, as on /dev/zero), so a reader never holds more than
-/// max_bytes + 1 bytes of a line. Design: one buffer of max_bytes + 2 bytes, allocated once and not touched
-/// beyond the longest line, filled by istream::getline (which scans the stream's buffer, no per-char call).
+/// The line's bytes, without its end (LF or CRLF) and the mark, may number at most `max_bytes`: a longer line
+/// is an error of the file (not of the line: its end may be unbounded, as on /dev/zero), so a reader never
+/// holds more than max_bytes + 4 bytes of a line. Design: one buffer of max_bytes + 5 bytes, allocated once
+/// and not touched beyond the longest line, filled by istream::getline (which scans the stream's buffer, no
+/// per-char call).
 /// Cost: O(line length) per line; no allocation after construction.
 class line_reader {
  public:
   /// @param in the stream; must outlive the reader. @param source the name used in messages.
   line_reader(std::istream& in, std::string source, std::size_t max_bytes = sim::bounds::max_line_bytes)
-      : in_(in), source_(std::move(source)), max_(max_bytes), buf_(new char[max_bytes + 2]) {}
+      : in_(in), source_(std::move(source)), max_(max_bytes), buf_(new char[max_bytes + slack + 1]) {}
 
   line_reader(const line_reader&) = delete;
   line_reader& operator=(const line_reader&) = delete;
@@ -128,22 +129,22 @@ class line_reader {
       return true;
     }
     if (in_.eof()) return false;
-    in_.getline(buf_.get(), static_cast<std::streamsize>(max_ + 2));
+    in_.getline(buf_.get(), static_cast<std::streamsize>(max_ + slack + 1));  // stores up to max_ + slack
     const auto got = static_cast<std::size_t>(in_.gcount());
     if (in_.bad()) throw input_error(source_ + ": read error after line " + std::to_string(line_));
+    if (got == 0) return false;  // nothing after the last LF (or a stream that was not good to begin with)
+    const bool full = in_.fail() && !in_.eof();  // the buffer filled before a LF
     const bool ended = !in_.fail() && !in_.eof();  // the LF was read (and counted by gcount)
-    if (got == 0 && in_.eof()) return false;       // nothing after the last LF
     ++line_;
     len_ = ended ? got - 1 : got;
-    if (in_.fail() && !in_.eof()) len_ = max_ + 1;  // the buffer filled before a LF
-    if (len_ > max_)
-      throw input_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
-                         "accepts, bounds::max_line_bytes)");
     if (line_ == 1 && std::string_view(buf_.get(), len_).starts_with("\xEF\xBB\xBF")) {
       std::memmove(buf_.get(), buf_.get() + 3, len_ - 3);
       len_ -= 3;
     }
     if (len_ > 0 && buf_[len_ - 1] == '\r') --len_;
+    if (full || len_ > max_)
+      throw input_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
+                        "accepts, bounds::max_line_bytes)");
     return true;
   }
 
@@ -162,6 +163,7 @@ class line_reader {
   [[nodiscard]] std::string where() const { return source_ + ':' + std::to_string(line_); }
 
  private:
+  static constexpr std::size_t slack = 4;  // room for a BOM (3 bytes) and a CR beyond max_, and one more byte
   std::istream& in_;
   std::string source_;
   std::size_t max_;
