@@ -60,3 +60,44 @@ TEST_CASE("fleet.class_tops.follow_every_change") {
     }
   }
 }
+
+// Hardening (issue 10): a second release of the same assignment used to subtract again and wrap the load to
+// ~1.8e19 tokens, after which every router avoided the device for good. Now it is refused and changes nothing.
+TEST_CASE("fleet.release.twice_is_refused_and_leaves_loads_as_after_one_release") {
+  for (const fleet_index index : {fleet_index::by_class, fleet_index::none}) {
+    CAPTURE(static_cast<int>(index));
+    fleet f(std::vector<device_params>{{100, 0.2}, {100, 0.2}}, "fleet", index);
+    f.reserve(0, 100);
+    f.reserve(1, 5);
+    const assignment a{0, 100};
+    CHECK(f.release(a));
+    CHECK_FALSE(f.release(a));  // would wrap: 0 - 100
+    CHECK(f.load(0).queued_tok == 0);
+    CHECK(f.load(0).requests == 0);
+    CHECK(f.load(1).queued_tok == 5);
+    if (index == fleet_index::by_class) CHECK(f.class_top(0) == std::optional<device_id>(0));
+
+    // Work of another assignment still there: refused when the released work exceeds it.
+    f.reserve(0, 30);
+    CHECK_FALSE(f.release(a));
+    CHECK(f.load(0).queued_tok == 30);
+    CHECK(f.load(0).requests == 1);
+    // No request left but zero tokens: refused too (a zero-work assignment released twice).
+    CHECK(f.release({0, 30}));
+    CHECK_FALSE(f.release({0, 0}));
+    CHECK(f.load(0).requests == 0);
+  }
+}
+
+TEST_CASE("fleet.release_and_set_available.ids_out_of_range_change_nothing") {
+  fleet f(std::vector<device_params>{{100, 0.2}, {200, 0.1}});
+  f.reserve(1, 7);
+  CHECK_FALSE(f.release({2, 7}));
+  CHECK_FALSE(f.release({fleet::no_device, 0}));
+  f.set_available(2, false);
+  f.set_available(fleet::no_device, true);
+  CHECK(f.available_ids().size() == 2);
+  CHECK(f.load(1).queued_tok == 7);
+  CHECK(f.class_top(0).has_value());
+  CHECK(f.class_top(1).has_value());
+}

@@ -738,3 +738,46 @@ TEST_CASE("mpsc_ring.asked_for_one_holds_what_it_reports") {
     CHECK(out == next_out++);
   }
 }
+
+// Hardening (issue 10): a release twice (direct or posted) wrapped the partition's load; a device id outside the
+// plan read past the plan's tables; a batch larger than the ring aliased its own cells. All refused now.
+TEST_CASE("partitioned_router.release_twice_and_ids_outside_the_plan_are_refused") {
+  const partition_plan plan(std::vector<device_params>(4, device_params{1000.0, 0.2}), 2);
+  prouter r(plan, 0, joulesched_cost(0.0));
+  const auto a = r.route({100, 0, 10.0});
+  REQUIRE(a);
+  const device_id local = plan.local_id(a->device);
+  CHECK(r.release(*a));
+  CHECK_FALSE(r.release(*a));
+  CHECK(r.state().load(local).queued_tok == 0);
+  CHECK(r.state().load(local).requests == 0);
+  // Posted twice: both are taken from the inbox, the second refused when applied.
+  const auto b = r.route({40, 0, 10.0});
+  REQUIRE(b);
+  REQUIRE(r.post_release(*b));
+  REQUIRE(r.post_release(*b));
+  CHECK(r.apply_posted() == 2);
+  CHECK(r.state().load(plan.local_id(b->device)).queued_tok == 0);
+  // Ids beyond the plan.
+  CHECK_FALSE(r.release(assignment{4, 1}));
+  CHECK_FALSE(r.release(assignment{fleet::no_device, 1}));
+  r.set_available(4, false);
+  CHECK(r.state().available_ids().size() == 2);
+}
+
+TEST_CASE("mpsc_ring.push_all_of_more_than_capacity_is_refused") {
+  detail::mpsc_ring<assignment> ring(4);
+  const std::vector<assignment> five(5, assignment{1, 1});
+  CHECK_FALSE(ring.push_all(five));
+  assignment out{};
+  CHECK_FALSE(ring.pop(out));
+  CHECK(ring.push_all(std::span(five).first(4)));
+  for (int i = 0; i < 4; ++i) CHECK(ring.pop(out));
+  CHECK_FALSE(ring.pop(out));
+
+  const partition_plan plan(std::vector<device_params>(2, device_params{1000.0, 0.2}), 1);
+  prouter r(plan, 0, joulesched_cost(0.0), 2);
+  const std::vector<assignment> three(3, assignment{0, 0});
+  CHECK_FALSE(r.post_releases(three));
+  CHECK(r.apply_posted() == 0);
+}

@@ -16,6 +16,8 @@
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/routing/random_router.hpp"
 #include "joulesched/routing/round_robin.hpp"
+#include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/tiers/classifiers.hpp"
 #include "support/brute_force.hpp"
 #include "support/exactness_steps.hpp"
 #include "support/random_fleet.hpp"
@@ -402,4 +404,55 @@ TEST_CASE("fleet_index.none.class_indexed_router_refuses_the_fleet") {
                        doctest::Contains("fleet_index::none"), config_error);
   CHECK_THROWS_AS(least_loaded_router{flat}, config_error);
   CHECK_NOTHROW(scan_router<joulesched_cost>(flat, joulesched_cost(1.0)));
+}
+
+// Hardening (issue 10): every router's release goes to its fleet, which refuses a second release of the same
+// assignment (it used to wrap the load to ~1.8e19 tokens and routing carried on around the device).
+namespace {
+template <class R>
+void check_release_twice_is_refused(R& router, fleet& f) {
+  const std::optional<assignment> a = router.route(request_view{40, 10, 5.0, tier::interactive});
+  REQUIRE(a.has_value());
+  CHECK(router.release(*a));
+  CHECK_FALSE(router.release(*a));
+  CHECK_FALSE(router.release(assignment{static_cast<device_id>(f.size()), 1}));
+  for (device_id id = 0; id < f.size(); ++id) {
+    CHECK(f.load(id).queued_tok == 0);
+    CHECK(f.load(id).requests == 0);
+  }
+  const std::optional<assignment> b = router.route(request_view{40, 10, 5.0, tier::interactive});
+  REQUIRE(b.has_value());
+  CHECK(f.load(b->device).queued_tok == 40);
+  CHECK(router.release(*b));
+}
+}  // namespace
+
+TEST_CASE("routers.release_twice_is_refused_and_loads_stay_as_after_one") {
+  const std::vector<device_params> ps{{100, 0.2}, {200, 0.1}, {200, 0.1}};
+  fleet f(ps);
+  SUBCASE("argmin") {
+    argmin_router<joulesched_cost> r(f, joulesched_cost(5.0));
+    check_release_twice_is_refused(r, f);
+  }
+  SUBCASE("scan") {
+    scan_router<joulesched_cost> r(f, joulesched_cost(5.0));
+    check_release_twice_is_refused(r, f);
+  }
+  SUBCASE("power_of_d") {
+    power_of_d_router<joulesched_cost> r(f, 2, joulesched_cost(5.0), 1);
+    check_release_twice_is_refused(r, f);
+  }
+  SUBCASE("round_robin") {
+    round_robin_router r(f);
+    check_release_twice_is_refused(r, f);
+  }
+  SUBCASE("random") {
+    random_router<> r(f, 3);
+    check_release_twice_is_refused(r, f);
+  }
+  SUBCASE("tiered") {
+    tiered_router r(slack_classifier(600.0), argmin_router<joulesched_cost>(f, joulesched_cost(5.0)),
+                    argmin_router<joulesched_cost>(f, joulesched_cost(0.0)));
+    check_release_twice_is_refused(r, f);
+  }
 }

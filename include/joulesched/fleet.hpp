@@ -7,10 +7,17 @@
 /// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation. A fleet
 /// built with fleet_index::none keeps no heaps (O(1) updates) for routers that never read them.
 /// Not thread-safe: one thread routes and releases (see routing/concurrent_router.hpp for many threads).
+///
+/// Misuse (see usage_error.hpp): release() refuses, changing nothing and returning false, an assignment whose
+/// device is out of range or whose work exceeds what the device still has reserved (the usual sign of a second
+/// release of the same assignment), so a load never wraps below zero; set_available() ignores an id out of range.
+/// These defences are always on and cost one compare each. A second release that does not exceed what is left
+/// (another assignment's work is still reserved on the device) cannot be told from a legitimate one: an
+/// assignment carries no identity. The other preconditions (ids in range for reserve() and the accessors) are
+/// asserted, and checked, throwing usage_error, when JOULESCHED_CHECKED is 1.
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <numeric>
 #include <optional>
@@ -27,6 +34,7 @@
 #include "joulesched/detail/dary_heap.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -94,17 +102,30 @@ class fleet {
   [[nodiscard]] fleet_index index() const noexcept { return index_; }
 
   [[nodiscard]] std::size_t size() const noexcept { return params_.size(); }
-  [[nodiscard]] const device_params& params(device_id id) const noexcept { return params_[id]; }
-  [[nodiscard]] const device_load& load(device_id id) const noexcept { return load_[id]; }
+  /// Precondition (checked mode: usage_error): id < size(); the same for load(), available() and class_of().
+  [[nodiscard]] const device_params& params(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::params", "id", id, "must be < size()");
+    return params_[id];
+  }
+  [[nodiscard]] const device_load& load(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::load", "id", id, "must be < size()");
+    return load_[id];
+  }
   [[nodiscard]] std::span<const device_params> all_params() const noexcept { return params_; }
   [[nodiscard]] std::span<const device_load> loads() const noexcept { return load_; }
-  [[nodiscard]] bool available(device_id id) const noexcept { return avail_pos_[id] != npos; }
+  [[nodiscard]] bool available(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::available", "id", id, "must be < size()");
+    return avail_pos_[id] != npos;
+  }
 
   /// The ids of devices that take work, in no particular order. Stable between set_available calls.
   [[nodiscard]] std::span<const device_id> available_ids() const noexcept { return avail_; }
 
   [[nodiscard]] std::size_t class_count() const noexcept { return class_begin_.size() - 1; }
-  [[nodiscard]] std::uint32_t class_of(device_id id) const noexcept { return class_of_[id]; }
+  [[nodiscard]] std::uint32_t class_of(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::class_of", "id", id, "must be < size()");
+    return class_of_[id];
+  }
 
   /// Marks a class with no available device in class_tops().
   static constexpr device_id no_device = UINT32_MAX;
@@ -128,17 +149,20 @@ class fleet {
   [[nodiscard]] std::span<const device_params> class_params() const noexcept { return class_params_; }
 
   /// @brief The available device of class c with the fewest queued tokens (lowest id among equals).
-  /// Complexity: O(1). Precondition: index() is fleet_index::by_class.
-  [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const noexcept {
-    assert(index_ == fleet_index::by_class);
+  /// Complexity: O(1). Preconditions (checked mode: usage_error): index() is fleet_index::by_class, c < class_count().
+  [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(index_ == fleet_index::by_class, "fleet::class_top", "index", "none",
+                       "must be by_class (this fleet keeps no class heaps)");
+    JOULESCHED_EXPECTS(c < tops_.size(), "fleet::class_top", "class", c, "must be < class_count()");
     if (tops_[c].id == no_device) return std::nullopt;
     return tops_[c].id;
   }
 
   /// @brief Drains (false) or restores (true) a device. A drained device keeps its load, so work already
-  /// assigned can still be released; routers never pick it. Complexity: O(log n). Effects: none if unchanged.
-  void set_available(device_id id, bool on) noexcept {
-    assert(id < size());
+  /// assigned can still be released; routers never pick it. Complexity: O(log n). Effects: none if unchanged,
+  /// and none when id >= size() (checked mode: usage_error).
+  void set_available(device_id id, bool on) JOULESCHED_HOT_NOEXCEPT {
+    if (id >= size()) return detail::misuse("fleet::set_available", "id", id, "must be < size()");
     if (on == available(id)) return;
     if (on) {
       avail_pos_[id] = static_cast<std::uint32_t>(avail_.size());
@@ -171,9 +195,9 @@ class fleet {
   }
 
   /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n), O(1) without class heaps.
-  /// No allocation.
-  void reserve(device_id id, std::uint32_t work_tok) noexcept {
-    assert(id < size());
+  /// No allocation. Precondition (checked mode: usage_error): id < size().
+  void reserve(device_id id, std::uint32_t work_tok) JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::reserve", "id", id, "must be < size()");
     load_[id].queued_tok += work_tok;
     load_[id].requests += 1;
     if (const std::uint32_t slot = heap_pos_[id]; slot != npos) {
@@ -187,10 +211,19 @@ class fleet {
   /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n), O(1)
   /// without class heaps.
   /// Precondition: `a` came from a router over this fleet and was not released before.
-  void release(const assignment& a) noexcept {
-    assert(a.device < size());
+  /// Returns: true; false, changing nothing, when a.device >= size() or the device has fewer than a.work_tok
+  /// tokens or no request reserved (a second release; checked mode: usage_error), so a load never wraps.
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
+    if (a.device >= load_.size()) {
+      detail::misuse("fleet::release", "device", a.device, "must be < size()");
+      return false;
+    }
     device_load& l = load_[a.device];
-    assert(l.queued_tok >= a.work_tok && l.requests > 0);
+    if (l.queued_tok < a.work_tok || l.requests == 0) [[unlikely]] {
+      detail::misuse("fleet::release", "work_tok", a.work_tok,
+                     "must not exceed the device's reserved tokens, and a request must be reserved (released twice?)");
+      return false;
+    }
     l.queued_tok -= a.work_tok;
     l.requests -= 1;
     if (const std::uint32_t slot = heap_pos_[a.device]; slot != npos) {
@@ -199,6 +232,7 @@ class fleet {
       sift_up(c, slot);
       refresh_top(c);
     }
+    return true;
   }
 
  private:

@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,10 +60,10 @@ class mpsc_ring {
 
   /// (any thread) Copies all of `vs` in, at consecutive positions, or nothing. Returns false, changing nothing,
   /// when fewer than vs.size() cells are free. One CAS for the whole batch, and a consumer that drains it
-  /// reads its cells a cache line at a time. Precondition: vs.size() <= capacity().
+  /// reads its cells a cache line at a time. A batch larger than capacity() is always refused (false).
   [[nodiscard]] bool push_all(std::span<const T> vs) noexcept {
     const std::size_t k = vs.size();
-    assert(k <= capacity());
+    if (k > capacity()) return false;  // its last cell would alias an earlier one of the batch
     if (k == 0) return true;
     std::size_t pos = head_.load(std::memory_order_relaxed);
     for (;;) {

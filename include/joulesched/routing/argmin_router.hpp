@@ -13,6 +13,9 @@
 /// - scan (any cost): one tight pass over all devices, O(n). Fine for small fleets; the only exact path for
 ///   costs that are not monotone in load (e.g. energy per token that falls with batch size).
 /// Both return exactly what a brute-force argmin over the same order returns. Not thread-safe.
+/// Misuse: release() is the fleet's (a release that would wrap a load is refused and returns false); in checked
+/// mode (usage_error.hpp) route() and pick() also throw usage_error for a view whose budget is not finite or a
+/// cost that comes out NaN, which otherwise are asserted.
 #pragma once
 
 #include <algorithm>
@@ -69,18 +72,20 @@ class argmin_router {
   }
 
   /// @brief The device this router would choose, without reserving anything.
-  /// Complexity: O(classes) on the class-indexed path, O(n) on the scan. Throws: nothing. No allocation.
+  /// Complexity: O(classes) on the class-indexed path, O(n) on the scan. Throws: nothing (checked mode:
+  /// usage_error, see the file comment). No allocation.
   // Always inlined (GCC and Clang; other compilers ignore the attribute): GCC 12 at -O2 otherwise calls it out
   // of line from route(). route_bench `energy`, p50 with / without, on a draft of this change: 74 / 90 ns at 320
   // devices and 3 classes, 98 / 101 ns with 16 classes, 116 / 133-143 ns at 100,000 devices and 3 classes.
-  [[nodiscard, gnu::always_inline]] std::optional<device_id> pick(const request_view& v) const noexcept {
+  [[nodiscard, gnu::always_inline]] std::optional<device_id> pick(const request_view& v) const JOULESCHED_HOT_NOEXCEPT {
+    detail::expect_valid_view(v, "argmin_router::route");
     const fleet& f = *fleet_;
     best_candidate best;
     // Written out here rather than through evaluate(): GCC 12 did not inline that call in the scan, and a call
     // per device cost as much as the cost itself.
     const auto consider = [&](const device_params& p, const device_load& l, device_id id) {
       const candidate c{static_cast<double>(cost_(p, l, v)), l.queued_tok, id};
-      assert(!std::isnan(c.cost) && "a cost model returned NaN");
+      detail::expect_cost(c.cost, "argmin_router::route");
       best.offer(c);
     };
     if constexpr (class_indexed) {
@@ -116,12 +121,12 @@ class argmin_router {
   /// @brief Chooses a device and reserves the request's work on it.
   /// Effects: the chosen device's load grows by v.work_tok tokens and one request.
   /// Returns: the assignment, or empty when no device is available. Complexity: pick + O(log n).
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     return assign(*fleet_, pick(v), v);
   }
 
-  /// @brief Gives back the work of an assignment. Complexity: O(log n).
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// @brief Gives back the work of an assignment. Complexity: O(log n). Returns: fleet::release's answer.
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
@@ -140,7 +145,7 @@ class argmin_router {
   // least of them chosen without branching on each comparison, then the usual order among the classes at it.
   [[gnu::always_inline]] void pick_by_blocks(std::span<const fleet::class_top_entry> tops,
                                              std::span<const device_params> params, const request_view& v,
-                                             best_candidate& best) const noexcept {
+                                             best_candidate& best) const JOULESCHED_HOT_NOEXCEPT {
     const std::size_t k = class_order_.size();
     for (std::size_t b = 0; b < k; b += floor_block) {
       if (best.found && cost_.floor(params[class_order_[b]], v) > best.best.cost) break;
@@ -151,7 +156,7 @@ class argmin_router {
       for (std::size_t i = 0; i < m; ++i) {
         const std::uint32_t c = class_order_[b + i];
         costs[i] = static_cast<double>(cost_(params[c], tops[c].load(), v));
-        assert(!std::isnan(costs[i]) && "a cost model returned NaN");
+        detail::expect_cost(costs[i], "argmin_router::route");
         const double x = tops[c].id != fleet::no_device ? costs[i] : std::numeric_limits<double>::infinity();
         at = x < least ? i : at;
         least = std::min(least, x);

@@ -7,13 +7,14 @@
 /// class heap (load, id), which is what makes the class-indexed router exact.
 #pragma once
 
-#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "joulesched/fleet.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -31,12 +32,28 @@ struct candidate {
   }
 };
 
-/// @brief Evaluates a cost for device `id` of fleet `f`. Precondition (asserted): the cost is not NaN.
+namespace detail {
+/// @brief Checked mode: throws usage_error naming `call` unless the view's budget is finite (a NaN or infinite
+/// budget makes a lateness cost NaN, and a NaN cost would win or lose at random). Otherwise asserted.
+inline void expect_valid_view([[maybe_unused]] const request_view& v,
+                              [[maybe_unused]] std::string_view call) JOULESCHED_HOT_NOEXCEPT {
+  JOULESCHED_EXPECTS(std::isfinite(v.budget_s), call, "budget_s", v.budget_s, "must be finite");
+}
+
+/// @brief Checked mode: throws usage_error naming `call` when a cost is NaN. Otherwise asserted.
+inline void expect_cost([[maybe_unused]] double cost, [[maybe_unused]] std::string_view call) JOULESCHED_HOT_NOEXCEPT {
+  JOULESCHED_EXPECTS(!std::isnan(cost), call, "cost", cost, "a cost model returned NaN");
+}
+}  // namespace detail
+
+/// @brief Evaluates a cost for device `id` of fleet `f`. Precondition (asserted; checked mode: usage_error): the
+/// cost is not NaN.
 template <class Cost>
-[[nodiscard]] candidate evaluate(const Cost& cost, const fleet& f, device_id id, const request_view& v) noexcept {
+[[nodiscard]] candidate evaluate(const Cost& cost, const fleet& f, device_id id,
+                                 const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   const device_load& l = f.load(id);
   const candidate c{static_cast<double>(cost(f.params(id), l, v)), l.queued_tok, id};
-  assert(!std::isnan(c.cost) && "a cost model returned NaN");
+  detail::expect_cost(c.cost, "router: evaluate");
   return c;
 }
 
@@ -59,7 +76,7 @@ struct best_candidate {
 
 /// @brief Reserves the request's work on the chosen device and returns the assignment (empty stays empty).
 [[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
-                                                      const request_view& v) noexcept {
+                                                      const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   if (!id) return std::nullopt;
   f.reserve(*id, v.work_tok);
   return assignment{*id, v.work_tok};

@@ -14,6 +14,10 @@
 /// Cost: exact route O(shards + classes x cost + log 64) with no allocation, no exception and no blocking
 /// lock; power-of-d route O(d^2) expected, flat in the fleet's size.
 ///
+/// Misuse: release() is the fleet's (refused, returning false, when it would wrap a load; see
+/// concurrent_fleet.hpp). In checked mode (usage_error.hpp) route() throws usage_error for a view whose budget is
+/// not finite or a cost that comes out NaN, which otherwise are asserted.
+///
 /// Exactness:
 /// - exact router: the shard is chosen exactly against the published tops as read during the decision, which
 ///   may be a few hundred nanoseconds old (another router may have just reserved on one, a release may not be
@@ -28,7 +32,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -42,6 +45,7 @@
 #include "joulesched/routing/concurrent/concurrent_fleet.hpp"
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -87,8 +91,10 @@ class concurrent_argmin_router {
   /// (spin, then yield) and starts over: with a single shard (one hot class) that is the only way to proceed.
   /// Returns: the assignment, or empty when no shard has an available device.
   /// Complexity: O(shards + classes) per round, one cost evaluation per class, O(log 64) under the lock.
-  /// Throws: nothing. No allocation. Drain: never a device whose drain() returned before this call started.
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  /// Throws: nothing (checked mode: usage_error, see the file comment). No allocation. Drain: never a device
+  /// whose drain() returned before this call started.
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
+    detail::expect_valid_view(v, "concurrent_argmin_router::route");
     const concurrent_fleet::snapshot& snap = fleet_->current();
     std::array<const detail::concurrent_shard*, max_tries_per_round> tried{};
     unsigned n_tried = 0;
@@ -125,7 +131,8 @@ class concurrent_argmin_router {
   }
 
   /// @brief Gives back the work of an assignment; any thread may call the fleet's release() instead.
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// Returns: concurrent_fleet::release's answer (false: refused).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
@@ -137,7 +144,8 @@ class concurrent_argmin_router {
   /// The shard whose top is the least costly (cost, load, id), skipping the tried ones; null when none is left.
   [[nodiscard]] detail::concurrent_shard* best_shard(
       const concurrent_fleet::snapshot& snap, const request_view& v,
-      const std::array<const detail::concurrent_shard*, max_tries_per_round>& tried, unsigned n_tried) const noexcept {
+      const std::array<const detail::concurrent_shard*, max_tries_per_round>& tried,
+      unsigned n_tried) const JOULESCHED_HOT_NOEXCEPT {
     detail::concurrent_shard* chosen = nullptr;
     candidate best{};
     for (const auto& c : snap.classes) {
@@ -157,7 +165,7 @@ class concurrent_argmin_router {
       const std::uint64_t load_tok = detail::top_word::load_tok(least);
       const candidate cand{static_cast<double>(cost_(c.params, device_load{load_tok, 0}, v)), load_tok,
                            detail::top_word::id(least)};
-      assert(!std::isnan(cand.cost) && "a cost model returned NaN");
+      detail::expect_cost(cand.cost, "concurrent_argmin_router::route");
       if (chosen == nullptr || cand.beats(best)) {
         best = cand;
         chosen = least_shard;
@@ -194,7 +202,8 @@ class concurrent_power_of_d_router {
   /// Returns: the assignment, or empty when no device is available. Complexity: O(d^2) expected (O(available)
   /// when d >= available). Throws: nothing. No allocation, no lock. Drain: never a device whose drain()
   /// returned before this call started (it draws from the snapshot that drain() published).
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
+    detail::expect_valid_view(v, "concurrent_power_of_d_router::route");
     const concurrent_fleet::snapshot& snap = fleet_->current();
     const auto& ids = snap.available_ids;
     best_candidate best;
@@ -211,7 +220,8 @@ class concurrent_power_of_d_router {
   }
 
   /// @brief Gives back the work of an assignment; any thread may call the fleet's release() instead.
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// Returns: concurrent_fleet::release's answer (false: refused).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
@@ -222,11 +232,11 @@ class concurrent_power_of_d_router {
 
  private:
   [[nodiscard]] candidate evaluate(const concurrent_fleet::snapshot& snap, device_id id,
-                                   const request_view& v) const noexcept {
+                                   const request_view& v) const JOULESCHED_HOT_NOEXCEPT {
     const device_load l = fleet_->load(id);
     const device_params& p = snap.class_params[snap.devices[id].class_index];
     const candidate c{static_cast<double>(cost_(p, l, v)), l.queued_tok, id};
-    assert(!std::isnan(c.cost) && "a cost model returned NaN");
+    detail::expect_cost(c.cost, "concurrent_power_of_d_router::route");
     return c;
   }
 

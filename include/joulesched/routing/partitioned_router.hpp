@@ -17,6 +17,11 @@
 /// inbox when it is empty, plus O(log(n / partitions)) per posted release it applies. post_release() is O(1): one CAS;
 /// post_releases() one CAS for the whole batch.
 ///
+/// Misuse (see usage_error.hpp): release() (and so a posted release, when applied) refuses, changing nothing and
+/// returning false, an assignment whose device is not in the plan, or that would wrap a load (fleet.hpp); always
+/// on. post_releases() refuses a batch larger than the inbox. An assignment of another partition is asserted,
+/// and in checked mode every call that takes one throws usage_error for it.
+///
 /// @code
 /// joulesched::partition_plan plan(params, threads);                 // shared, read-only
 /// // router thread t:
@@ -28,7 +33,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -45,6 +49,7 @@
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -130,7 +135,7 @@ class partitioned_router {
   /// fewer queued tokens, then lower id inside the partition) and reserves the request's work on it.
   /// Returns: the assignment with the fleet-wide device id, or empty when no device of the partition is
   /// available. Throws: nothing. No allocation.
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     apply_posted();
     std::optional<assignment> a = router_.route(v);
     if (a) a->device = plan_->members(part_)[a->device];
@@ -139,31 +144,43 @@ class partitioned_router {
 
   /// @brief (owner thread) Gives back the work of an assignment of this partition at once.
   /// Precondition: plan.owner(a.device) is this partition and `a` was not released before.
-  void release(const assignment& a) noexcept {
-    assert(plan_->owner(a.device) == part_);
-    fleet_.release(assignment{plan_->local_id(a.device), a.work_tok});
+  /// Returns: true; false, changing nothing, when a.device is not a device of the plan or the release would wrap
+  /// the device's load (fleet::release; checked mode: usage_error).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
+    if (a.device >= plan_->size()) {
+      detail::misuse("partitioned_router::release", "device", a.device, "must be < the plan's size()");
+      return false;
+    }
+    expect_owned(a, "partitioned_router::release");
+    return fleet_.release(assignment{plan_->local_id(a.device), a.work_tok});
   }
 
   /// @brief (any thread) Posts a release for the owner to apply on its next route() or apply_posted().
   /// Returns: false, posting nothing, when the inbox is full (inbox_capacity() releases wait: the owner has
   /// not routed or applied for a while); the caller keeps the assignment and posts it again later.
   /// Precondition: plan.owner(a.device) is this partition and `a` was not released before.
-  [[nodiscard]] bool post_release(const assignment& a) noexcept {
-    assert(plan_->owner(a.device) == part_);
+  [[nodiscard]] bool post_release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
+    expect_owned(a, "partitioned_router::post_release");
     return inbox_.push(a);
   }
 
   /// @brief (any thread) Posts several releases at once (all or none), e.g. the requests one engine step
   /// completed: one CAS, and the owner reads them a cache line at a time.
-  /// Returns: false, posting nothing, when fewer than as.size() places are free in the inbox.
-  /// Preconditions: as.size() <= inbox_capacity(); every assignment belongs to this partition, none released.
-  [[nodiscard]] bool post_releases(std::span<const assignment> as) noexcept {
-    assert(std::ranges::all_of(as, [this](const assignment& a) { return plan_->owner(a.device) == part_; }));
+  /// Returns: false, posting nothing, when fewer than as.size() places are free in the inbox, or always when
+  /// as.size() > inbox_capacity() (checked mode: usage_error).
+  /// Preconditions: every assignment belongs to this partition, none released.
+  [[nodiscard]] bool post_releases(std::span<const assignment> as) JOULESCHED_HOT_NOEXCEPT {
+    for (const assignment& a : as) expect_owned(a, "partitioned_router::post_releases");
+    if (as.size() > inbox_.capacity()) {
+      detail::misuse("partitioned_router::post_releases", "size", as.size(), "must be <= inbox_capacity()");
+      return false;
+    }
     return inbox_.push_all(as);
   }
 
-  /// @brief (owner thread) Applies the releases posted so far. Returns how many it applied.
-  std::size_t apply_posted() noexcept {
+  /// @brief (owner thread) Applies the releases posted so far. Returns how many it took from the inbox (a
+  /// refused one included: see release()).
+  std::size_t apply_posted() JOULESCHED_HOT_NOEXCEPT {
     std::size_t n = 0;
     for (assignment a; inbox_.pop(a); ++n) release(a);
     return n;
@@ -171,9 +188,13 @@ class partitioned_router {
 
   [[nodiscard]] std::size_t inbox_capacity() const noexcept { return inbox_.capacity(); }
 
-  /// @brief (owner thread) Drains (false) or restores (true) a device of this partition.
-  void set_available(device_id id, bool on) noexcept {
-    assert(plan_->owner(id) == part_);
+  /// @brief (owner thread) Drains (false) or restores (true) a device of this partition. No effect when id is
+  /// not a device of the plan (checked mode: usage_error). Precondition (asserted; checked mode: usage_error):
+  /// plan.owner(id) is this partition.
+  void set_available(device_id id, bool on) JOULESCHED_HOT_NOEXCEPT {
+    if (id >= plan_->size())
+      return detail::misuse("partitioned_router::set_available", "id", id, "must be < the plan's size()");
+    expect_owned(assignment{id, 0}, "partitioned_router::set_available");
     fleet_.set_available(plan_->local_id(id), on);
   }
 
@@ -183,6 +204,13 @@ class partitioned_router {
   [[nodiscard]] Cost& cost() noexcept { return router_.cost(); }
 
  private:
+  // Asserted; checked mode: usage_error unless a.device is a device of this partition.
+  void expect_owned([[maybe_unused]] const assignment& a, [[maybe_unused]] std::string_view call) const
+      JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(a.device < plan_->size() && plan_->owner(a.device) == part_, call, "device", a.device,
+                       "must be a device of this partition");
+  }
+
   static std::size_t checked_part(const partition_plan& plan, std::size_t part) {
     if (part >= plan.parts())
       detail::fail("partitioned_router", "part", part, "must be < parts() (" + std::to_string(plan.parts()) + ")");

@@ -20,6 +20,7 @@
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/candidate.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -27,7 +28,7 @@ namespace detail {
 /// Calls f(i) for d distinct indices drawn uniformly from [0, n), rejecting repeats (d <= n, d <= Max).
 /// A draw is `engine() % n`, whose bias is below n / 2^64 with a 64-bit engine. Expected O(d^2).
 template <std::uint32_t Max, class Engine, class F>
-void for_distinct_draws(Engine& engine, std::size_t n, std::uint32_t d, F&& f) noexcept {
+void for_distinct_draws(Engine& engine, std::size_t n, std::uint32_t d, F&& f) noexcept(noexcept(f(std::size_t{0}))) {
   assert(d <= n && d <= Max);
   std::array<std::size_t, Max> drawn{};
   for (std::uint32_t k = 0; k < d; ++k) {
@@ -54,7 +55,8 @@ class power_of_d_router {
 
   /// @brief Chooses the best of d devices drawn without replacement and reserves the request's work on it.
   /// Complexity: O(d^2) expected (O(available) when d >= available). Throws: nothing. No allocation.
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
+    detail::expect_valid_view(v, "power_of_d_router::route");
     const fleet& f = *fleet_;
     const auto ids = f.available_ids();
     best_candidate best;
@@ -67,7 +69,8 @@ class power_of_d_router {
     return assign(*fleet_, best.id(), v);
   }
 
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
   [[nodiscard]] std::uint32_t d() const noexcept { return d_; }

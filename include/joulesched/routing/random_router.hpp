@@ -12,6 +12,7 @@
 
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/candidate.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -20,13 +21,14 @@ class random_router {
  public:
   random_router(fleet& f, std::uint64_t seed) : fleet_(&f), engine_(seed) {}
 
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     const auto ids = fleet_->available_ids();
     if (ids.empty()) return std::nullopt;
     return assign(*fleet_, ids[static_cast<std::size_t>(engine_() % ids.size())], v);
   }
 
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
   [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
 
  private:

@@ -9,6 +9,7 @@
 
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/candidate.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -27,13 +28,14 @@ class round_robin_router {
   }
 
   /// Effects: reserves the request's work on the chosen device; the next decision starts after it.
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     const auto id = pick(v);
     if (id) next_ = (*id + 1) % static_cast<device_id>(fleet_->size());
     return assign(*fleet_, id, v);
   }
 
-  void release(const assignment& a) noexcept { fleet_->release(a); }
+  /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
   [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
 
  private:

@@ -12,6 +12,7 @@
 #include "joulesched/concepts.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -26,13 +27,13 @@ class tiered_router {
   }
 
   /// @brief Classifies the request, stamps the tier on the view, and routes it with that tier's router.
-  [[nodiscard]] std::optional<assignment> route(request_view v) noexcept {
+  [[nodiscard]] std::optional<assignment> route(request_view v) JOULESCHED_HOT_NOEXCEPT {
     v.tier = classify_(v);
     return v.tier == tier::bulk ? bulk_.route(v) : interactive_.route(v);
   }
 
-  /// Gives back an assignment of either tier (both share the fleet).
-  void release(const assignment& a) noexcept { interactive_.state().release(a); }
+  /// Gives back an assignment of either tier (both share the fleet). Returns: fleet::release's answer.
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return interactive_.state().release(a); }
 
   [[nodiscard]] Interactive& interactive() noexcept { return interactive_; }
   [[nodiscard]] const Interactive& interactive() const noexcept { return interactive_; }

@@ -27,11 +27,16 @@
 /// snapshot_count() reports them. That suits fleets drained and re-profiled by operators (thousands of writes
 /// over the state's life); a fleet written many times a second would need an epoch scheme (router threads
 /// announcing the snapshot they read), which this does not have.
+///
+/// Misuse (see usage_error.hpp), as fleet.hpp: release() refuses, changing nothing and returning false, an
+/// assignment whose device is out of range or that would take the device's tokens or requests below zero (a
+/// second release), and never lets a load wrap even for a moment (it compares and swaps); always on. The
+/// writers already throw config_error for a bad id. reserve() and the readers assert their id, and throw
+/// usage_error in checked mode.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -46,6 +51,7 @@
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"  // checked, params_of
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -140,21 +146,21 @@ class concurrent_fleet {
   [[nodiscard]] const snapshot& current() const noexcept { return *current_.load(std::memory_order_acquire); }
 
   /// The device's parameters in the current snapshot.
-  [[nodiscard]] const device_params& params(device_id id) const noexcept {
+  [[nodiscard]] const device_params& params(device_id id) const JOULESCHED_HOT_NOEXCEPT {
     const snapshot& s = current();
-    assert(id < size_);
+    JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::params", "id", id, "must be < size()");
     return s.class_params[s.devices[id].class_index];
   }
 
   /// Whether the device takes work, in the current snapshot.
-  [[nodiscard]] bool available(device_id id) const noexcept {
-    assert(id < size_);
+  [[nodiscard]] bool available(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::available", "id", id, "must be < size()");
     return current().devices[id].available;
   }
 
   /// @brief The device's reserved load now (two relaxed loads: the fields may be from slightly different times).
-  [[nodiscard]] device_load load(device_id id) const noexcept {
-    assert(id < size_);
+  [[nodiscard]] device_load load(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::load", "id", id, "must be < size()");
     const auto& l = loads_[id];
     return device_load{l.queued_tok.load(std::memory_order_relaxed), l.requests.load(std::memory_order_relaxed)};
   }
@@ -169,9 +175,9 @@ class concurrent_fleet {
   /// @brief Reserves `work_tok` tokens and one request on a device chosen elsewhere (power-of-d does this).
   /// Effects: the load grows at once; in exact mode the device's shard heap learns it now if its lock is free,
   /// else from its holder before that unlocks. Complexity: O(1), plus O(log 64) when it applies the change.
-  /// Throws: nothing.
-  void reserve(device_id id, std::uint32_t work_tok) noexcept {
-    assert(id < size_);
+  /// Throws: nothing. Precondition (checked mode: usage_error): id < size().
+  void reserve(device_id id, std::uint32_t work_tok) JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::reserve", "id", id, "must be < size()");
     auto& l = loads_[id];
     // seq_cst, with the snapshot load in notify(): see set_params for why a move between shards needs it.
     l.queued_tok.fetch_add(work_tok, std::memory_order_seq_cst);
@@ -181,15 +187,37 @@ class concurrent_fleet {
 
   /// @brief Gives back the work of an assignment (on completion or cancellation), from any thread.
   /// Precondition: `a` came from a router over this state and was not released before.
-  /// Effects and complexity: as reserve(). Throws: nothing.
-  void release(const assignment& a) noexcept {
-    assert(a.device < size_);
+  /// Returns: true; false, changing nothing, when a.device >= size() or the device has no request or fewer than
+  /// a.work_tok tokens reserved (a second release; checked mode: usage_error).
+  /// Effects and complexity: as reserve(). Throws: nothing (checked mode: usage_error).
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
+    if (a.device >= size_) {
+      detail::misuse("concurrent_fleet::release", "device", a.device, "must be < size()");
+      return false;
+    }
     auto& l = loads_[a.device];
-    [[maybe_unused]] const std::uint64_t before = l.queued_tok.fetch_sub(a.work_tok, std::memory_order_seq_cst);
-    assert(before >= a.work_tok && "concurrent_fleet::release: more work released than reserved");
-    [[maybe_unused]] const std::uint32_t requests = l.requests.fetch_sub(1, std::memory_order_relaxed);
-    assert(requests > 0 && "concurrent_fleet::release: more requests released than reserved");
+    // The request first, then the tokens, each taken only if it is there (compare and swap rather than a
+    // subtraction that could wrap): no reader ever sees a wrapped load.
+    std::uint32_t requests = l.requests.load(std::memory_order_relaxed);
+    do {
+      if (requests == 0) [[unlikely]] {
+        detail::misuse("concurrent_fleet::release", "device", a.device, "has no request reserved (released twice?)");
+        return false;
+      }
+    } while (!l.requests.compare_exchange_weak(requests, requests - 1, std::memory_order_relaxed));
+    std::uint64_t tok = l.queued_tok.load(std::memory_order_relaxed);
+    do {
+      if (tok < a.work_tok) [[unlikely]] {
+        l.requests.fetch_add(1, std::memory_order_relaxed);
+        detail::misuse("concurrent_fleet::release", "work_tok", a.work_tok,
+                       "must not exceed the device's reserved tokens (released twice?)");
+        return false;
+      }
+      // seq_cst, as reserve(): see set_params.
+    } while (!l.queued_tok.compare_exchange_weak(tok, tok - a.work_tok, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed));
     notify(a.device);
+    return true;
   }
 
   // ---- Writing: any thread; writers are serialised by a mutex and may allocate. ----
