@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <random>
 #include <set>
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/least_loaded.hpp"
 #include "joulesched/routing/power_of_d.hpp"
@@ -19,6 +22,7 @@
 #include "joulesched/routing/tiered_router.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 #include "support/brute_force.hpp"
+#include "support/errors.hpp"
 #include "support/exactness_steps.hpp"
 #include "support/random_fleet.hpp"
 
@@ -455,4 +459,38 @@ TEST_CASE("routers.release_twice_is_refused_and_loads_stay_as_after_one") {
                     argmin_router<joulesched_cost>(f, joulesched_cost(0.0)));
     check_release_twice_is_refused(r, f);
   }
+}
+
+namespace {
+struct view_req {
+  double input_tok;
+  double deadline_s;
+};
+}  // namespace
+
+// Hardening (issue 10): finite inputs whose derived values overflow. deadline 1.7e308 at now -1.7e308 gave an
+// infinite budget (and a NaN cost that Release builds routed on); a token count above 2^32 - 1 was cut silently.
+TEST_CASE("request_view.checked_rejects_finite_inputs_whose_budget_or_tokens_overflow") {
+  using joulesched::test::check_mentions;
+  using joulesched::test::error_of;
+  const double big = 1.7e308;
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, big}, -big, 1.0, "client 3"); }),
+                 {"client 3: budget_s (deadline_s - now_s) = inf", "deadline_s = 1.7e+308", "now_s = -1.7e+308"});
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, -big}, big, 1.0, "x"); }),
+                 {"budget_s (deadline_s - now_s) = -inf"});
+  // Finite but beyond max_budget_s, either way.
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 2e12}, 0.0, 1.0, "x"); }),
+                 {"budget_s (deadline_s - now_s) = 2e+12", "within +-1e12 s"});
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 0.0}, 2e12, 1.0, "x"); }),
+                 {"budget_s (deadline_s - now_s) = -2e+12"});
+  CHECK(checked_request_view(view_req{1, 1e12}, 0.0, 1.0, "x").budget_s == 1e12);
+  CHECK(checked_request_view(view_req{1, 0.0}, 1e12, 1.0, "x").budget_s == -1e12);
+  // Token counts beyond a request_view's 32 bits.
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 5.0}, 0.0, 5e9, "x"); }),
+                 {"x: output_estimate_tok = 5e+09", "must be <= 4294967295"});
+  check_mentions(error_of([&] { (void)checked_request_view(view_req{4294967295.5, 5.0}, 0.0, 1.0, "x"); }),
+                 {"x: input_tok = 4294967295.5"});
+  const request_view top = checked_request_view(view_req{4294967295.0, 5.0}, 0.0, 4294967295.0, "x");
+  CHECK(top.input_tok == std::numeric_limits<std::uint32_t>::max());
+  CHECK(top.work_tok == std::numeric_limits<std::uint32_t>::max());
 }

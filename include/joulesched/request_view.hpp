@@ -2,22 +2,38 @@
 /// @brief Builds the view a router decides on from an engine's request, the current time and an estimate of
 /// its output tokens.
 ///
-/// make_request_view is for the hot path: no throw, no allocation, preconditions asserted in debug builds.
-/// checked_request_view is for input the engine has not validated (a trace, a client): it throws
-/// config_error naming where the request came from.
+/// make_request_view is for the hot path: no throw, no allocation, preconditions asserted in debug builds (and
+/// thrown as usage_error in checked mode, see usage_error.hpp). checked_request_view is for input the engine has
+/// not validated (a trace, a client): it throws config_error naming where the request came from.
+///
+/// What "valid" means: the inputs finite and every quantity derived from them in range, because finite inputs can
+/// still overflow: a deadline of 1.7e308 at now = -1.7e308 gives an infinite budget, whose cost is NaN. So the
+/// token counts must fit a request_view's 32-bit fields (rather than be cut to 2^32 - 1) and the budget,
+/// deadline_s - now_s, must lie within +-max_budget_s.
 #pragma once
 
-#include <cassert>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include "joulesched/concepts.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
+
+/// @brief The largest budget (deadline - now) a request_view may carry, in either direction, seconds: 10^12 s,
+/// about 31,700 years. Wide enough for any real deadline and clock origin (Unix time is 1.8e9 s in 2026); a
+/// larger one is a corrupt or sentinel value. Within it, the lateness ETA - budget that cost models price stays
+/// some 290 orders of magnitude below overflow.
+inline constexpr double max_budget_s = 1e12;
+
+/// @brief The largest token count a request_view holds: 2^32 - 1.
+inline constexpr double max_view_tok = std::numeric_limits<std::uint32_t>::max();
 
 namespace detail {
 /// Rounds a finite, non-negative token count up to whole tokens, saturating at 2^32 - 1.
@@ -28,30 +44,50 @@ namespace detail {
 }  // namespace detail
 
 /// @brief The router's view of `r` at time `now_s`, given an estimate of its output tokens.
-/// Preconditions (asserted): tokens finite and >= 0, deadline and now finite. A past deadline is legal.
+/// Preconditions (asserted; checked mode: usage_error): tokens finite, >= 0 and <= max_view_tok; deadline and now
+/// finite, and |deadline - now| <= max_budget_s. A past deadline is legal.
 template <Request R>
-[[nodiscard]] request_view make_request_view(const R& r, double now_s, double output_estimate_tok) noexcept {
+[[nodiscard]] request_view make_request_view(const R& r, double now_s,
+                                             double output_estimate_tok) JOULESCHED_HOT_NOEXCEPT {
   using tr = request_traits<R>;
   const double in = tr::input_tok(r);
   const double deadline = tr::deadline_s(r);
-  assert(std::isfinite(in) && in >= 0.0);
-  assert(std::isfinite(output_estimate_tok) && output_estimate_tok >= 0.0);
-  assert(std::isfinite(deadline) && std::isfinite(now_s));
-  return request_view{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), deadline - now_s,
+  const double budget = deadline - now_s;  // NaN when either is NaN, infinite when either is or it overflows
+  JOULESCHED_EXPECTS(in >= 0.0 && in <= max_view_tok, "make_request_view", "input_tok", in,
+                     "must be in [0, 2^32 - 1]");
+  JOULESCHED_EXPECTS(output_estimate_tok >= 0.0 && output_estimate_tok <= max_view_tok, "make_request_view",
+                     "output_estimate_tok", output_estimate_tok, "must be in [0, 2^32 - 1]");
+  JOULESCHED_EXPECTS(std::fabs(budget) <= max_budget_s, "make_request_view", "budget_s (deadline_s - now_s)", budget,
+                     "must be finite and within +-max_budget_s (1e12 s)");
+  return request_view{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), budget,
                       tr::declared_tier(r).value_or(tier::interactive)};
 }
 
-/// @brief As make_request_view, but checks its inputs.
-/// @throws config_error naming `where` and the field when a token count is negative, NaN or infinite, or
-/// the deadline or now is NaN or infinite.
+/// @brief As make_request_view, but checks its inputs and what they give.
+/// @throws config_error naming `where`, the field and its value when a token count is negative, NaN, infinite
+/// or above max_view_tok (2^32 - 1), when the deadline or now is NaN or infinite, or when the budget
+/// deadline_s - now_s is beyond +-max_budget_s (which includes its overflowing to infinity).
 template <Request R>
 [[nodiscard]] request_view checked_request_view(const R& r, double now_s, double output_estimate_tok,
                                                 std::string_view where) {
   using tr = request_traits<R>;
-  detail::require_non_negative(tr::input_tok(r), where, "input_tok");
-  detail::require_non_negative(output_estimate_tok, where, "output_estimate_tok");
-  detail::require_finite(tr::deadline_s(r), where, "deadline_s");
+  const auto require_tokens = [&](double tok, std::string_view field) {
+    detail::require_non_negative(tok, where, field);
+    if (tok > max_view_tok) detail::fail(where, field, tok, "must be <= 4294967295 (2^32 - 1)");
+  };
+  require_tokens(tr::input_tok(r), "input_tok");
+  require_tokens(output_estimate_tok, "output_estimate_tok");
+  const double deadline = detail::require_finite(tr::deadline_s(r), where, "deadline_s");
   detail::require_finite(now_s, where, "now_s");
+  if (const double budget = deadline - now_s; !(std::fabs(budget) <= max_budget_s)) {
+    const auto text = [](double x) {
+      char buf[32];
+      return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+    };
+    detail::fail(where, "budget_s (deadline_s - now_s)", budget,
+                 "must be finite and within +-1e12 s (max_budget_s), from deadline_s = " + text(deadline) +
+                     " and now_s = " + text(now_s));
+  }
   return make_request_view(r, now_s, output_estimate_tok);
 }
 
