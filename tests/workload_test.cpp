@@ -298,6 +298,8 @@ TEST_CASE("workload.rate_shape.bad_files_and_values") {
             "shape.csv:3: field window_len_s = '5'"));
   CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,-1\n"); }), "shape.csv:2: field x = '-1'"));
   CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,0\n"); }), "at least one window"));
+  CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,1e308\n10,10,1e308\n"); }),
+            "x = inf: the windows' values must sum to a finite number"));
 
   mix_source_options o;
   o.shape.multipliers = {1.0, -1.0};
@@ -394,6 +396,45 @@ TEST_CASE("workload.trace_source.replay") {
   CHECK(has(error_of([&] { trace_source s(tr, mix, ts_opts(0.0, 1)); }), "load_scale = 0"));
   CHECK(has(error_of([&] { trace_source s(tr, mix, ts_opts(1.0, 1, 3)); }), "fixed_class = 3"));
   CHECK(has(error_of([&] { trace_source s(std::shared_ptr<const trace>{}, mix); }), "trace"));
+}
+
+TEST_CASE("workload.trace_source.tiles_copies_in_order") {
+  // Three copies of a 10 s trace: copy k is the trace shifted by k x 10 s, then time is compressed 2x.
+  std::istringstream in("TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                        "2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,20,2\n2023-11-16 18:00:10,50,5\n");
+  const auto tr = std::make_shared<const trace>(read_azure_trace(in, "mem"));
+  trace_source_options o = ts_opts(2.0, 4);
+  o.copies = 3;
+  trace_source s(tr, small_mix(), o);
+  CHECK(s.size() == 9);
+  const auto rs = drain(s);
+  REQUIRE(rs.size() == 9);
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const trace_row& row = tr->rows[i % 3];
+    CHECK(rs[i].id == i);
+    CHECK(rs[i].arrival_s == (row.arrival_s + 10.0 * static_cast<double>(i / 3)) / 2.0);
+    CHECK(rs[i].input_tok == row.input_tok);
+    if (i > 0) CHECK(rs[i].arrival_s >= rs[i - 1].arrival_s);  // still in arrival order
+  }
+  // The bundled trace tiled 50 times at an odd scale: every seam keeps arrivals non-decreasing.
+  const auto big = std::make_shared<const trace>(read_azure_trace(source_dir / mix_defaults::chat_trace_relpath));
+  trace_source_options many = ts_opts(105.8321, 1);
+  many.copies = 50;
+  trace_source tiled(big, small_mix(), many);
+  request q;
+  double last = 0;
+  std::size_t n = 0, out_of_order = 0;
+  while (tiled.next(q)) {
+    out_of_order += q.arrival_s < last ? 1 : 0;
+    last = q.arrival_s;
+    ++n;
+  }
+  CHECK(out_of_order == 0);
+  CHECK(n == big->rows.size() * 50);
+
+  trace_source_options zero = ts_opts(1.0, 1);
+  zero.copies = 0;
+  CHECK(has(error_of([&] { trace_source bad(tr, small_mix(), zero); }), "copies = 0"));
 }
 
 TEST_CASE("workload.trace_source.labels_follow_shares") {

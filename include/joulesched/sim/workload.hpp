@@ -282,6 +282,10 @@ class mix_source final : public request_source {
 /// @brief Options of `trace_source`.
 struct trace_source_options {
   double load_scale = 1.0;  ///< time compression: arrival_s = row.arrival_s / load_scale (> 0; 2 = twice the load)
+  /// The trace is replayed this many times in order (>= 1), copy k shifted by k x the trace's span (its last
+  /// arrival), so that bursts and lulls keep their shape while the replay fills a longer window. Request ids
+  /// run on across copies (copy k's row i is id k x rows + i).
+  std::size_t copies = 1;
   std::uint64_t seed = 1;   ///< seed of the class labels
   std::optional<std::size_t> fixed_class;  ///< label every request with this class instead of by shares
 };
@@ -300,8 +304,8 @@ class trace_source final : public request_source {
   bool next(request& out) override;
 
   [[nodiscard]] const workload_mix& mix() const noexcept { return mix_; }
-  /// Rows in the trace (the number of requests the source yields).
-  [[nodiscard]] std::size_t size() const noexcept { return trace_->rows.size(); }
+  /// The number of requests the source yields: rows x copies.
+  [[nodiscard]] std::size_t size() const noexcept { return trace_->rows.size() * opts_.copies; }
 
  private:
   std::shared_ptr<const trace> trace_;
@@ -310,6 +314,7 @@ class trace_source final : public request_source {
   std::vector<double> cum_share_;
   std::mt19937_64 labels_rng_;
   std::size_t pos_ = 0;
+  double last_arrival_s_ = 0.0;
 };
 
 // =========================================================================================================
@@ -647,6 +652,8 @@ inline rate_shape read_rate_shape(std::istream& in, std::string_view source_name
     joulesched::detail::fail(source_name, "rows", "none", "a rate shape needs at least one window");
   }
   if (!(sum > 0.0)) joulesched::detail::fail(source_name, series, "all 0", "at least one window must be > 0");
+  if (!std::isfinite(sum))  // two values of 1e308 would make every multiplier NaN
+    joulesched::detail::fail(source_name, series, sum, "the windows' values must sum to a finite number");
   const double mean = sum / static_cast<double>(shape.multipliers.size());
   for (double& m : shape.multipliers) m /= mean;
   return shape;
@@ -725,6 +732,7 @@ inline trace_source::trace_source(std::shared_ptr<const trace> tr, workload_mix 
   if (!trace_) joulesched::detail::fail("trace_source", "trace", "null", "must point to a trace");
   validate(mix_);
   joulesched::detail::require_positive(opts_.load_scale, "trace_source_options", "load_scale");
+  if (opts_.copies == 0) joulesched::detail::fail("trace_source_options", "copies", 0, "must be >= 1");
   if (opts_.fixed_class && *opts_.fixed_class >= mix_.classes.size()) {
     joulesched::detail::fail("trace_source_options", "fixed_class", *opts_.fixed_class,
                              "must be < the number of classes (" + std::to_string(mix_.classes.size()) + ")");
@@ -734,13 +742,18 @@ inline trace_source::trace_source(std::shared_ptr<const trace> tr, workload_mix 
 }
 
 inline bool trace_source::next(request& out) {
-  if (pos_ >= trace_->rows.size()) return false;
-  const trace_row& row = trace_->rows[pos_];
+  const std::size_t n = trace_->rows.size();
+  if (n == 0 || pos_ >= n * opts_.copies) return false;
+  const trace_row& row = trace_->rows[pos_ % n];
+  const double shift_s = static_cast<double>(pos_ / n) * trace_->rows.back().arrival_s;
   const std::uint8_t k = opts_.fixed_class ? static_cast<std::uint8_t>(*opts_.fixed_class)
                                            : workload_detail::pick_class(cum_share_, labels_rng_);
   const class_spec& c = mix_.classes[k];
   out.id = pos_++;
-  out.arrival_s = row.arrival_s / opts_.load_scale;
+  // A copy's first row and the previous copy's last row are at the same instant; rounding of the shifted sum
+  // may put the first an ulp earlier, which would break the order the source promises.
+  out.arrival_s = std::max(last_arrival_s_, (row.arrival_s + shift_s) / opts_.load_scale);
+  last_arrival_s_ = out.arrival_s;
   out.input_tok = row.input_tok;
   out.output_tok = row.output_tok;
   out.tier = c.tier;
