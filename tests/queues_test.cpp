@@ -1,5 +1,6 @@
 // Tests of the per-device EDF and LLF queues: the common kit over every queue type, then what is specific to LLF,
 // to the intrusive variant and to bad configuration, and compile-only checks of the RequestQueue concept.
+#include <csignal>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -9,6 +10,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/heap/pairing_heap.hpp>
 #include <doctest/doctest.h>
@@ -291,6 +295,118 @@ TEST_CASE("intrusive_queue.move.takes_over") {
   CHECK(&b.pop() == &pool[0]);
   b.cancel(&pool[1]);
   CHECK(b.empty());
+}
+
+// ---- Hardening (issue 10): misuse with a defined result in every build. ----
+
+// A NaN key compared false both ways, so a NaN deadline could sit on top of an EDF queue ahead of real deadlines.
+// Now it is queued as +infinity: after every finite key, in arrival order with the infinite ones.
+TEST_CASE_TEMPLATE("request_queue.push.nan_key_is_ordered_last", S, JOULESCHED_ALL_QUEUE_SPECS) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<request> pool{S::make_request(0, 3.0, 0.0), S::make_request(1, nan, 64.0), S::make_request(2, 1.0, 0.0),
+                            S::make_request(3, inf, 0.0), S::make_request(4, nan, 0.0)};
+  auto q = S::make();
+  for (auto& r : pool) q.push(r);
+  CHECK(q.top().id == 2);
+  CHECK(q.top_key() == 1.0);
+  CHECK(test::kit::drain(q) == std::vector<int>{2, 0, 1, 3, 4});
+  q.push(pool[1]);
+  CHECK(q.top_key() == inf);
+  q.pop();
+}
+
+TEST_CASE_TEMPLATE("request_queue.try_pop.empty_gives_nothing", S, JOULESCHED_ALL_QUEUE_SPECS) {
+  std::vector<request> pool{S::make_request(0, 3.0, 0.0)};
+  auto q = S::make();
+  CHECK(!q.try_pop());
+  q.push(pool[0]);
+  const auto r = q.try_pop();
+  REQUIRE(r);
+  CHECK((*r).id == 0);
+  CHECK(q.empty());
+  CHECK(!q.try_pop());
+}
+
+// Pushing a queued request again linked it into the tree a second time: a cycle, and the next walk never ended.
+TEST_CASE_TEMPLATE("intrusive_queue.push.twice_is_refused", S, edf_intrusive_spec, llf_intrusive_spec) {
+  std::vector<request> pool{S::make_request(0, 3.0, 0.0), S::make_request(1, 2.0, 0.0)};
+  auto q = S::make();
+  auto other = S::make();
+  CHECK(q.push(pool[0]) == &pool[0]);
+  CHECK(q.push(pool[0]) == nullptr);
+  CHECK(other.push(pool[0]) == nullptr);  // queued elsewhere through the same hook
+  CHECK(q.size() == 1);
+  CHECK(other.empty());
+  q.push(pool[1]);
+  CHECK(test::kit::drain(q) == std::vector<int>{1, 0});
+}
+
+TEST_CASE_TEMPLATE("intrusive_queue.cancel.of_a_request_not_queued_is_refused", S, edf_intrusive_spec,
+                   llf_intrusive_spec) {
+  std::vector<request> pool{S::make_request(0, 3.0, 0.0), S::make_request(1, 2.0, 0.0), S::make_request(2, 1.0, 0.0)};
+  auto q = S::make();
+  for (auto& r : pool) q.push(r);
+  CHECK(q.cancel(&pool[1]));
+  CHECK_FALSE(q.cancel(&pool[1]));  // cancelled twice
+  request& popped = q.pop();
+  CHECK(&popped == &pool[2]);
+  CHECK_FALSE(q.cancel(&pool[2]));  // popped already
+  CHECK_FALSE(q.cancel(nullptr));
+  CHECK(q.size() == 1);
+  CHECK(q.top().id == 0);
+}
+
+// The implicit assignment copied the cached key and arrival number into a queued request's hook, so the tree
+// held it under a key it was not sorted by.
+TEST_CASE_TEMPLATE("intrusive_queue.assigning_to_a_queued_request_keeps_its_key_and_place", S, edf_intrusive_spec,
+                   llf_intrusive_spec) {
+  std::vector<request> pool{S::make_request(0, 1.0, 0.0), S::make_request(1, 2.0, 0.0), S::make_request(2, 9.0, 0.0)};
+  auto q = S::make();
+  q.push(pool[0]);
+  q.push(pool[1]);
+  q.push(pool[2]);
+  auto q2 = S::make();
+  request elsewhere = S::make_request(7, 5.0, 0.0);
+  q2.push(elsewhere);
+  pool[0] = elsewhere;  // the data changes; membership, key and place do not
+  CHECK(pool[0].hook.is_queued());
+  CHECK(&q.top() == &pool[0]);
+  CHECK(q.top_key() == 1.0);
+  CHECK(q.top().id == 7);
+  q2.clear();
+  CHECK(test::kit::drain(q) == std::vector<int>{7, 1, 2});
+}
+
+// Destroying a queued request left a dangling node in the tree (in Release: a later walk read freed memory or
+// never ended). Now the hook's destructor ends the program with a message. Run in a child process.
+TEST_CASE("intrusive_queue.destroying_a_queued_request_terminates_with_a_message") {
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::dup2(out[1], STDERR_FILENO);
+    std::signal(SIGABRT, SIG_DFL);  // not doctest's handler: the child must not report a crashed test case
+    ::alarm(10);                    // a hang fails the test (SIGALRM, not SIGABRT)
+    edf_intrusive q;
+    auto* r = new request{1.0, 0.0, 0.0, 0, {}};
+    q.push(*r);
+    delete r;
+    q.clear();
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  INFO("child's stderr: " << err);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(err.find("joulesched: a request was destroyed while queued") != std::string::npos);
 }
 
 // ---- The default clock. ----

@@ -13,6 +13,13 @@
 /// Cost with the default heap (4-ary, mutable): push, pop and cancel O(log n), top O(1). Each push allocates
 /// one node: Boost's mutable d-ary heap keeps the values in a std::list and the heap of iterators in a vector.
 ///
+/// Misuse (see usage_error.hpp). Always on: a NaN key is queued as +infinity (after every other request, NaN keys
+/// among themselves in arrival order), so it never reaches the top ahead of real deadlines; try_pop() is the pop
+/// that an empty queue answers with nothing. Asserted, and in checked mode (JOULESCHED_CHECKED=1) thrown as
+/// usage_error: top(), pop() and top_key() on an empty queue, a NaN key, and cancel() of a handle whose request
+/// was already popped, cancelled or cleared (checked mode keeps the set of queued arrival numbers for that: one
+/// hash-set insert per push). Not detected in either mode: a handle used with another queue.
+///
 /// @code
 /// struct req { double deadline_s; double input_tok; double work_tok; std::uint64_t id; };
 /// joulesched::llf_queue<req> q(joulesched::llf_key{2000.0});   // device serves 2000 tokens/s
@@ -21,11 +28,12 @@
 /// @endcode
 #pragma once
 
-#include <cassert>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -35,13 +43,19 @@
 #include "joulesched/concepts.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/traits.hpp"
+#include "joulesched/usage_error.hpp"
+
+#if JOULESCHED_CHECKED
+#include <unordered_set>
+#endif
 
 namespace joulesched {
 
 /// @brief A key policy for a queue of T: `k(r)` is the request's key in seconds; the smallest key leaves first.
 ///
 /// Expressions: `k(r)` is noexcept and converts to double. Promises: the key is a pure function of the request
-/// (queues compute it once, at push, and cache it) and never NaN.
+/// (queues compute it once, at push, and cache it) and never NaN (a queue orders a NaN key last; see
+/// detail::queue_key).
 template <class K, class T>
 concept QueueKey = std::copy_constructible<K> && requires(const K& k, const T& r) {
   { k(r) } noexcept -> std::convertible_to<double>;
@@ -122,6 +136,16 @@ concept mutable_heap_of = std::same_as<typename H::value_type, E> &&
                             { ch.size() } -> std::convertible_to<std::size_t>;
                             { ch.empty() } -> std::convertible_to<bool>;
                           };
+
+/// The key a queue stores for `key`, as `call` computed it: the key itself, or +infinity for NaN (which would
+/// otherwise compare false both ways and could sit on top). Checked mode: usage_error for NaN.
+[[nodiscard]] inline double queue_key(double key, std::string_view call) noexcept(!checked_mode) {
+  if (std::isnan(key)) [[unlikely]] {
+    misuse(call, "key", key, "must not be NaN (the request's deadline or work is NaN)");
+    return std::numeric_limits<double>::infinity();
+  }
+  return key;
+}
 }  // namespace detail
 
 /// @brief A per-device queue of requests, smallest key first, equal keys in arrival order, with cancellation.
@@ -147,7 +171,18 @@ class deadline_queue {
   using key_type = Key;
   using clock_type = C;
   using heap_type = Heap;
-  using handle_type = typename Heap::handle_type;
+
+  /// What push() returns and cancel() takes: the heap's handle and the request's arrival number.
+  class handle_type {
+   public:
+    handle_type() = default;
+
+   private:
+    friend class deadline_queue;
+    handle_type(typename Heap::handle_type h, std::uint64_t seq) : h_(h), seq_(seq) {}
+    typename Heap::handle_type h_{};
+    std::uint64_t seq_ = 0;
+  };
 
   /// @brief Effects: an empty queue with the given key policy and clock. Complexity: O(1).
   /// Throws: what copying Key and C throw (llf_key validates its rate when it is built, not here).
@@ -156,40 +191,71 @@ class deadline_queue {
   /// @brief Effects: computes r's key, queues a copy of r behind every queued request of equal key.
   /// Returns: a handle to pass to cancel() while r is queued.
   /// Complexity: O(log n) with the default heap (that of Heap::push otherwise; O(1) for a pairing heap).
-  /// Throws: what allocation or copying T throw; the queue is then unchanged. Precondition: the key is not NaN.
+  /// Throws: what allocation or copying T throw; the queue is then unchanged. A NaN key is queued as +infinity
+  /// (checked mode: usage_error, nothing queued).
   handle_type push(const T& r) {
-    const double key = static_cast<double>(key_(r));
-    assert(!std::isnan(key) && "deadline_queue::push: the request's key is NaN");
-    return heap_.push(queue_entry<T>{key, next_seq_++, r});
+    const double key = detail::queue_key(static_cast<double>(key_(r)), "deadline_queue::push");
+    const std::uint64_t seq = next_seq_++;  // a number skipped when the push throws is harmless
+#if JOULESCHED_CHECKED
+    queued_.insert(seq);
+    try {
+      return handle_type(heap_.push(queue_entry<T>{key, seq, r}), seq);
+    } catch (...) {
+      queued_.erase(seq);
+      throw;
+    }
+#else
+    return handle_type(heap_.push(queue_entry<T>{key, seq, r}), seq);
+#endif
   }
 
   /// @brief The request with the smallest (key, arrival). Precondition: !empty(). Complexity: O(1).
-  /// Throws: nothing.
-  [[nodiscard]] const T& top() const noexcept {
-    assert(!empty() && "deadline_queue::top: queue is empty");
+  /// Throws: nothing (checked mode: usage_error when empty).
+  [[nodiscard]] const T& top() const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(!empty(), "deadline_queue::top", "size", size(), "must be > 0");
     return heap_.top().value;
   }
 
   /// @brief Effects: removes the top request and returns it (copied out; T is meant to be small).
   /// Precondition: !empty(). Complexity: O(log n) with the default heap (that of Heap::pop otherwise).
-  /// Throws: only what copying T throws, and then the queue is unchanged.
-  T pop() noexcept(std::is_nothrow_copy_constructible_v<T>) {
-    assert(!empty() && "deadline_queue::pop: queue is empty");
+  /// Throws: only what copying T throws, and then the queue is unchanged (checked mode: usage_error when empty).
+  T pop() noexcept(std::is_nothrow_copy_constructible_v<T> && !checked_mode) {
+    JOULESCHED_EXPECTS(!empty(), "deadline_queue::pop", "size", size(), "must be > 0");
     T r = heap_.top().value;
+#if JOULESCHED_CHECKED
+    queued_.erase(heap_.top().seq);
+#endif
     heap_.pop();
     return r;
   }
 
+  /// @brief As pop(), but an empty queue returns nothing instead of being a precondition violation.
+  std::optional<T> try_pop() noexcept(std::is_nothrow_copy_constructible_v<T>) {
+    if (empty()) return std::nullopt;
+    return pop();
+  }
+
   /// @brief Effects: removes the request of handle h; the order of the others is unchanged.
-  /// Precondition: h came from push() on this queue and its request is still queued.
-  /// Complexity: O(log n) with the default heap (that of Heap::erase otherwise). Throws: nothing.
-  void cancel(handle_type h) noexcept {
-    assert(!empty() && "deadline_queue::cancel: queue is empty, so the handle is not queued");
-    heap_.erase(h);
+  /// Precondition: h came from push() on this queue and its request is still queued (checked mode: usage_error
+  /// when its request was popped, cancelled or cleared). Complexity: O(log n) with the default heap (that of
+  /// Heap::erase otherwise). Throws: nothing (checked mode: usage_error).
+  void cancel(handle_type h) JOULESCHED_HOT_NOEXCEPT {
+#if JOULESCHED_CHECKED
+    if (queued_.erase(h.seq_) == 0)
+      detail::usage_failure("deadline_queue::cancel", "handle of arrival number", h.seq_,
+                            "its request is no longer queued (popped, cancelled or cleared)");
+#endif
+    JOULESCHED_EXPECTS(!empty(), "deadline_queue::cancel", "size", size(), "must be > 0 (the handle is not queued)");
+    heap_.erase(h.h_);
   }
 
   /// @brief Effects: removes every request; every handle becomes invalid. Complexity: O(n). Throws: nothing.
-  void clear() noexcept { heap_.clear(); }
+  void clear() noexcept {
+    heap_.clear();
+#if JOULESCHED_CHECKED
+    queued_.clear();
+#endif
+  }
 
   /// Number of queued requests. Complexity: O(1). Throws: nothing.
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(heap_.size()); }
@@ -198,15 +264,16 @@ class deadline_queue {
   [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
 
   /// @brief The top request's key, cached at push: its deadline (EDF) or deadline - work / rate (LLF), seconds.
-  /// Precondition: !empty(). Complexity: O(1). Throws: nothing.
-  [[nodiscard]] double top_key() const noexcept {
-    assert(!empty() && "deadline_queue::top_key: queue is empty");
+  /// Precondition: !empty(). Complexity: O(1). Throws: nothing (checked mode: usage_error when empty).
+  [[nodiscard]] double top_key() const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(!empty(), "deadline_queue::top_key", "size", size(), "must be > 0");
     return heap_.top().key;
   }
 
   /// @brief top_key() - clock().now_s(): the top's slack (EDF) or laxity (LLF) now, seconds; negative when it
-  /// is already late. Precondition: !empty(). Complexity: O(1) plus one clock read. Throws: nothing.
-  [[nodiscard]] double top_slack_s() const noexcept {
+  /// is already late. Precondition: !empty(). Complexity: O(1) plus one clock read. Throws: nothing (checked
+  /// mode: usage_error when empty).
+  [[nodiscard]] double top_slack_s() const JOULESCHED_HOT_NOEXCEPT {
     return top_key() - static_cast<double>(clock_.now_s());
   }
 
@@ -222,6 +289,9 @@ class deadline_queue {
   [[no_unique_address]] Key key_;
   [[no_unique_address]] C clock_;
   std::uint64_t next_seq_ = 0;
+#if JOULESCHED_CHECKED
+  std::unordered_set<std::uint64_t> queued_;  // arrival numbers of the queued requests (checked mode only)
+#endif
 };
 
 /// @brief EDF queue on the default heap: smallest deadline first.

@@ -16,12 +16,22 @@
 ///
 /// Lifetime rules (the hook is in safe-link mode, chosen on purpose, see queue_hook):
 /// - a pushed request stays where it is and alive until it leaves the queue (pop, cancel, clear, or the queue's
-///   destruction); destroying or moving a queued request is a bug, caught by an assertion in debug builds;
+///   destruction); destroying a queued request is a bug the queue cannot repair, so the hook's destructor then
+///   ends the program (std::terminate, with a message on stderr) rather than leave a dangling node in the tree;
+///   moving or copying a queued request leaves it queued, unchanged (the copy or moved-to object starts
+///   unlinked; assigning to a queued request keeps its hook and its cached key);
 /// - destroying or clearing the queue unlinks every request still in it (O(n)); they may then be pushed again;
-/// - a request is in at most one queue per hook at a time: pushing a queued request is a bug (asserted).
+/// - a request is in at most one queue per hook at a time: push() refuses a queued request (returns nullptr).
 ///   Embed two hooks to let a request sit in two queues;
 /// - the key is cached at push: changing the request's deadline while queued does not move it (cancel, change,
 ///   push again).
+///
+/// Misuse (see usage_error.hpp). Always on, each one compare on a line the call touches anyway: push() of a
+/// queued request returns nullptr and changes nothing; cancel() of a request that is not queued (popped,
+/// cancelled, never pushed, or nullptr) returns false and changes nothing; a NaN key is queued as +infinity
+/// (after every other request); try_pop() returns nullptr on an empty queue. Asserted, and in checked mode
+/// (JOULESCHED_CHECKED=1) thrown as usage_error: each of those, top(), pop() and top_key() on an empty queue,
+/// and cancel() of a request queued in another queue (checked mode finds a request's queue in O(log n)).
 ///
 /// @code
 /// struct req {
@@ -35,10 +45,10 @@
 /// @endcode
 #pragma once
 
-#include <cassert>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <utility>
 
 #include <boost/intrusive/options.hpp>
@@ -48,7 +58,8 @@
 
 #include "joulesched/clock.hpp"
 #include "joulesched/concepts.hpp"
-#include "joulesched/queues/deadline_queue.hpp"  // edf_key, llf_key, QueueKey
+#include "joulesched/queues/deadline_queue.hpp"  // edf_key, llf_key, QueueKey, detail::queue_key
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -65,10 +76,28 @@ struct queue_hook_access;
 /// push, so that comparisons never recompute the key (no LLF division per comparison). Safe-link rather than
 /// auto-unlink: auto-unlink would force the tree to count its size in O(n), and would silently drop a request
 /// destroyed while queued, hiding a dispatcher bug; safe-link keeps size() O(1), marks a request unlinked when it
-/// leaves a queue (is_queued()) and asserts, in debug builds, on pushing a queued request or destroying one.
-/// Copying a request gives the copy an unlinked hook: membership is never copied.
+/// leaves a queue (is_queued()), which lets push() refuse a queued request and the destructor catch a queued one.
+/// Copying a request gives the copy an unlinked hook: membership is never copied, and assigning to a request
+/// leaves its hook (membership and cached key) as it was.
 class queue_hook {
  public:
+  queue_hook() noexcept = default;
+  /// An unlinked hook: membership and the cached key are never copied.
+  queue_hook(const queue_hook&) noexcept {}
+  /// Leaves this hook as it was: a queued request stays queued at its place, under its key.
+  queue_hook& operator=(const queue_hook&) noexcept { return *this; }
+
+  /// Ends the program when the request is still queued (its node would dangle in the queue's tree, and the next
+  /// walk of the tree would read freed memory or never end). Throws: nothing.
+  ~queue_hook() {
+    if (is_queued()) [[unlikely]] {
+      std::fputs("joulesched: a request was destroyed while queued in an intrusive_deadline_queue; pop or cancel "
+                 "it first\n",
+                 stderr);
+      std::terminate();
+    }
+  }
+
   /// True while the request is in a queue through this hook. Complexity: O(1). Throws: nothing.
   [[nodiscard]] bool is_queued() const noexcept { return link_.is_linked(); }
 
@@ -164,40 +193,59 @@ class intrusive_deadline_queue {
   ~intrusive_deadline_queue() = default;
 
   /// @brief Effects: computes r's key, caches it in r's hook and links r itself behind every queued request of
-  /// equal key. Returns: &r, the handle for cancel().
-  /// Precondition: r is not queued through this hook, its key is not NaN, and r stays alive and in place until it
-  /// leaves the queue. Complexity: O(log n). Throws: nothing; never allocates.
-  handle_type push(T& r) noexcept {
-    assert(!(r.*Hook).is_queued() && "intrusive_deadline_queue::push: request is already queued");
-    const double key = static_cast<double>(key_(r));
-    assert(!std::isnan(key) && "intrusive_deadline_queue::push: the request's key is NaN");
+  /// equal key; a NaN key is queued as +infinity.
+  /// Returns: &r, the handle for cancel(); nullptr, changing nothing, when r is already queued through this hook
+  /// (here or in another queue; checked mode: usage_error, as for a NaN key).
+  /// Precondition: r stays alive and in place until it leaves the queue. Complexity: O(log n).
+  /// Throws: nothing (checked mode: usage_error); never allocates.
+  handle_type push(T& r) JOULESCHED_HOT_NOEXCEPT {
+    if ((r.*Hook).is_queued()) [[unlikely]] {
+      detail::misuse("intrusive_deadline_queue::push", "request", static_cast<const void*>(&r),
+                     "is already queued (pushed twice?)");
+      return nullptr;
+    }
+    const double key = detail::queue_key(static_cast<double>(key_(r)), "intrusive_deadline_queue::push");
     access::stamp(r, key, next_seq_++);
     set_.insert(r);
     return &r;
   }
 
   /// @brief The request with the smallest (key, arrival). Precondition: !empty(). Complexity: O(1).
-  /// Throws: nothing.
-  [[nodiscard]] const T& top() const noexcept {
-    assert(!empty() && "intrusive_deadline_queue::top: queue is empty");
+  /// Throws: nothing (checked mode: usage_error when empty).
+  [[nodiscard]] const T& top() const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(!empty(), "intrusive_deadline_queue::top", "size", size(), "must be > 0");
     return *set_.begin();
   }
 
   /// @brief Effects: unlinks the top request and returns it (the object itself, now owned by the caller alone).
-  /// Precondition: !empty(). Complexity: amortised O(1), O(log n) worst case. Throws: nothing.
-  T& pop() noexcept {
-    assert(!empty() && "intrusive_deadline_queue::pop: queue is empty");
+  /// Precondition: !empty(). Complexity: amortised O(1), O(log n) worst case. Throws: nothing (checked mode:
+  /// usage_error when empty).
+  T& pop() JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(!empty(), "intrusive_deadline_queue::pop", "size", size(), "must be > 0");
     T& r = *set_.begin();
     set_.erase(set_.begin());
     return r;
   }
 
+  /// @brief As pop(), but returns nullptr on an empty queue. Throws: nothing.
+  T* try_pop() noexcept { return empty() ? nullptr : &pop(); }
+
   /// @brief Effects: unlinks *h; the order of the others is unchanged.
-  /// Precondition: *h is queued in this queue. Complexity: amortised O(1), O(log n) worst case.
-  /// Throws: nothing; never allocates.
-  void cancel(handle_type h) noexcept {
-    assert(h != nullptr && (h->*Hook).is_queued() && "intrusive_deadline_queue::cancel: request is not queued");
+  /// Returns: true; false, changing nothing, when h is nullptr or *h is not queued (popped or cancelled already,
+  /// never pushed; checked mode: usage_error). Precondition (checked mode: usage_error): *h is not queued in
+  /// another queue. Complexity: amortised O(1), O(log n) worst case (checked mode: O(log n)).
+  /// Throws: nothing (checked mode: usage_error); never allocates.
+  bool cancel(handle_type h) JOULESCHED_HOT_NOEXCEPT {
+    if (h == nullptr || !(h->*Hook).is_queued()) [[unlikely]] {
+      detail::misuse("intrusive_deadline_queue::cancel", "request", static_cast<const void*>(h),
+                     "is not queued (popped or cancelled already?)");
+      return false;
+    }
+    JOULESCHED_EXPECTS(&set_type::container_from_iterator(set_.iterator_to(*h)) == &set_,
+                       "intrusive_deadline_queue::cancel", "request", static_cast<const void*>(h),
+                       "is queued in another queue");
     set_.erase(set_.iterator_to(*h));
+    return true;
   }
 
   /// @brief Effects: unlinks every request. Complexity: O(n). Throws: nothing.
@@ -210,12 +258,15 @@ class intrusive_deadline_queue {
   [[nodiscard]] bool empty() const noexcept { return set_.empty(); }
 
   /// @brief The top request's key, cached at push: its deadline (EDF) or deadline - work / rate (LLF), seconds.
-  /// Precondition: !empty(). Complexity: O(1). Throws: nothing.
-  [[nodiscard]] double top_key() const noexcept { return access::key(top()); }
+  /// Precondition: !empty(). Complexity: O(1). Throws: nothing (checked mode: usage_error when empty).
+  [[nodiscard]] double top_key() const JOULESCHED_HOT_NOEXCEPT { return access::key(top()); }
 
   /// @brief top_key() - clock().now_s(): the top's slack (EDF) or laxity (LLF) now, seconds; negative when it
-  /// is already late. Precondition: !empty(). Complexity: O(1) plus one clock read. Throws: nothing.
-  [[nodiscard]] double top_slack_s() const noexcept { return top_key() - static_cast<double>(clock_.now_s()); }
+  /// is already late. Precondition: !empty(). Complexity: O(1) plus one clock read. Throws: nothing (checked
+  /// mode: usage_error when empty).
+  [[nodiscard]] double top_slack_s() const JOULESCHED_HOT_NOEXCEPT {
+    return top_key() - static_cast<double>(clock_.now_s());
+  }
 
   /// The clock the queue reads; a test advances a manual clock through it. Complexity: O(1).
   [[nodiscard]] C& clock() noexcept { return clock_; }
