@@ -12,15 +12,16 @@
 
 namespace joulesched::test {
 
-/// Runs f, which must throw config_error, and returns what(); fails the test case if it does not throw.
-template <class F>
+/// Runs f, which must throw E (config_error unless told: error_of<usage_error>(f)), and returns what(); fails the
+/// test case if it does not throw E.
+template <class E = config_error, class F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const config_error& e) {
+  } catch (const E& e) {
     return e.what();
   }
-  FAIL("expected config_error");
+  FAIL("expected an exception of the type asked for");
   return {};
 }
 
