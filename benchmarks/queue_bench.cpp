@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <queue>
 #include <random>
 #include <set>
@@ -228,9 +229,10 @@ void report(benchmark::State& st, jb::batch_timer& timer, std::uint64_t allocs, 
 }
 
 // Times `pair` (one pair of operations per iteration) with the batch timer and reports it; then q, of `depth`
-// requests, must drain in (key, arrival) order.
+// requests, must drain in (key, arrival) order. Out of line so that a profiler can collect it alone (callgrind
+// --toggle-collect='*time_pairs*'); with QUEUE_BENCH_ITERATIONS=n each benchmark runs n pairs once.
 template <class A, class Pair>
-void time_pairs(benchmark::State& st, A& q, std::size_t depth, Pair pair) {
+[[gnu::noinline]] void time_pairs(benchmark::State& st, A& q, std::size_t depth, Pair pair) {
   jb::batch_timer timer(32, std::size_t{1} << 21);
   const std::uint64_t switches_before = jb::involuntary_switches();
   const std::uint64_t allocs_before = jb::allocation_count();
@@ -342,7 +344,9 @@ void register_queue(const char* name) {
   for (const std::size_t depth : {16u, 256u, 4096u, 100000u}) {
     const std::string d = std::to_string(depth);
     auto reg = [&](const char* kind, const char* op, auto fn) {
-      benchmark::RegisterBenchmark((std::string("queue/") + kind + "/" + name + "/" + op + "/" + d).c_str(), fn);
+      const std::string full = std::string("queue/") + kind + "/" + name + "/" + op + "/" + d;
+      auto* b = benchmark::RegisterBenchmark(full.c_str(), fn);
+      if (const char* it = std::getenv("QUEUE_BENCH_ITERATIONS")) b->Iterations(std::strtoll(it, nullptr, 10));
     };
     reg("edf", "push_pop", [depth](benchmark::State& st) { bm_push_pop<A<js::edf_key>>(st, js::edf_key{}, depth); });
     reg("llf", "push_pop",
