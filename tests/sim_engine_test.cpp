@@ -420,6 +420,17 @@ TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
   src2.v = {c};
   simulator sim2(devs, f2, router2, est, ctl);
   CHECK_THROWS_WITH_AS(sim2.run(src2), doctest::Contains("deadline_s"), config_error);
+
+  // Simulated time starts at 0: a first arrival before it ran the clock backwards (negative energy).
+  request d = a;
+  d.arrival_s = -1.0;
+  fleet f3(params_of({&m}));
+  round_robin_router router3(f3);
+  vector_source src3;
+  src3.v = {d};
+  simulator sim3(devs, f3, router3, est, ctl);
+  CHECK_THROWS_WITH_AS(sim3.run(src3), doctest::Contains("request 0: arrival_s = -1: must be finite, >= 0"),
+                       config_error);
 }
 
 TEST_CASE("sim_engine.horizon_source.stops_at_the_horizon") {

@@ -293,8 +293,8 @@ class simulator {
   }
 
   /// @brief Runs every request of `src` to completion (or rejection) and returns the metrics.
-  /// @throws config_error when the source breaks its promises (arrivals decreasing, non-finite times,
-  /// deadlines before arrival); std::bad_alloc. Calling run twice is a precondition violation.
+  /// @throws config_error when the source breaks its promises (arrivals negative or decreasing, non-finite
+  /// times, deadlines before arrival); std::bad_alloc. Calling run twice is a precondition violation.
   sim_result run(request_source& src) {
     assert(!ran_ && "simulator::run: a simulator runs once");
     ran_ = true;
@@ -450,7 +450,8 @@ class simulator {
     const std::string where = "request source: request " + std::to_string(r.id);
     if (!std::isfinite(r.arrival_s) || r.arrival_s < last_arrival_s_)
       joulesched::detail::fail(where, "arrival_s", r.arrival_s,
-                               "must be finite and >= the previous arrival (" + std::to_string(last_arrival_s_) + ")");
+                               "must be finite, >= 0 (simulated time starts at 0) and >= the previous arrival (" +
+                                   std::to_string(last_arrival_s_) + ")");
     if (!(std::isfinite(r.deadline_s) && r.deadline_s >= r.arrival_s))
       joulesched::detail::fail(where, "deadline_s", r.deadline_s, "must be finite and >= arrival_s");
     if (!(std::isfinite(r.ttft_deadline_s) && r.ttft_deadline_s >= r.arrival_s))
@@ -742,7 +743,7 @@ class simulator {
   std::uint32_t slots_ = 0;
   std::vector<device_state> dev_;
   double now_ = 0.0;
-  double last_arrival_s_ = -std::numeric_limits<double>::infinity();
+  double last_arrival_s_ = 0.0;  // the first arrival must be >= 0: the run, its window and its energy start at 0
   std::uint64_t max_kv_tok_ = 0;
   bool ran_ = false;
   bool window_taken_ = false;
