@@ -9,15 +9,13 @@
 # 2. configures and builds joulesched-sim in Release (CMake preset `release`, build tree build/release);
 # 3. runs build/release/examples/sim/joulesched-sim with the arguments given here (none: the default experiment).
 # Progress goes to stderr, the results to stdout.
+# Relative paths among the arguments (--trace, --fleet, ...) are taken from the caller's directory: only the
+# build runs in the source tree.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
 
-if [ -f scripts/install-deps.sh ]; then
-  bash scripts/install-deps.sh >&2
-fi
+bash "$root/scripts/install-deps.sh" >&2
 
 jobs="${JOBS:-$(nproc)}"
-cmake --preset release >&2
-cmake --build build/release --target joulesched-sim --parallel "$jobs" >&2
-exec build/release/examples/sim/joulesched-sim "$@"
+(cd "$root" && cmake --preset release && cmake --build build/release --target joulesched-sim --parallel "$jobs") >&2
+exec "$root/build/release/examples/sim/joulesched-sim" "$@"
