@@ -11,7 +11,8 @@
 // mean request (fleet_file.hpp, saturation_rps). Default U = 0.5, an ASSUMPTION: the diurnal peak of Alibaba's
 // production traffic is 1.25x its daily mean (ServeGen m-large, data/traces/servegen_diurnal_shape.csv), and a
 // fleet provisioned to run at most ~60-65% of saturation at that peak (headroom for bursts and for the latency
-// SLOs, which fail well before saturation) runs at 0.5 on average.
+// SLOs, which fail well before saturation) runs at 0.5 on average. A trace is replayed at its recorded times
+// unless --utilisation or --load-scale is given (see build()).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -109,7 +110,7 @@ void read_numbers(const option_text& t, options& o) {
     if (!o.diurnal) js::detail::fail("--start-hour", "value", *o.start_hour, "applies only with --diurnal");
   }
   if (o.diurnal && !o.trace_path.empty())
-    js::detail::fail("--diurnal", "with --trace", "'" + o.trace_path + "'",
+    js::detail::fail("--diurnal", "with --trace", js::detail::echo_path(o.trace_path),
                      "shapes the default mix's rate only; a trace keeps the shape of its own arrivals");
 }
 
@@ -136,6 +137,7 @@ struct experiment {
   double utilisation = 0;   // offered load / saturation throughput
   double rate_rps = 0;      // mean arrival rate
   double load_scale = 1;    // trace time compression (trace only)
+  std::size_t trace_copies = 1;  // copies of the trace replayed one after the other to fill the window
   double window_s = 0;      // measurement window = arrival window
   sim::rate_shape shape;
   std::string workload_name;
@@ -179,6 +181,7 @@ experiment build(const options& o) {
   const fs::path data(o.data_dir);
   e.fleet = sim::load_fleet(o.fleet_path.empty() ? data / "fleets" / "default.csv" : fs::path(o.fleet_path));
   e.devices = sim::sim_devices::from(e.fleet);
+  e.warnings.insert(e.warnings.end(), e.fleet.warnings.begin(), e.fleet.warnings.end());
   e.mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
   if (o.diurnal)
     e.shape = sim::diurnal_shape_servegen(data / "traces" / "servegen_diurnal_shape.csv", "m-large",
@@ -202,15 +205,34 @@ experiment build(const options& o) {
   e.saturation_rps = sim::fleet_saturation_rps(e.fleet, e.means.input_tok, e.means.output_tok);
 
   if (e.trace) {
+    // A trace keeps its own shape. Alone, it is replayed at its recorded times over its span. With
+    // --utilisation U its time is scaled so that the mean rate is U x saturation (from the trace's own length
+    // mix), and with --load-scale by that factor; either way it is tiled, copy after copy, to fill the window
+    // (--duration; one hour under --utilisation; else one copy).
     const double span_s = e.trace->rows.back().arrival_s;
-    const double trace_rps = span_s > 0 ? static_cast<double>(e.trace->rows.size()) / span_s : 0.0;
-    if (!(trace_rps > 0)) js::detail::fail(e.trace->source, "arrival span", span_s, "a trace must span > 0 s to be replayed at a load");
-    if (o.load_scale) e.load_scale = *o.load_scale;
-    else e.load_scale = o.utilisation.value_or(default_utilisation) * e.saturation_rps / trace_rps;
-    e.rate_rps = trace_rps * e.load_scale;
+    const double rows = static_cast<double>(e.trace->rows.size());
+    if (span_s > 0) {
+      const double trace_rps = rows / span_s;
+      e.load_scale = o.load_scale    ? *o.load_scale
+                     : o.utilisation ? *o.utilisation * e.saturation_rps / trace_rps
+                                     : 1.0;
+      e.window_s = o.duration_s    ? *o.duration_s
+                   : o.utilisation ? default_duration_s
+                                   : span_s / e.load_scale;
+      e.rate_rps = trace_rps * e.load_scale;
+      const double copies = std::max(1.0, std::ceil(e.window_s / (span_s / e.load_scale)));
+      if (!(copies * rows <= sim::bounds::max_expected_requests))
+        js::detail::fail(o.load_scale ? "--load-scale" : "--duration", "trace copies to fill the window", copies,
+                         "times " + std::to_string(e.trace->rows.size()) + " rows must be at most " +
+                             std::to_string(sim::bounds::max_expected_requests) + " requests");
+      e.trace_copies = static_cast<std::size_t>(copies);
+    } else {
+      if (o.load_scale || o.utilisation)
+        js::detail::fail(e.trace->source, "arrival span", span_s,
+                         "a trace must span > 0 s to be replayed at a load (every row arrives at once)");
+      e.window_s = o.duration_s.value_or(0.0);  // 0: the window is the run
+    }
     e.utilisation = e.rate_rps / e.saturation_rps;
-    e.window_s = span_s / e.load_scale;
-    if (o.duration_s) e.window_s = std::min(e.window_s, *o.duration_s);
   } else {
     e.utilisation = o.utilisation.value_or(default_utilisation) * o.load_scale.value_or(1.0);
     e.rate_rps = e.utilisation * e.saturation_rps;
@@ -248,6 +270,7 @@ std::unique_ptr<js::sim::request_source> make_source(const experiment& e, const 
   if (e.trace) {
     sim::trace_source_options t;
     t.load_scale = e.load_scale;
+    t.copies = e.trace_copies;
     t.seed = o.seed;
     return std::make_unique<sim::trace_source>(e.trace, e.mix, t);
   }
@@ -263,12 +286,25 @@ std::string type_summary(const experiment& e) {
   std::string s;
   for (const auto& r : e.fleet.rows) {
     if (!s.empty()) s += ", ";
-    s += std::to_string(r.count) + " " + r.model.gpu + "@" + e.fleet.sites[r.site];
+    // Names come from files: echoed bounded and escaped, as in error messages.
+    s += std::to_string(r.count) + " " + js::detail::echo(r.model.gpu) + "@" + js::detail::echo(e.fleet.sites[r.site]);
   }
   return s;
 }
 
 double ms(double s) { return s * 1e3; }
+
+// What was done to the trace to fill the window: copies and time scale.
+std::string replay_summary(const experiment& e) {
+  const double span_s = e.trace->rows.back().arrival_s;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "trace replay: %zu cop%s of %.0f s, time %s %.4g (one copy lasts %.4g s), cut at the "
+                "%.0f s window",
+                e.trace_copies, e.trace_copies == 1 ? "y" : "ies", span_s,
+                e.load_scale == 1.0 ? "as recorded, scale" : "compressed by", e.load_scale, span_s / e.load_scale,
+                e.window_s);
+  return buf;
+}
 
 void print_table(const experiment& e, const options& o, const std::vector<sim::sim_result>& rs) {
   std::printf("joulesched-sim: fleet %s: %zu devices (%s)\n", e.fleet.source.c_str(), e.devices.size(),
@@ -279,6 +315,7 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
               "estimate error %.0f%% MAE; seed %llu\n\n",
               e.utilisation, e.saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
               static_cast<unsigned long long>(o.seed));
+  if (e.trace) std::printf("%s\n\n", replay_summary(e).c_str());
   std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %7s %7s %9s %8s %7s %6s\n", "policy", "energy_MJ", "MJ/h",
               "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "inter%", "bulk%", "completed",
               "rejected", "drain_s", "wall_s");
@@ -292,7 +329,7 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
   }
   if (rs.empty()) return;
   std::printf("\nper device type: utilisation %% / share of bulk tokens %%\n%-13s", "policy");
-  for (const auto& t : rs.front().types) std::printf(" %16s", t.gpu.c_str());
+  for (const auto& t : rs.front().types) std::printf(" %16s", js::detail::echo(t.gpu).c_str());
   std::printf("\n");
   for (const auto& r : rs) {
     std::printf("%-13s", r.policy.c_str());
@@ -335,7 +372,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"reordered_rows", e.trace ? e.trace->reordered : 0}};
   j["warnings"] = e.warnings;
   j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
-               {"load_scale", e.load_scale},   {"window_s", e.window_s}};
+               {"load_scale", e.load_scale},   {"window_s", e.window_s}, {"trace_copies", e.trace ? e.trace_copies : 0}};
   j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
                    {"nominal_batch_fraction", e.op.batch_fraction}, {"nominal_mean_ctx_tok", e.op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
@@ -397,7 +434,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
 // Opened before the runs, so that a path that cannot be written fails at once, not after the whole comparison.
 std::ofstream open_lambda_trace(const std::string& path) {
   std::ofstream out(path);
-  if (!out) js::detail::fail("--lambda-trace", "file", "'" + path + "'", "cannot be opened for writing");
+  if (!out) js::detail::fail("--lambda-trace", "file", js::detail::echo_path(path), "cannot be opened for writing");
   return out;
 }
 
@@ -406,7 +443,7 @@ void write_lambda_trace(std::ofstream& out, const std::string& path, const std::
   out.precision(10);
   for (const auto& r : rs)
     for (const auto& s : r.lambda_trace) out << r.policy << ',' << s.t_s << ',' << s.lambda_j_per_s << ',' << s.miss_rate << '\n';
-  if (!out) js::detail::fail("--lambda-trace", "file", "'" + path + "'", "write failed");
+  if (!out) js::detail::fail("--lambda-trace", "file", js::detail::echo_path(path), "write failed");
 }
 
 int run(const options& o) {
@@ -419,6 +456,7 @@ int run(const options& o) {
     for (const auto& m : e.trace->skipped_examples) std::fprintf(stderr, "  %s\n", m.c_str());
   }
   for (const auto& w : e.warnings) std::fprintf(stderr, "joulesched-sim: warning: %s\n", w.c_str());
+  if (e.trace && !o.quiet) std::fprintf(stderr, "joulesched-sim: %s\n", replay_summary(e).c_str());
   sim::policy_settings ps;
   ps.seed = o.seed;
   ps.estimate_mean_abs_rel_error = o.estimate_error;
@@ -437,7 +475,9 @@ int run(const options& o) {
       std::fprintf(stderr, "joulesched-sim: running %s ...\n", name.c_str());
     }
     auto src = make_source(e, o);
-    sim::horizon_source bounded(*src, e.trace && o.duration_s ? *o.duration_s : std::numeric_limits<double>::infinity());
+    // The mix stops at the window by itself; a trace is cut at it when tiled or given a --duration.
+    const bool cut = e.trace && (o.duration_s || e.trace_copies > 1);
+    sim::horizon_source bounded(*src, cut ? e.window_s : std::numeric_limits<double>::infinity());
     sim::sim_result r = sim::run_policy(kind, e.devices, e.params, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
     if (r.read == 0)
@@ -450,7 +490,9 @@ int run(const options& o) {
     results.push_back(std::move(r));
   }
   if (!o.lambda_trace_path.empty()) write_lambda_trace(lambda_out, o.lambda_trace_path, results);
-  if (o.format == "json") std::cout << to_json(e, o, results).dump(2) << '\n';
+  // Names come from files and may hold any bytes: invalid UTF-8 is replaced (U+FFFD), never a throw.
+  if (o.format == "json")
+    std::cout << to_json(e, o, results).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
   else print_table(e, o, results);
   return 0;
 }
@@ -464,17 +506,20 @@ int main(int argc, char** argv) {
   app.add_option("--fleet", o.fleet_path, "fleet file: CSV device_model,count,site (default: <data-dir>/fleets/default.csv)");
   app.add_option("--trace", o.trace_path,
                  "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
-                 "default mix; requests get classes by the mix's shares");
+                 "default mix, at its recorded times; with --utilisation its time is scaled to that load and it is "
+                 "tiled to fill the window; requests get classes by the mix's shares");
   app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered")
       ->capture_default_str();
   app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
   auto* util = app.add_option("--utilisation", t.utilisation,
                               "offered load as a fraction of the fleet's saturation throughput, in (0, 2] (default 0.5)");
   auto* scale = app.add_option("--load-scale", t.load_scale,
-                               "multiply the arrival rate (mix: of the default utilisation; trace: time compression)");
+                               "multiply the arrival rate (mix: of the default utilisation; trace: time compression, "
+                               "tiled to fill --duration)");
   util->excludes(scale);
   scale->excludes(util);
-  app.add_option("--duration", t.duration_s, "arrival window in simulated seconds, at most a year (default 3600; trace: its span)");
+  app.add_option("--duration", t.duration_s, "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
+                 "--utilisation; a trace shorter than the window is tiled)");
   app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
   app.add_option("--estimate-error", t.estimate_error, "mean absolute relative error of output-length estimates")
       ->capture_default_str();

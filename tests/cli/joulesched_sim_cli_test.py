@@ -158,6 +158,48 @@ def overload_warned():
 case("utilisation above 1 runs with a warning", overload_warned)
 
 
+def replay_at_recorded_times():
+    # 30 rows one second apart, alone: replayed as recorded, one copy over its 29 s span.
+    j, err = json_run(["--quiet", "--trace", str(small), "--policies", "least_loaded"])
+    load = j["load"]
+    assert load["load_scale"] == 1 and load["trace_copies"] == 1 and abs(load["window_s"] - 29) < 1e-9, load
+    assert abs(load["rate_rps"] - 30 / 29) < 1e-6, load
+    assert j["policies"][0]["requests"] == 30
+
+
+case("--trace alone replays the trace at its recorded times", replay_at_recorded_times)
+
+
+def tiled_to_fill_the_window():
+    # Under --utilisation the trace keeps its shape: time scaled to the load, copies tiled over the window.
+    j, err = json_run(["--quiet", "--trace", str(small), "--utilisation", "0.05", "--duration", "30",
+                       "--policies", "least_loaded"])
+    load, p = j["load"], j["policies"][0]
+    assert abs(load["utilisation"] - 0.05) < 1e-9 and load["window_s"] == 30, load
+    assert load["trace_copies"] > 1, load
+    expected = load["rate_rps"] * 30
+    assert abs(p["requests"] - expected) <= 30, (p["requests"], expected)  # within one copy of the mean rate
+    assert p["requests"] == p["completed"] + p["rejected"]
+
+
+case("--utilisation tiles the trace to fill the window instead of shrinking it", tiled_to_fill_the_window)
+
+
+def non_utf8_names_in_json():
+    src = (ROOT / "data/devices/L4.csv").read_bytes().splitlines()
+    out = [b"gpu,L4\xff\xfe,,test" if line.startswith(b"gpu,") else line for line in src]
+    dev = TMP / "dev_bytes.csv"
+    dev.write_bytes(b"\n".join(out) + b"\n")
+    fleet = write("fleet_bytes.csv", f"device_model,count,site\n{dev},2,dc1\n")
+    rc, out, err = run(["--quiet", "--fleet", str(fleet), "--policies", "round_robin", "--duration", "60",
+                        "--format", "json"])
+    assert rc == 0, f"exit {rc}: {err[-300:]}"
+    json.loads(out)
+
+
+case("device names that are not UTF-8 still give valid JSON", non_utf8_names_in_json)
+
+
 def clean_run():
     j, err = json_run(["--quiet", "--policies", "round_robin,energy_pi", "--duration", "2"])
     assert j["warnings"] == [], j["warnings"]
