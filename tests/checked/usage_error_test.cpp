@@ -43,6 +43,18 @@ void check_usage_error(F&& f, std::string_view text) {
   CHECK(what.find(text) != std::string::npos);
 }
 
+/// Routes a request and releases it; a second release must throw usage_error containing `text` and leave the
+/// device's load as after the first.
+template <class R>
+void check_second_release_throws(R& router, std::string_view text) {
+  const auto a = router.route({40, 10, 5.0});
+  REQUIRE(a);
+  CHECK(router.release(*a));
+  check_usage_error([&] { router.release(*a); }, text);
+  CHECK(router.state().load(a->device).queued_tok == 0);
+  CHECK(router.state().load(a->device).requests == 0);
+}
+
 const std::vector<device_params> three{{100, 0.2}, {200, 0.1}, {200, 0.1}};
 
 using test::kit::request;
@@ -79,10 +91,7 @@ TEST_CASE("checked.fleet.release_twice_and_ids_out_of_range_throw") {
 TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
   fleet f(three);
   argmin_router<joulesched_cost> exact(f, joulesched_cost(5.0));
-  const auto a = exact.route({40, 10, 5.0});
-  REQUIRE(a);
-  CHECK(exact.release(*a));
-  check_usage_error([&] { exact.release(*a); }, "fleet::release: work_tok = 40");
+  check_second_release_throws(exact, "fleet::release: work_tok = 40");
   check_usage_error([&] { (void)exact.route({40, 10, nan_v}); },
                     "argmin_router::route: budget_s = nan: must be finite");
   check_usage_error([&] { (void)exact.route({40, 10, std::numeric_limits<double>::infinity()}); },
@@ -97,12 +106,7 @@ TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
 TEST_CASE("checked.concurrent.release_twice_and_ids_out_of_range_throw") {
   concurrent_fleet f(three);
   concurrent_argmin_router<joulesched_cost> exact(f, joulesched_cost(5.0));
-  const auto a = exact.route({40, 10, 5.0});
-  REQUIRE(a);
-  CHECK(exact.release(*a));
-  check_usage_error([&] { exact.release(*a); }, "concurrent_fleet::release: device = ");
-  CHECK(f.load(a->device).queued_tok == 0);
-  CHECK(f.load(a->device).requests == 0);
+  check_second_release_throws(exact, "concurrent_fleet::release: device = ");
   check_usage_error([&] { f.release({3, 1}); }, "concurrent_fleet::release: device = 3: must be < size()");
   check_usage_error([&] { f.reserve(3, 1); }, "concurrent_fleet::reserve: id = 3");
   check_usage_error([&] { (void)f.load(9); }, "concurrent_fleet::load: id = 9");
