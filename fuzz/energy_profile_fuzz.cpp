@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     fuzz::require(strictly_sorted(p.batch_sizes()) && strictly_sorted(p.seq_lens_tok()), "axes sorted and distinct");
     const double b0 = p.min_batch(), b1 = p.max_batch(), s0 = p.min_seq_len_tok(), s1 = p.max_seq_len_tok();
-    for (const double b : {b0, b1, b0 + (b1 - b0) / 3, b0 / 2, b1 * 2})
-      for (const double s : {s0, s1, s0 + (s1 - s0) / 3, s0 / 2, s1 * 2}) check_point(p, b, s);
+    for (const double b : {b0, b1, b0 + (b1 - b0) / 3, b0 + (b1 - b0) / 2, b0 / 2, b1 * 2})
+      for (const double s : {s0, s1, s0 + (s1 - s0) / 3, s0 + (s1 - s0) / 2, s0 / 2, s1 * 2}) check_point(p, b, s);
   });
   return 0;
 }
