@@ -101,7 +101,7 @@ class fleet {
   /// Whether class heaps (and class_tops()) are kept; see fleet_index.
   [[nodiscard]] fleet_index index() const noexcept { return index_; }
 
-  [[nodiscard]] std::size_t size() const noexcept { return params_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
   /// Precondition (checked mode: usage_error): id < size(); the same for load(), available() and class_of().
   [[nodiscard]] const device_params& params(device_id id) const JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(id < size(), "fleet::params", "id", id, "must be < size()");
@@ -214,7 +214,7 @@ class fleet {
   /// Returns: true; false, changing nothing, when a.device >= size() or the device has fewer than a.work_tok
   /// tokens or no request reserved (a second release; checked mode: usage_error), so a load never wraps.
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
-    if (a.device >= load_.size()) {
+    if (a.device >= size_) {
       detail::misuse("fleet::release", "device", a.device, "must be < size()");
       return false;
     }
@@ -243,6 +243,7 @@ class fleet {
     if (ps.size() >= npos) detail::fail("fleet", "size", ps.size(), "must be < 2^32 - 1");
     params_ = std::move(ps);
     const auto n = static_cast<std::uint32_t>(params_.size());
+    size_ = n;
     load_.assign(n, device_load{});
     // Group equal parameters: sort ids by parameters, then cut where they change.
     const std::vector<device_id> order = detail::ids_by_params(params_);
@@ -321,6 +322,7 @@ class fleet {
   }
 
   fleet_index index_;
+  std::uint32_t size_ = 0;  // params_.size(), kept apart so that release() tests an id with one compare
   std::vector<device_params> params_;
   std::vector<device_load> load_;
   std::vector<std::uint32_t> class_of_;
