@@ -106,6 +106,12 @@ TEST_CASE("csv.lines.crlf_and_bom") {
   CHECK(csv.row().as_double(1) == 2.0);  // no '\r' left on the last field
 }
 
+TEST_CASE("csv.lines.cr_only_line_ends_are_named") {
+  // A file saved with classic Mac line ends is one line to the reader: say so, not "column appears twice".
+  std::istringstream in("TIMESTAMP,ContextTokens\r2023-11-16 18:00:00,300\r2023-11-16 18:00:01,300\r");
+  CHECK(has(error_of([&] { csv_reader csv(in, "mac.csv"); }), "mac.csv:1: a carriage return inside the line"));
+}
+
 TEST_CASE("csv.lines.no_final_newline") {
   CHECK(rows_of("x,y\n1,2") == std::vector<strings>{{"1", "2"}});
 }

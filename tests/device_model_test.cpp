@@ -366,6 +366,9 @@ TEST_CASE("device_model.bounds.every_coefficient") {
       {"max_batch", "max_batch,4294967296,requests,x", "t.csv:13: max_batch = '4294967296': too large"},
       {"kv_capacity_tok", "kv_capacity_tok,4294967296,tokens,x",
        "t.csv:14: kv_capacity_tok = 4294967296: must be <= 4294967295 (bounds::max_kv_capacity_tok)"},
+      // Names reach tables and JSON: bounded, no control bytes.
+      {"gpu", "gpu," + std::string(300, 'G') + ",,x", "t.csv:2: gpu = GGGG"},
+      {"gpu", "gpu,L4\x1b[31m,,x", "t.csv:2: gpu = L4\\x1b[31m: must not hold control characters"},
   };
   for (const bad_case& c : cases) {
     CAPTURE(c.line);

@@ -87,7 +87,7 @@ template <class V>
 [[nodiscard]] inline std::string describe(std::string_view where, std::string_view field, const V& value,
                                           std::string_view requirement) {
   std::ostringstream os;
-  os << where << ": " << field << " = ";
+  os << echo(where, max_echo_path_chars) << ": " << field << " = ";  // `where` is often a file name
   if constexpr (std::is_floating_point_v<V>) {
     os << shortest(value);
   } else if constexpr (std::is_same_v<V, quoted>) {

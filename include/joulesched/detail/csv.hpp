@@ -145,6 +145,9 @@ class line_reader {
     if (full || len_ > max_)
       throw input_error(where() + ": line longer than " + std::to_string(max_) + " bytes (the longest a reader " +
                         "accepts, bounds::max_line_bytes)");
+    if (std::memchr(buf_.get(), '\r', len_) != nullptr)  // else the whole file reads as one odd line
+      throw input_error(where() + ": a carriage return inside the line: lines must end in LF or CRLF (CR-only " +
+                        "line ends, as of classic Mac OS, are not read)");
     return true;
   }
 

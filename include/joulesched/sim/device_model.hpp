@@ -144,8 +144,16 @@ void validate_fields(const device_model& m, Where&& where) {
   using joulesched::detail::fail;
   using joulesched::detail::require_non_negative;
   using joulesched::detail::require_positive;
-  if (m.gpu.empty()) fail(where("gpu"), "gpu", "\"\"", "must not be empty");
-  if (m.serving_model.empty()) fail(where("serving_model"), "serving_model", "\"\"", "must not be empty");
+  // Names are printed in tables and JSON: bounded, and free of control bytes (UTF-8 is fine).
+  const auto check_name = [&](const std::string& name, const char* field) {
+    if (name.empty()) fail(where(field), field, "\"\"", "must not be empty");
+    if (name.size() > bounds::max_name_bytes)
+      fail(where(field), field, name, "must be at most " + std::to_string(bounds::max_name_bytes) + " bytes");
+    if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+      fail(where(field), field, name, "must not hold control characters");
+  };
+  check_name(m.gpu, "gpu");
+  check_name(m.serving_model, "serving_model");
   using joulesched::detail::shortest;
   const std::string max_power = shortest(bounds::max_power_w) + " W (bounds::max_power_w)";
   require_positive(m.tdp_w, where("tdp_w"), "tdp_w");

@@ -86,7 +86,7 @@ inline constexpr std::size_t max_fleet_devices = 4'000'000;
 
 namespace detail {
 [[nodiscard]] inline bool valid_site_name(std::string_view s) noexcept {
-  if (s.empty()) return false;
+  if (s.empty() || s.size() > sim::bounds::max_name_bytes) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
            c == '.';
@@ -121,7 +121,9 @@ namespace detail {
     std::string site = "default";
     if (col_site) {
       site = row.as_nonempty_string(*col_site);
-      if (!detail::valid_site_name(site)) row.fail(*col_site, "must be a name of letters, digits, '-', '_' or '.'");
+      if (!detail::valid_site_name(site))
+        row.fail(*col_site, "must be a name of letters, digits, '-', '_' or '.', at most " +
+                                std::to_string(bounds::max_name_bytes) + " bytes");
     }
     const auto [known, new_site] = site_ids.try_emplace(site, static_cast<site_id>(spec.sites.size()));
     r.site = known->second;

@@ -53,11 +53,19 @@ inline constexpr double max_arrival_gap_s = 86'400.0;
 /// ~20 K block hashes of <= 10 digits, ~220 KB; 1 MiB is well above, and stops `/dev/zero` at once.
 inline constexpr std::size_t max_line_bytes = std::size_t{1} << 20;
 
+/// Most bytes of a name read from a file: a device model's `gpu` and `serving_model`, a fleet's site.
+/// ASSUMPTION: names are identifiers people type (NVIDIA's longest product names are ~40 characters).
+inline constexpr std::size_t max_name_bytes = 256;
+
 /// Most characters of a field's value echoed in an error message (longer values are cut and their length
 /// given). ASSUMPTION: one terminal line.
 inline constexpr std::size_t max_echo_chars = 80;
 
 // ---- runs ----
+
+/// Shortest measurement window of a run, when one is given (0 means "the whole run"). ASSUMPTION: one
+/// millisecond is below any prefill; shorter (subnormal) windows lose the precision of every rate.
+inline constexpr double min_window_s = 1e-3;
 
 /// Longest measurement window of a run (`--duration`, and a trace's window after scaling). ASSUMPTION: a
 /// year, the longest grid series the carbon-aware experiments replay.

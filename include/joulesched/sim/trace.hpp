@@ -402,9 +402,11 @@ inline void finish_trace(trace& out, std::vector<raw_row>& raw, const time_unit&
                                  " s (bounds::max_trace_span_s)");
   }
   out.rows.reserve(raw.size());
-  const double seconds_per_unit = 1.0 / static_cast<double>(u.per_s);
+  // A division, not a multiplication by 1e-9: correctly rounded, so a whole number of seconds stays exact
+  // (a span of exactly the bound must not come out an ulp above it).
+  const auto per_s = static_cast<double>(u.per_s);
   for (const raw_row& r : raw) {
-    out.rows.push_back(trace_row{static_cast<double>(r.t - t0) * seconds_per_unit, r.input_tok, r.output_tok});
+    out.rows.push_back(trace_row{static_cast<double>(r.t - t0) / per_s, r.input_tok, r.output_tok});
   }
 }
 
