@@ -433,6 +433,27 @@ TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
                        config_error);
 }
 
+TEST_CASE("sim_engine.options.window_is_0_or_within_its_bounds") {
+  // A subnormal window made every rate per window NaN or inf; a window of 1e12 s ran until killed.
+  const device_model m = simple_model(4, 10'000);
+  const sim_devices devs = devices_of({&m});
+  oracle_estimator est;
+  no_control ctl;
+  fleet f(params_of({&m}));
+  round_robin_router router(f);
+  for (const double w : {4.9e-324, 1e-6, -1.0, 1e12, std::numeric_limits<double>::quiet_NaN()}) {
+    engine_options eo;
+    eo.window_s = w;
+    CAPTURE(w);
+    CHECK_THROWS_WITH_AS(simulator(devs, f, router, est, ctl, eo), doctest::Contains("window_s = "), config_error);
+  }
+  for (const double w : {0.0, 1e-3, 3600.0}) {
+    engine_options eo;
+    eo.window_s = w;
+    CHECK_NOTHROW(simulator(devs, f, router, est, ctl, eo));
+  }
+}
+
 TEST_CASE("sim_engine.horizon_source.stops_at_the_horizon") {
   vector_source inner;
   for (int i = 0; i < 10; ++i) {

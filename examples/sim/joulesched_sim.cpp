@@ -96,9 +96,10 @@ void read_numbers(const option_text& t, options& o) {
                                                                 "--load-scale", "value");
   if (t.duration_s) {
     o.duration_s = parse_number(*t.duration_s, "--duration");
-    if (!(*o.duration_s > 0.0 && *o.duration_s <= sim::bounds::max_window_s))
+    if (!(*o.duration_s >= sim::bounds::min_window_s && *o.duration_s <= sim::bounds::max_window_s))
       js::detail::fail("--duration", "value", *o.duration_s,
-                       "must be in (0, " + std::to_string(sim::bounds::max_window_s) + "] s (a year)");
+                       "must be in [" + js::detail::shortest(sim::bounds::min_window_s) + ", " +
+                           std::to_string(sim::bounds::max_window_s) + "] s (a millisecond to a year)");
   }
   o.estimate_error = parse_number(t.estimate_error, "--estimate-error");
   if (!(o.estimate_error >= 0.0 && o.estimate_error <= 10.0))
@@ -109,6 +110,8 @@ void read_numbers(const option_text& t, options& o) {
       js::detail::fail("--start-hour", "value", *o.start_hour, "must be in [0, 24)");
     if (!o.diurnal) js::detail::fail("--start-hour", "value", *o.start_hour, "applies only with --diurnal");
   }
+  if (o.lenient && o.trace_path.empty())
+    throw js::config_error("--lenient: applies only with --trace (it skips bad trace lines; there is no trace here)");
   if (o.diurnal && !o.trace_path.empty())
     js::detail::fail("--diurnal", "with --trace", js::detail::echo_path(o.trace_path),
                      "shapes the default mix's rate only; a trace keeps the shape of its own arrivals");
@@ -162,6 +165,21 @@ sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fle
     in += r.input_tok;
     out += r.output_tok;
     largest = std::max(largest, static_cast<double>(need));
+  }
+  // Rows some device types cannot hold: the saturation still counts those types' throughput.
+  std::vector<std::string> seen;
+  for (const auto& fr : fleet.rows) {
+    if (std::find(seen.begin(), seen.end(), fr.model.gpu) != seen.end()) continue;
+    seen.push_back(fr.model.gpu);
+    const std::size_t too_big = static_cast<std::size_t>(std::count_if(tr.rows.begin(), tr.rows.end(), [&](const auto& r) {
+      const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
+      return need > fr.model.kv_capacity_tok && need <= max_kv;
+    }));
+    if (too_big > 0)
+      warnings.push_back(tr.source + ": " + std::to_string(too_big) + " rows fit other devices but not " +
+                         js::detail::echo(fr.model.gpu) + "'s KV cache (" + std::to_string(fr.model.kv_capacity_tok) +
+                         " tokens); the saturation counts its throughput for them anyway, and a router that places "
+                         "them there rejects them (rejected_device_too_small)");
   }
   if (unfit > 0)
     warnings.push_back(tr.source + ": " + std::to_string(unfit) + " of " + std::to_string(tr.rows.size()) +
@@ -227,9 +245,9 @@ experiment build(const options& o) {
                              std::to_string(sim::bounds::max_expected_requests) + " requests");
       e.trace_copies = static_cast<std::size_t>(copies);
     } else {
-      if (o.load_scale || o.utilisation)
+      if (o.utilisation)
         js::detail::fail(e.trace->source, "arrival span", span_s,
-                         "a trace must span > 0 s to be replayed at a load (every row arrives at once)");
+                         "a trace must span > 0 s to be replayed at a utilisation (every row arrives at once)");
       e.window_s = o.duration_s.value_or(0.0);  // 0: the window is the run
     }
     e.utilisation = e.rate_rps / e.saturation_rps;
@@ -243,16 +261,30 @@ experiment build(const options& o) {
   if (!(e.window_s <= sim::bounds::max_window_s))
     js::detail::fail(load_flag, "resulting window", std::to_string(e.window_s) + " s",
                      "must be at most " + std::to_string(sim::bounds::max_window_s) + " s (a year); set --duration");
+  if (e.window_s > 0.0 && e.window_s < sim::bounds::min_window_s)
+    js::detail::fail(load_flag, "resulting window", js::detail::shortest(e.window_s) + " s",
+                     "must be at least " + js::detail::shortest(sim::bounds::min_window_s) + " s; set --duration");
   if (!(e.utilisation <= sim::bounds::max_utilisation))
     js::detail::fail(load_flag, "resulting utilisation", e.utilisation,
                      "must be at most " + std::to_string(sim::bounds::max_utilisation) + " of saturation");
-  if (!(e.rate_rps * e.window_s <= sim::bounds::max_expected_requests))
+  // A rate shape has mean 1 over its cycle; its peak sets the highest load, and a short window may see only it.
+  const double peak = e.shape.multipliers.empty()
+                          ? 1.0
+                          : *std::max_element(e.shape.multipliers.begin(), e.shape.multipliers.end());
+  if (!(e.utilisation * peak <= sim::bounds::max_utilisation))
+    js::detail::fail("--diurnal", "peak utilisation", e.utilisation * peak,
+                     "(utilisation x the rate shape's peak multiplier " + js::detail::shortest(peak) +
+                         ") must be at most " + std::to_string(sim::bounds::max_utilisation) + " of saturation");
+  if (!(e.rate_rps * peak * e.window_s <= sim::bounds::max_expected_requests))
     js::detail::fail("the run", "expected requests", e.rate_rps * e.window_s,
                      "must be at most " + std::to_string(sim::bounds::max_expected_requests) +
                          " (the metrics keep 8 bytes per request); shorten --duration or lower the load");
   if (e.utilisation > 1.0)
     e.warnings.push_back("utilisation " + std::to_string(e.utilisation) +
                          " is above saturation: queues grow for as long as the window lasts");
+  else if (e.utilisation * peak > 1.0)
+    e.warnings.push_back("the rate shape's peak puts the load at " + std::to_string(e.utilisation * peak) +
+                         " of saturation: queues grow while it lasts");
   return e;
 }
 
@@ -361,7 +393,8 @@ nlohmann::ordered_json tier_json(const sim::tier_metrics& t) {
           {"slo_violation_rate", t.violation_rate}, {"e2e", latency_json(t.e2e)}, {"ttft", latency_json(t.ttft)}};
 }
 
-nlohmann::ordered_json to_json(const experiment& e, const options& o, const std::vector<sim::sim_result>& rs) {
+nlohmann::ordered_json to_json(const experiment& e, const options& o, const std::vector<std::string>& warnings,
+                               const std::vector<sim::sim_result>& rs) {
   nlohmann::ordered_json j;
   j["fleet"] = {{"file", e.fleet.source}, {"devices", e.devices.size()}, {"summary", type_summary(e)}};
   j["workload"] = {{"name", e.workload_name},
@@ -369,8 +402,10 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"mean_output_tok", e.means.output_tok},
                    {"diurnal", o.diurnal},
                    {"skipped_input_lines", e.trace ? e.trace->skipped : 0},
-                   {"reordered_rows", e.trace ? e.trace->reordered : 0}};
-  j["warnings"] = e.warnings;
+                   {"reordered_rows", e.trace ? e.trace->reordered : 0},
+                   {"trace_requests_not_replayed",
+                    e.trace && !rs.empty() ? e.trace->rows.size() * e.trace_copies - rs.front().read : 0}};
+  j["warnings"] = warnings;
   j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
                {"load_scale", e.load_scale},   {"window_s", e.window_s}, {"trace_copies", e.trace ? e.trace_copies : 0}};
   j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
@@ -432,9 +467,17 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
 }
 
 // Opened before the runs, so that a path that cannot be written fails at once, not after the whole comparison.
-std::ofstream open_lambda_trace(const std::string& path) {
-  std::ofstream out(path);
-  if (!out) js::detail::fail("--lambda-trace", "file", js::detail::echo_path(path), "cannot be opened for writing");
+// It must not be one of the run's inputs: it would be overwritten before it was read.
+std::ofstream open_lambda_trace(const options& o) {
+  const fs::path out_path(o.lambda_trace_path);
+  std::error_code ec;
+  for (const std::string& in : {o.trace_path, o.fleet_path})
+    if (!in.empty() && fs::equivalent(out_path, fs::path(in), ec))
+      throw js::config_error("--lambda-trace: '" + js::detail::echo_path(out_path) +
+                             "' is an input of this run (--trace or --fleet); it would be overwritten");
+  std::ofstream out(out_path);
+  if (!out)
+    throw js::config_error("--lambda-trace: cannot open '" + js::detail::echo_path(out_path) + "' for writing");
   return out;
 }
 
@@ -443,19 +486,42 @@ void write_lambda_trace(std::ofstream& out, const std::string& path, const std::
   out.precision(10);
   for (const auto& r : rs)
     for (const auto& s : r.lambda_trace) out << r.policy << ',' << s.t_s << ',' << s.lambda_j_per_s << ',' << s.miss_rate << '\n';
-  if (!out) js::detail::fail("--lambda-trace", "file", js::detail::echo_path(path), "write failed");
+  out.close();  // flushes: a full disk shows here, not never
+  if (!out) throw js::config_error("--lambda-trace: writing '" + js::detail::echo_path(path) + "' failed");
+}
+
+// What the first run shows about the input (every policy reads the same requests): trace requests cut by the
+// window, requests no device can hold, no output token at all.
+void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<std::string>& warnings) {
+  std::vector<std::string> w;
+  if (e.trace) {
+    const std::size_t offered = e.trace->rows.size() * e.trace_copies;
+    const std::size_t cut = offered - static_cast<std::size_t>(r.read);
+    // A tiled replay is cut in its last copy by design; a window shorter than one copy drops part of the trace.
+    if (cut > 0 && e.trace_copies == 1)
+      w.push_back(std::to_string(cut) + " of the trace's " + std::to_string(offered) +
+                  " requests arrive after the " + std::to_string(e.window_s) + " s window and are not replayed");
+  } else if (r.rejected_no_fit > 0) {
+    w.push_back(std::to_string(r.rejected_no_fit) + " of " + std::to_string(r.read) +
+                " requests need more KV cache than any device holds; they were rejected as no_fit");
+  }
+  if (r.output_tok == 0) w.push_back("no output token was served: J/tok is reported as 0");
+  for (const auto& s : w) std::fprintf(stderr, "joulesched-sim: warning: %s\n", s.c_str());
+  warnings.insert(warnings.end(), w.begin(), w.end());
 }
 
 int run(const options& o) {
   const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
   const experiment e = build(o);
+  std::vector<std::string> warnings = e.warnings;  // those of the inputs, then those the first run shows
   std::ofstream lambda_out;
-  if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o.lambda_trace_path);
+  if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o);
   if (e.trace && e.trace->skipped > 0) {
-    std::fprintf(stderr, "joulesched-sim: %zu malformed trace lines skipped (--lenient); first ones:\n", e.trace->skipped);
+    std::fprintf(stderr, "joulesched-sim: %zu trace lines skipped (--lenient: malformed or beyond a bound); first ones:\n",
+                 e.trace->skipped);
     for (const auto& m : e.trace->skipped_examples) std::fprintf(stderr, "  %s\n", m.c_str());
   }
-  for (const auto& w : e.warnings) std::fprintf(stderr, "joulesched-sim: warning: %s\n", w.c_str());
+  for (const auto& w : warnings) std::fprintf(stderr, "joulesched-sim: warning: %s\n", w.c_str());
   if (e.trace && !o.quiet) std::fprintf(stderr, "joulesched-sim: %s\n", replay_summary(e).c_str());
   sim::policy_settings ps;
   ps.seed = o.seed;
@@ -484,16 +550,24 @@ int run(const options& o) {
       js::detail::fail(name, "requests read", 0,
                        "no request arrived in the window of " + std::to_string(e.window_s) +
                            " s; there is nothing to compare (lengthen --duration or raise the load)");
+    if (r.rejected_no_fit == r.read)
+      js::detail::fail(name, "requests rejected as no_fit", r.read,
+                       "every request needs more KV cache than any device of the fleet holds");
     if (!o.quiet)
       std::fprintf(stderr, "joulesched-sim: %s done: %llu requests in %.2f s wall (%.2f M req/s)\n", name.c_str(),
                    static_cast<unsigned long long>(r.read), r.wall_s, r.requests_per_wall_s / 1e6);
+    if (results.empty()) note_first_run(e, r, warnings);  // every policy reads the same requests
     results.push_back(std::move(r));
   }
   if (!o.lambda_trace_path.empty()) write_lambda_trace(lambda_out, o.lambda_trace_path, results);
   // Names come from files and may hold any bytes: invalid UTF-8 is replaced (U+FFFD), never a throw.
   if (o.format == "json")
-    std::cout << to_json(e, o, results).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    std::cout << to_json(e, o, warnings, results).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << '\n';
   else print_table(e, o, results);
+  std::cout.flush();
+  std::fflush(stdout);
+  if (!std::cout || std::ferror(stdout)) throw js::config_error("writing the results to standard output failed");
   return 0;
 }
 
@@ -530,12 +604,22 @@ int main(int argc, char** argv) {
   app.add_option("--lambda-trace", o.lambda_trace_path, "write lambda over time of the PI policies to this CSV");
   app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
   app.add_flag("--quiet", o.quiet, "no progress on stderr");
+  // A flag is given or not: '--diurnal=off' must not quietly mean something.
+  for (const char* flag : {"--diurnal", "--lenient", "--quiet"}) app.get_option(flag)->disable_flag_override();
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // The program's own exit code and prefix, not CLI11's (105, 109, ...), so scripts see one convention.
+    std::fprintf(stderr, "joulesched-sim: error: %s (see --help)\n", js::detail::echo(e.what(), 400).c_str());
+    return 2;
   }
   try {
+    // An option given an empty value would silently mean its default (--trace "" the default mix).
+    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue"})
+      if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
+        js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);
     return run(o);
   } catch (const js::config_error& e) {

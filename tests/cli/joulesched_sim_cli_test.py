@@ -79,7 +79,20 @@ case("duration 1e12 is beyond the bound", refused(["--quiet", "--duration", "1e1
 case("estimate error with a trailing unit is refused",
      refused(["--estimate-error", "0.1x", *FAST], "--estimate-error"))
 
-# ---- options that would be ignored ----
+case("a subnormal --duration is refused (it made every rate NaN)",
+     refused(["--duration", "4.9e-324", "--quiet", "--policies", "round_robin"], "--duration", "5e-324"))
+
+# ---- every error, the parser's own included, exits 2 with the program's prefix ----
+for args, needle in [(["--format", "xml"], "--format"), (["--bogus"], "--bogus"), (["stray"], "stray"),
+                     (["--utilisation", "0.5", "--load-scale", "1"], "excludes"),
+                     (["--duration", "1", "--duration", "2"], "--duration"),
+                     (["--diurnal=off"], "diurnal"), (["--quiet=-5"], "quiet")]:
+    case(f"parse error {' '.join(args)} exits 2", refused([*args], "joulesched-sim: error:", needle))
+
+# ---- options that would be ignored or mean their default ----
+for flag in ["--trace", "--fleet", "--lambda-trace", "--data-dir"]:
+    case(f"{flag} '' is refused, not its default", refused([flag, "", *FAST], flag, "must not be empty"))
+case("--lenient without --trace is refused", refused(["--lenient", *FAST], "--lenient"))
 case("--diurnal with --trace is refused, not ignored",
      refused(["--quiet", "--diurnal", "--trace", "default"], "--diurnal"))
 case("--start-hour without --diurnal is refused", refused(["--start-hour", "3", *FAST], "--start-hour"))
@@ -88,7 +101,7 @@ case("--start-hour without --diurnal is refused", refused(["--start-hour", "3", 
 small = write("small.csv", azure(minute_rows(30)))
 case("a trace slowed 1e9 times is refused at once (window bound), not run for ever",
      refused(["--quiet", "--trace", str(small), "--load-scale", "1e-9"], "--load-scale", "window"))
-case("a run that reads no request is an error", refused(["--quiet", "--duration", "1e-6"], "no request arrived"))
+case("a run that reads no request is an error", refused(["--quiet", "--duration", "0.001", "--load-scale", "0.01"], "no request arrived"))
 
 def lambda_trace_fails_first():
     rc, out, err = run(["--policies", "energy_pi", "--duration", "2", "--lambda-trace", str(TMP)])
@@ -97,6 +110,59 @@ def lambda_trace_fails_first():
 
 
 case("an unwritable --lambda-trace fails before any run", lambda_trace_fails_first)
+
+def lambda_trace_never_overwrites_an_input():
+    victim = write("victim.csv", azure(minute_rows(30)))
+    before = victim.read_text()
+    rc, out, err = run(["--quiet", "--trace", str(victim), "--policies", "energy_pi", "--lambda-trace", str(victim)])
+    assert rc == 2 and "would be overwritten" in err, err
+    assert victim.read_text() == before, "the input trace was overwritten"
+
+
+case("--lambda-trace naming an input is refused before it is touched", lambda_trace_never_overwrites_an_input)
+
+
+def write_errors_are_errors():
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([SIM, *FAST, "--format", "json"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert p.returncode == 2 and "standard output failed" in p.stderr, (p.returncode, p.stderr)
+
+
+if pathlib.Path("/dev/full").exists():
+    case("a full disk on stdout is an error, not exit 0", write_errors_are_errors)
+
+
+def short_window_counts_what_it_drops():
+    j, err = json_run(["--quiet", "--trace", str(small), "--duration", "10", "--policies", "round_robin"])
+    assert j["workload"]["trace_requests_not_replayed"] == 20, j["workload"]
+    assert any("not replayed" in w for w in j["warnings"]), j["warnings"]
+
+
+case("a --duration shorter than the trace counts and warns about the rows it drops", short_window_counts_what_it_drops)
+
+
+def mix_that_fits_no_device():
+    src = (ROOT / "data/devices/L4.csv").read_text(encoding="utf-8").splitlines()
+    out = [ "kv_capacity_tok,100,tokens,test" if l.startswith("kv_capacity_tok,") else l for l in src]
+    dev = write("dev_tiny_kv.csv", "\n".join(out) + "\n")
+    fleet = write("fleet_tiny_kv.csv", f"device_model,count,site\n{dev},4,dc1\n")
+    refused(["--fleet", str(fleet), "--quiet", "--policies", "round_robin", "--duration", "600"],
+            "every request needs more KV cache")()
+
+
+case("a workload no device can hold is an error, not a run of rejections", mix_that_fits_no_device)
+
+
+def rows_too_big_for_one_type():
+    rows = [(f"2023-11-16 18:{m:02d}:00", 200000, 100) for m in range(30)]  # one a minute
+    l4, h100 = ROOT / "data/devices/L4.csv", ROOT / "data/devices/H100-SXM5-80GB.csv"
+    fleet = write("fleet_l4_h100.csv", f"device_model,count,site\n{l4},1,dc1\n{h100},1,dc1\n")
+    j, err = json_run(["--quiet", "--fleet", str(fleet), "--trace", str(write("big.csv", azure(rows))),
+                       "--policies", "least_loaded"])
+    assert any("L4's KV cache" in w for w in j["warnings"]), j["warnings"]
+
+
+case("rows that only some device types hold are warned about", rows_too_big_for_one_type)
 
 # ---- device models beyond their bounds ----
 def bad_device(field, value):

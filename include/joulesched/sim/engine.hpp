@@ -270,9 +270,10 @@ class simulator {
     if (devices.size() != routing.size())
       joulesched::detail::fail("simulator", "routing fleet size", routing.size(),
                                "must equal the simulated fleet's " + std::to_string(devices.size()) + " devices");
-    if (!(opts_.window_s >= 0.0 && opts_.window_s <= bounds::max_window_s))
+    if (!(opts_.window_s == 0.0 || (opts_.window_s >= bounds::min_window_s && opts_.window_s <= bounds::max_window_s)))
       joulesched::detail::fail("engine_options", "window_s", opts_.window_s,
-                               "must be in [0, " + std::to_string(bounds::max_window_s) + "] s");
+                               "must be 0 (the whole run) or in [" + joulesched::detail::shortest(bounds::min_window_s) +
+                                   ", " + std::to_string(bounds::max_window_s) + "] s");
     dev_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const device_model& m = *devices.model[i];
