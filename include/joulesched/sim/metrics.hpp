@@ -18,8 +18,8 @@
 ///   the integral is an exact sum). Two windows: the *measurement window* [0, window_s] (the arrival window of
 ///   the run; `energy_j`, `avg_power_w` = energy_j / window_s, `energy_mj_per_h`, utilisation), and the *whole
 ///   run* [0, sim_time_s] until the last completion (`energy_total_j`, which includes the drain after the last
-///   arrival; `energy_j_per_output_tok` = energy_total_j / output tokens served, 0 when none was). A policy that builds a queue
-///   it cannot serve shows a long drain (sim_time_s - window_s) and a high total energy.
+///   arrival; `energy_j_per_output_tok` = energy_total_j / output tokens served, 0 when none was). A policy
+///   that builds a queue it cannot serve shows a long drain (sim_time_s - window_s) and a high total energy.
 /// - *Utilisation* of a device type: busy seconds in the window (a request prefilling or decoding) /
 ///   (devices x window_s).
 /// - *Bulk share* of a device type: bulk output tokens it served / all bulk output tokens served.
