@@ -79,10 +79,6 @@ request request_from(FuzzedDataProvider& in, std::uint64_t id, double previous_a
   r.id = id;
   const double gap = value(in, 2.0);
   r.arrival_s = previous_arrival_s + (std::isinf(gap) ? -1.0 : gap);  // -2 or NaN breaks the order
-  // OPEN (fuzz/regressions/open.txt): the engine accepts a first arrival < 0 and reports negative energy.
-  // Until engine.hpp rejects it, the first arrival stays >= 0 so that CI stays green: delete this line and
-  // the line in open.txt with the fix.
-  if (id == 0) r.arrival_s = std::abs(r.arrival_s);
   r.input_tok = tokens(in, 2048);
   r.output_tok = tokens(in, 512);
   r.deadline_s = r.arrival_s + value(in, 60.0);

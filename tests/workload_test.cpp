@@ -300,6 +300,11 @@ TEST_CASE("workload.rate_shape.bad_files_and_values") {
   CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,0\n"); }), "at least one window"));
   CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,1e308\n10,10,1e308\n"); }),
             "x = inf: the windows' values must sum to a finite number"));
+  // Subnormal values (the fuzzer's find): a largest one that small is refused; beside a normal one they scale.
+  CHECK(has(error_of([&] { (void)read("window_start_s,window_len_s,x\n0,10,4e-323\n10,10,0\n20,10,1e-323\n"); }),
+            "too small to scale"));
+  const rate_shape tiny = read("window_start_s,window_len_s,x\n0,10,1e-300\n10,10,3e-300\n20,10,1e-320\n");
+  CHECK((tiny.multipliers[0] + tiny.multipliers[1] + tiny.multipliers[2]) / 3 == doctest::Approx(1.0).epsilon(1e-12));
 
   mix_source_options o;
   o.shape.multipliers = {1.0, -1.0};

@@ -654,7 +654,14 @@ inline rate_shape read_rate_shape(std::istream& in, std::string_view source_name
   if (!(sum > 0.0)) joulesched::detail::fail(source_name, series, "all 0", "at least one window must be > 0");
   if (!std::isfinite(sum))  // two values of 1e308 would make every multiplier NaN
     joulesched::detail::fail(source_name, series, sum, "the windows' values must sum to a finite number");
-  const double mean = sum / static_cast<double>(shape.multipliers.size());
+  // Normalised to mean 1 in two steps, first by the largest value, so that no step divides by a subnormal
+  // number (whose few significant bits left the mean at 1.11, not 1).
+  const double peak = *std::max_element(shape.multipliers.begin(), shape.multipliers.end());
+  if (peak < std::numeric_limits<double>::min())
+    joulesched::detail::fail(source_name, series, peak, "the largest window's value is too small to scale (subnormal)");
+  double scaled_sum = 0;
+  for (double& m : shape.multipliers) scaled_sum += (m /= peak);
+  const double mean = scaled_sum / static_cast<double>(shape.multipliers.size());  // in [1/n, 1]
   for (double& m : shape.multipliers) m /= mean;
   return shape;
 }
