@@ -94,7 +94,8 @@ concept FlooredCostModel = CostModel<C> && requires(const C& c, const device_par
 ///
 /// Expressions: `r.route(view)` returns std::optional<assignment> (empty when no device is available);
 /// `r.release(a)` gives back the work of an earlier assignment. Promises: route never returns a drained
-/// device, never throws and never allocates; release is called exactly once per assignment. Thread safety:
+/// device, never throws and never allocates (under JOULESCHED_CHECKED=1, misuse throws usage_error: see
+/// usage_error.hpp); release is called exactly once per assignment. Thread safety:
 /// none unless the router says so (see routing/concurrent_router.hpp).
 template <class R>
 concept Router = requires(R& r, const request_view& v, const assignment& a) {
