@@ -3,14 +3,14 @@
 // - the models' fields are drawn in plausible ranges, with now and then a value validate() must reject
 //   (0, negative, NaN, infinite); a model validate() rejects ends the input (config_error, accepted);
 // - the requests come from a vector-backed request_source with fuzzed gaps, tokens (now and then more than
-//   any KV cache holds), deadlines and tiers; now and then a gap is negative or NaN, a deadline is before
-//   its arrival or a tier is out of range, which breaks the source's promise: run() must throw config_error,
-//   and requests may be queued on the devices when it does;
+//   any KV cache holds), deadlines and tiers; now and then a gap is negative or NaN (the first arrival's
+//   too), a deadline is before its arrival or a tier is out of range, which breaks the source's promise:
+//   run() must throw config_error, and requests may be queued on the devices when it does;
 // - the queue discipline, measurement window, estimator error, seed and power-of-d's d are fuzzed too.
 // Ranges are small so that one run takes milliseconds (at most ~10^4 simulated seconds of 1 s ticks).
 // Failure: anything but a result or a config_error (another exception, an assert, a sanitizer report, a
-// hang); a result whose counts do not add up (read = completed + rejected = requests) or whose energy is not
-// finite and >= 0.
+// hang); a result whose counts do not add up (read = completed + rejected = requests), whose energy is not
+// finite and >= 0, or whose measurement window (energy, time) is not within the whole run.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -130,5 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!fuzz::accepts([&] { r = run_policy(policy, devices, params, src, settings, opts); })) return 0;
   fuzz::require(r.read == request_count && r.read == r.completed + r.rejected, "read = completed + rejected");
   fuzz::require(std::isfinite(r.energy_total_j) && r.energy_total_j >= 0, "energy is finite and >= 0");
+  fuzz::require(r.energy_j >= 0 && r.energy_j <= r.energy_total_j, "the window's energy is part of the run's");
+  fuzz::require(r.window_s >= 0 && r.window_s <= r.sim_time_s, "the window is part of the run");
   return 0;
 }
