@@ -65,11 +65,15 @@ run_one() {
   local flags=(-timeout=5 -rss_limit_mb=2048 -max_len="$max_len" -artifact_prefix="$dir/artifacts/" -print_final_stats=1)
   local length=(-max_total_time="$seconds")
   [ "$seconds" -eq 0 ] && length=(-runs=0)
+  # libFuzzer stops itself; `timeout` (exit 124) only guards against a process that never does.
+  local guard=(timeout -k 10 $((seconds + 120)))
   local status=0
   : >"$dir/log"
-  if [ ${#regressions[@]} -gt 0 ]; then "$bin" "${flags[@]}" "${regressions[@]}" >>"$dir/log" 2>&1 || status=$?; fi
+  if [ ${#regressions[@]} -gt 0 ]; then
+    "${guard[@]}" "$bin" "${flags[@]}" "${regressions[@]}" >>"$dir/log" 2>&1 || status=$?
+  fi
   if [ "$status" -eq 0 ]; then
-    "$bin" "${flags[@]}" "${length[@]}" "$dir/corpus" "${seeds[@]}" >>"$dir/log" 2>&1 || status=$?
+    "${guard[@]}" "$bin" "${flags[@]}" "${length[@]}" "$dir/corpus" "${seeds[@]}" >>"$dir/log" 2>&1 || status=$?
   fi
   echo "$status" >"$dir/status"
   echo "${#regressions[@]}" >"$dir/regressions"
@@ -106,6 +110,8 @@ for name in "${selected[@]}"; do
     for a in "$dir"/artifacts/*; do
       [ -f "$a" ] && echo "        reproducer: $a   (rerun: $bin_dir/$name $a)"
     done
+    # The reproducer itself, for a CI log that outlives the machine: base64 -d it into a file.
+    grep -m1 '^Base64: ' "$dir/log" | sed 's/^/        reproducer, /' || true
   fi
 done
 if [ "$failed" -ne 0 ]; then
