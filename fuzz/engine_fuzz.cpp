@@ -28,16 +28,6 @@ namespace {
 using namespace joulesched;
 using namespace joulesched::sim;
 
-struct vector_source final : request_source {
-  std::vector<request> v;
-  std::size_t i = 0;
-  bool next(request& r) override {
-    if (i == v.size()) return false;
-    r = v[i++];
-    return true;
-  }
-};
-
 /// A value in [0, hi] from two bytes; one time in 16 a value that is invalid for most fields instead.
 double value(FuzzedDataProvider& in, double hi) {
   const auto v = in.ConsumeIntegral<std::uint16_t>();
@@ -123,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   vector_source src;
   const std::size_t request_count = in.ConsumeIntegralInRange(0, 24);
   for (std::size_t i = 0; i < request_count; ++i)
-    src.v.push_back(request_from(in, i, src.v.empty() ? 0.0 : src.v.back().arrival_s));
+    src.requests.push_back(request_from(in, i, src.requests.empty() ? 0.0 : src.requests.back().arrival_s));
   opts.expected_requests = request_count;
 
   sim_result r;

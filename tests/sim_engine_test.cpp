@@ -24,16 +24,6 @@ using namespace joulesched::sim;
 
 namespace {
 
-struct vector_source final : request_source {
-  std::vector<request> v;
-  std::size_t i = 0;
-  bool next(request& r) override {
-    if (i == v.size()) return false;
-    r = v[i++];
-    return true;
-  }
-};
-
 // A device model with deterministic, batch-independent times when per_seq and per_ctx are 0.
 device_model simple_model(std::uint32_t max_batch, std::uint64_t kv_tok) {
   device_model m;
@@ -244,7 +234,7 @@ TEST_CASE("sim_engine.continuous_batching.matches_step_by_step_reference") {
   engine_options o;
   o.discipline = queue_discipline::fcfs;
   vector_source src;
-  src.v = reqs;
+  src.requests = reqs;
   simulator<round_robin_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
   const sim_result r = sim.run(src);
   REQUIRE(r.completed == reqs.size());
@@ -362,7 +352,7 @@ TEST_CASE("sim_engine.accounting.rejections_are_counted") {
   oracle_estimator est;
   no_control ctl;
   vector_source src;
-  src.v = reqs;
+  src.requests = reqs;
   simulator sim(devs, f, router, est, ctl);
   const sim_result r = sim.run(src);
   CHECK(r.read == 5);
@@ -381,7 +371,7 @@ TEST_CASE("sim_engine.accounting.rejections_are_counted") {
   drained.set_available(1, false);
   round_robin_router router2(drained);
   vector_source src2;
-  src2.v = reqs;
+  src2.requests = reqs;
   simulator sim2(devs, drained, router2, est, ctl);
   const sim_result r2 = sim2.run(src2);
   CHECK(r2.read == 5);
@@ -408,7 +398,7 @@ TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
   fleet f(params_of({&m}));
   round_robin_router router(f);
   vector_source src;
-  src.v = {a, b};
+  src.requests = {a, b};
   simulator sim(devs, f, router, est, ctl);
   CHECK_THROWS_WITH_AS(sim.run(src), doctest::Contains("request 1: arrival_s = 4"), config_error);
 
@@ -417,7 +407,7 @@ TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
   fleet f2(params_of({&m}));
   round_robin_router router2(f2);
   vector_source src2;
-  src2.v = {c};
+  src2.requests = {c};
   simulator sim2(devs, f2, router2, est, ctl);
   CHECK_THROWS_WITH_AS(sim2.run(src2), doctest::Contains("deadline_s"), config_error);
 
@@ -427,7 +417,7 @@ TEST_CASE("sim_engine.source.bad_requests_are_config_errors") {
   fleet f3(params_of({&m}));
   round_robin_router router3(f3);
   vector_source src3;
-  src3.v = {d};
+  src3.requests = {d};
   simulator sim3(devs, f3, router3, est, ctl);
   CHECK_THROWS_WITH_AS(sim3.run(src3), doctest::Contains("request 0: arrival_s = -1: must be finite, >= 0"),
                        config_error);
@@ -460,7 +450,7 @@ TEST_CASE("sim_engine.horizon_source.stops_at_the_horizon") {
     request r;
     r.id = static_cast<std::uint64_t>(i);
     r.arrival_s = i;
-    inner.v.push_back(r);
+    inner.requests.push_back(r);
   }
   horizon_source h(inner, 4.0);
   request r;
@@ -503,7 +493,7 @@ TEST_CASE("sim_engine.queue_discipline.orders_waiting_requests") {
     engine_options o;
     o.discipline = q;
     vector_source src;
-    src.v = reqs;
+    src.requests = reqs;
     simulator<round_robin_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
     const sim_result r = sim.run(src);
     REQUIRE(r.completed == 4);
@@ -549,19 +539,19 @@ TEST_CASE("sim_engine.exception_safety.a_run_that_throws_leaves_nothing_dangling
       r.input_tok = 10;
       r.output_tok = 100;
       r.deadline_s = r.ttft_deadline_s = 1e3;
-      src.v.push_back(r);
+      src.requests.push_back(r);
     }
-    request back = src.v.back();
+    request back = src.requests.back();
     back.id = 50;
     back.arrival_s = 0.5;
-    src.v.push_back(back);
+    src.requests.push_back(back);
     fleet f(params_of({&m, &m}));
     least_loaded_router router(f);
     {
       simulator sim(devs, f, router, est, ctl);
       CHECK_THROWS_AS(sim.run(src), config_error);
     }  // the destructor runs here with 48 requests queued
-    CHECK(src.i == src.v.size());
+    CHECK(src.read == src.requests.size());
   }
   SUBCASE("bad_alloc from the source") {
     throwing_source src;
@@ -612,12 +602,12 @@ TEST_CASE("sim_engine.control.idle_fleet_does_not_tick_through_simulated_time") 
   vector_source src;
   for (const double t : {0.5, 1e9 + 0.25}) {
     request r;
-    r.id = src.v.size();
+    r.id = src.requests.size();
     r.arrival_s = t;
     r.input_tok = 10;
     r.output_tok = 300;  // 0.01 s prefill + 299 steps of 0.01 s = 3 s each
     r.deadline_s = r.ttft_deadline_s = t + 100;
-    src.v.push_back(r);
+    src.requests.push_back(r);
   }
   fleet f(params_of({&m}));
   round_robin_router router(f);

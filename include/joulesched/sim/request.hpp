@@ -9,7 +9,9 @@
 /// Cost: one indirect call per request, negligible next to an event-loop step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "joulesched/types.hpp"
 
@@ -39,6 +41,19 @@ class request_source {
  public:
   virtual ~request_source() = default;
   virtual bool next(request& out) = 0;
+};
+
+/// @brief Hands out the requests of a vector in order: for tests, fuzzing, and an engine that replays
+/// requests it already holds. Fill `requests` before the run; `read` counts those handed out so far.
+/// The simulator checks the source's promises (arrival order, deadlines) as it reads.
+struct vector_source final : request_source {
+  std::vector<request> requests;
+  std::size_t read = 0;
+  bool next(request& out) override {
+    if (read == requests.size()) return false;
+    out = requests[read++];
+    return true;
+  }
 };
 
 }  // namespace joulesched::sim
