@@ -444,6 +444,54 @@ TEST_CASE("sim_engine.options.window_is_0_or_within_its_bounds") {
   }
 }
 
+TEST_CASE("sim_engine.bounds.arrivals_periods_and_one_run") {
+  // Arrivals beyond bounds::max_arrival_s lost the resolution of every latency (1e15 s: 0.125 s steps; DBL_MAX:
+  // infinite energy); a control period of 5e-324 s never let a run finish; a second run() is a logic error.
+  const device_model m = simple_model(4, 10'000);
+  const sim_devices devs = devices_of({&m});
+  oracle_estimator est;
+  const auto one_request = [](double t) {
+    vector_source src;
+    request r;
+    r.arrival_s = t;
+    r.input_tok = 10;
+    r.output_tok = 10;
+    r.deadline_s = r.ttft_deadline_s = t + 100;
+    src.requests = {r};
+    return src;
+  };
+  for (const double t : {1e15, std::numeric_limits<double>::max()}) {
+    fleet f(params_of({&m}));
+    round_robin_router router(f);
+    no_control ctl;
+    vector_source src = one_request(t);
+    simulator sim(devs, f, router, est, ctl);
+    CHECK_THROWS_WITH_AS(sim.run(src), doctest::Contains("bounds::max_arrival_s"), config_error);
+  }
+  struct fast_control {
+    double period = 5e-324;
+    [[nodiscard]] double period_s() const noexcept { return period; }
+    void on_outcome(double, tier, bool) noexcept {}
+    void tick(double) noexcept {}
+  };
+  {
+    fleet f(params_of({&m}));
+    round_robin_router router(f);
+    fast_control ctl;
+    vector_source src = one_request(1.0);
+    simulator sim(devs, f, router, est, ctl);
+    CHECK_THROWS_WITH_AS(sim.run(src), doctest::Contains("period_s = 5e-324"), config_error);
+  }
+  fleet f(params_of({&m}));
+  round_robin_router router(f);
+  no_control ctl;
+  vector_source src = one_request(1.0);
+  simulator sim(devs, f, router, est, ctl);
+  CHECK(sim.run(src).completed == 1);
+  vector_source again = one_request(2.0);
+  CHECK_THROWS_AS(sim.run(again), std::logic_error);
+}
+
 TEST_CASE("sim_engine.horizon_source.stops_at_the_horizon") {
   vector_source inner;
   for (int i = 0; i < 10; ++i) {

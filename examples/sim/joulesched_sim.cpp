@@ -201,9 +201,14 @@ experiment build(const options& o) {
   e.devices = sim::sim_devices::from(e.fleet);
   e.warnings.insert(e.warnings.end(), e.fleet.warnings.begin(), e.fleet.warnings.end());
   e.mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
-  if (o.diurnal)
-    e.shape = sim::diurnal_shape_servegen(data / "traces" / "servegen_diurnal_shape.csv", "m-large",
-                                          o.start_hour.value_or(0.0) * 3600.0);
+  if (o.diurnal) {
+    const fs::path shape_file = data / "traces" / "servegen_diurnal_shape.csv";
+    e.shape = sim::diurnal_shape_servegen(shape_file, "m-large", o.start_hour.value_or(0.0) * 3600.0);
+    // --start-hour is a time of day: the shape must cover exactly one.
+    if (std::abs(e.shape.period_s() - 86400.0) > 1e-6)
+      js::detail::fail(js::detail::echo_path(shape_file), "the shape's span",
+                       js::detail::shortest(e.shape.period_s()) + " s", "must be one day (86400 s) for --diurnal");
+  }
 
   if (!o.trace_path.empty()) {
     const fs::path tp = o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
@@ -249,15 +254,21 @@ experiment build(const options& o) {
         js::detail::fail(e.trace->source, "arrival span", span_s,
                          "a trace must span > 0 s to be replayed at a utilisation (every row arrives at once)");
       e.window_s = o.duration_s.value_or(0.0);  // 0: the window is the run
+      if (o.load_scale)
+        e.warnings.push_back("--load-scale has no effect: every row of " + e.trace->source + " arrives at once");
     }
     e.utilisation = e.rate_rps / e.saturation_rps;
   } else {
-    e.utilisation = o.utilisation.value_or(default_utilisation) * o.load_scale.value_or(1.0);
+    e.load_scale = o.load_scale.value_or(1.0);
+    e.utilisation = o.utilisation.value_or(default_utilisation) * e.load_scale;
     e.rate_rps = e.utilisation * e.saturation_rps;
     e.window_s = o.duration_s.value_or(default_duration_s);
   }
   // The bounds that follow from the fleet and the workload (input_bounds.hpp).
-  const char* load_flag = o.load_scale ? "--load-scale" : "--utilisation";
+  const std::string load_flag = o.load_scale    ? "--load-scale"
+                                : o.utilisation ? "--utilisation"
+                                : e.trace       ? e.trace->source + " (replayed at its recorded times)"
+                                                : "the default load";
   if (!(e.window_s <= sim::bounds::max_window_s))
     js::detail::fail(load_flag, "resulting window", std::to_string(e.window_s) + " s",
                      "must be at most " + std::to_string(sim::bounds::max_window_s) + " s (a year); set --duration");
@@ -505,6 +516,10 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
     w.push_back(std::to_string(r.rejected_no_fit) + " of " + std::to_string(r.read) +
                 " requests need more KV cache than any device holds; they were rejected as no_fit");
   }
+  if (r.rejected_device_too_small > 0)
+    w.push_back(r.policy + ": " + std::to_string(r.rejected_device_too_small) + " of " + std::to_string(r.read) +
+                " requests were placed on devices whose KV cache cannot hold them (rejected_device_too_small): the "
+                "routers do not know KV capacities");
   if (r.output_tok == 0) w.push_back("no output token was served: J/tok is reported as 0");
   for (const auto& s : w) std::fprintf(stderr, "joulesched-sim: warning: %s\n", s.c_str());
   warnings.insert(warnings.end(), w.begin(), w.end());
@@ -541,8 +556,9 @@ int run(const options& o) {
       std::fprintf(stderr, "joulesched-sim: running %s ...\n", name.c_str());
     }
     auto src = make_source(e, o);
-    // The mix stops at the window by itself; a trace is cut at it when tiled or given a --duration.
-    const bool cut = e.trace && (o.duration_s || e.trace_copies > 1);
+    // The mix stops at the window by itself; a trace is cut at it unless it is replayed whole (alone, or with
+    // --load-scale and no --duration: then the window is the copy's span).
+    const bool cut = e.trace && (o.duration_s || o.utilisation || e.trace_copies > 1);
     sim::horizon_source bounded(*src, cut ? e.window_s : std::numeric_limits<double>::infinity());
     sim::sim_result r = sim::run_policy(kind, e.devices, e.params, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;

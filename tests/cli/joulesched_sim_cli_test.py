@@ -266,6 +266,56 @@ def non_utf8_names_in_json():
 case("device names that are not UTF-8 still give valid JSON", non_utf8_names_in_json)
 
 
+def utilisation_window_cuts_one_long_copy():
+    # Two rows 10 s apart at a tiny utilisation: one copy lasts days, the default hour must cut it.
+    two = write("two.csv", azure([("2023-11-16 18:00:00", 300, 100), ("2023-11-16 18:00:10", 300, 100)]))
+    j, err = json_run(["--quiet", "--trace", str(two), "--utilisation", "1e-8", "--policies", "round_robin"])
+    assert j["load"]["window_s"] == 3600, j["load"]
+    assert j["policies"][0]["requests"] == 1 and j["workload"]["trace_requests_not_replayed"] == 1, j["policies"][0]
+    assert j["policies"][0]["sim_time_s"] < 3700, j["policies"][0]["sim_time_s"]
+
+
+case("--utilisation cuts a copy longer than the window at the window", utilisation_window_cuts_one_long_copy)
+
+
+def mix_load_scale_reported():
+    j, err = json_run(["--quiet", "--policies", "round_robin", "--duration", "5", "--load-scale", "0.5"])
+    assert j["load"]["load_scale"] == 0.5 and abs(j["load"]["utilisation"] - 0.25) < 1e-12, j["load"]
+
+
+case("the mix's --load-scale is reported in the JSON", mix_load_scale_reported)
+
+
+def diurnal_shape_must_span_a_day():
+    dd = TMP / "dd_shape"
+    (dd / "traces").mkdir(parents=True, exist_ok=True)
+    for sub in ("fleets", "devices"):
+        if not (dd / sub).exists():
+            (dd / sub).symlink_to(ROOT / "data" / sub)
+    (dd / "traces" / "azure_conv_2023_excerpt.csv").write_bytes(
+        (ROOT / "data/traces/azure_conv_2023_excerpt.csv").read_bytes())
+    (dd / "traces" / "servegen_diurnal_shape.csv").write_text(
+        "window_start_s,window_len_s,m-large\n0,600,1\n", encoding="utf-8")
+    refused(["--data-dir", str(dd), "--diurnal", *FAST], "must be one day")()
+
+
+case("a --diurnal shape that does not span a day is refused", diurnal_shape_must_span_a_day)
+
+
+def device_too_small_warned():
+    src = (ROOT / "data/devices/A100-SXM4-40GB.csv").read_text(encoding="utf-8").splitlines()
+    out = ["kv_capacity_tok,1000,tokens,test" if l.startswith("kv_capacity_tok,") else l for l in src]
+    small_dev = write("dev_small_kv.csv", "\n".join(out) + "\n")
+    h100 = ROOT / "data/devices/H100-SXM5-80GB.csv"
+    fleet = write("fleet_small_kv.csv", f"device_model,count,site\n{small_dev},4,dc1\n{h100},4,dc1\n")
+    j, err = json_run(["--quiet", "--fleet", str(fleet), "--policies", "round_robin", "--duration", "5"])
+    assert j["policies"][0]["rejected_device_too_small"] > 0
+    assert any("rejected_device_too_small" in w for w in j["warnings"]), j["warnings"]
+
+
+case("requests placed on devices too small for them are warned about", device_too_small_warned)
+
+
 def clean_run():
     j, err = json_run(["--quiet", "--policies", "round_robin,energy_pi", "--duration", "2"])
     assert j["warnings"] == [], j["warnings"]

@@ -66,6 +66,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -294,19 +295,26 @@ class simulator {
   }
 
   /// @brief Runs every request of `src` to completion (or rejection) and returns the metrics.
-  /// @throws config_error when the source breaks its promises (arrivals negative or decreasing, non-finite
-  /// times, deadlines before arrival); std::bad_alloc. Calling run twice is a precondition violation.
+  /// @throws config_error when the source breaks its promises (arrivals negative, decreasing or beyond
+  /// bounds::max_arrival_s, non-finite times, deadlines before arrival), or the controller's period is below
+  /// bounds::min_control_period_s; std::logic_error when called twice; std::bad_alloc.
   sim_result run(request_source& src) {
-    assert(!ran_ && "simulator::run: a simulator runs once");
+    if (ran_) throw std::logic_error("simulator::run: called twice (a simulator runs once)");
     ran_ = true;
     const auto wall0 = std::chrono::steady_clock::now();
     const std::clock_t cpu0 = std::clock();
     auto last_progress = wall0;
-    metrics_.reserve(opts_.expected_requests);
+    // A hint for speed only: capped, so that an absurd one is no length_error or allocation failure.
+    metrics_.reserve(static_cast<std::size_t>(
+        std::min<double>(static_cast<double>(opts_.expected_requests), bounds::max_expected_requests)));
     for (device_id d = 0; d < dev_.size(); ++d) observer_.on_power(d, 0.0, dev_[d].power_w);
 
     const double period = control_.period_s();
     const bool ticking = period > 0.0 && std::isfinite(period);
+    if (ticking && period < bounds::min_control_period_s)
+      joulesched::detail::fail("simulator: the controller", "period_s", period,
+                               "must be 0, +inf or >= " + joulesched::detail::shortest(bounds::min_control_period_s) +
+                                   " s (bounds::min_control_period_s)");
     std::uint64_t ticks = 0;  // tick k is at k * period exactly (no accumulated rounding)
     double next_tick = ticking ? period : std::numeric_limits<double>::infinity();
     request next;
@@ -449,10 +457,11 @@ class simulator {
   bool pull(request_source& src, request& r) {
     if (!src.next(r)) return false;
     const std::string where = "request source: request " + std::to_string(r.id);
-    if (!std::isfinite(r.arrival_s) || r.arrival_s < last_arrival_s_)
+    if (!(r.arrival_s >= last_arrival_s_ && r.arrival_s <= bounds::max_arrival_s))
       joulesched::detail::fail(where, "arrival_s", r.arrival_s,
-                               "must be finite, >= 0 (simulated time starts at 0) and >= the previous arrival (" +
-                                   std::to_string(last_arrival_s_) + ")");
+                               "must be finite, >= 0 (simulated time starts at 0), >= the previous arrival (" +
+                                   std::to_string(last_arrival_s_) + ") and <= " +
+                                   joulesched::detail::shortest(bounds::max_arrival_s) + " (bounds::max_arrival_s)");
     if (!(std::isfinite(r.deadline_s) && r.deadline_s >= r.arrival_s))
       joulesched::detail::fail(where, "deadline_s", r.deadline_s, "must be finite and >= arrival_s");
     if (!(std::isfinite(r.ttft_deadline_s) && r.ttft_deadline_s >= r.arrival_s))

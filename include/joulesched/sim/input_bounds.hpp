@@ -67,6 +67,15 @@ inline constexpr std::size_t max_echo_chars = 80;
 /// millisecond is below any prefill; shorter (subnormal) windows lose the precision of every rate.
 inline constexpr double min_window_s = 1e-3;
 
+/// Latest arrival (and so simulated time) the simulator accepts, seconds. ASSUMPTION: 10^10 s (317 years)
+/// holds Unix-epoch times; beyond ~10^12 s a double cannot resolve a millisecond, and at 10^15 s a run's
+/// latencies were quantised to 0.125 s.
+inline constexpr double max_arrival_s = 1e10;
+
+/// Shortest control period (`SimControl::period_s()`) the simulator ticks at. ASSUMPTION: a millisecond is
+/// below any request's service time; a period of 5e-324 s never let a run finish.
+inline constexpr double min_control_period_s = 1e-3;
+
 /// Longest measurement window of a run (`--duration`, and a trace's window after scaling). ASSUMPTION: a
 /// year, the longest grid series the carbon-aware experiments replay.
 inline constexpr double max_window_s = 366.0 * 86'400.0;

@@ -166,7 +166,7 @@ inline std::string tok_bound_text(std::uint64_t bound, std::string_view name) {
 inline std::uint32_t parse_tok(std::string_view s, std::string_view source, std::size_t line, std::string_view field,
                                std::uint64_t bound, std::string_view bound_name) {
   // "-0" is also refused: a count is written without a sign.
-  if (s.starts_with('-')) line_fail(source, line, field, s, "must be >= 0");
+  if (s.starts_with('-')) line_fail(source, line, field, s, "must be >= 0, written without a sign");
   const std::optional<std::uint64_t> v = joulesched::detail::parse_unsigned(s);
   if (!v) line_fail(source, line, field, s, "must be a non-negative integer");
   if (*v > bound) line_fail(source, line, field, s, tok_bound_text(bound, bound_name));
@@ -294,7 +294,7 @@ inline std::string format_time_us(std::int64_t us) {
 /// [0, bounds::max_mooncake_timestamp_ms]. Returns microseconds (an integer, so that sorting and
 /// differences are exact), rounded to nearest.
 inline std::int64_t parse_timestamp_ms_to_us(std::string_view s, std::string_view source, std::size_t line) {
-  if (s.starts_with('-')) line_fail(source, line, "timestamp", s, "must be >= 0");
+  if (s.starts_with('-')) line_fail(source, line, "timestamp", s, "must be >= 0, written without a sign");
   const std::optional<double> ms = joulesched::detail::parse_decimal(s);
   if (!ms) line_fail(source, line, "timestamp", s, "must be a non-negative number of milliseconds");
   if (*ms > bounds::max_mooncake_timestamp_ms) {
@@ -488,7 +488,7 @@ inline trace read_azure(joulesched::detail::line_reader& lines, trace_options op
   const std::size_t c_out = csv.require_column("GeneratedTokens");
   const auto tok = [](const joulesched::detail::csv_row& row, std::size_t col, std::uint64_t bound,
                       std::string_view bound_name) {
-    if (row.text(col).starts_with('-')) row.fail(col, "must be >= 0");
+    if (row.text(col).starts_with('-')) row.fail(col, "must be >= 0, written without a sign");
     const std::uint64_t v = row.as_unsigned(col);
     if (v > bound) row.fail(col, tok_bound_text(bound, bound_name));
     return static_cast<std::uint32_t>(v);
