@@ -97,6 +97,32 @@ TEST_CASE("handoff_queue.hook_copies_unlinked") {
   CHECK(q.pop() == nullptr);
 }
 
+TEST_CASE("handoff_queue.push.of_a_request_already_queued_is_refused") {
+  // Before: push(a); push(a) made a's link point to itself (pop never ended), and push(a); push(b); push(a)
+  // lost b and leaked a place of the capacity.
+  item_queue q(8);
+  item a;
+  item b;
+  a.seq = 1;
+  b.seq = 2;
+  CHECK(q.push(a));
+  CHECK_FALSE(q.push(a));
+  CHECK(q.size_approx() == 1);
+  CHECK(q.push(b));
+  CHECK_FALSE(q.push(a));
+  CHECK(q.size_approx() == 2);
+  item_queue other(2);
+  CHECK_FALSE(other.push(a));  // queued in another hand-off through the same hook
+  CHECK(other.size_approx() == 0);
+  CHECK(q.pop() == &a);
+  CHECK(q.pop() == &b);
+  CHECK(q.pop() == nullptr);
+  CHECK(q.size_approx() == 0);
+  CHECK(q.push(a));  // popped: may be pushed again
+  CHECK(q.pop() == &a);
+  CHECK(q.pop() == nullptr);
+}
+
 TEST_CASE("handoff_queue.stress.each_item_once_in_producer_order") {
   constexpr int producers = 3;
   constexpr int per_producer = 50000;

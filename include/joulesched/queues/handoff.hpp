@@ -43,6 +43,7 @@
 #include <string>
 
 #include "joulesched/error.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -66,7 +67,9 @@ class handoff_hook {
   template <class T, handoff_hook T::*Hook>
   friend class handoff_queue;
   std::atomic<handoff_hook*> next_{nullptr};
-  void* owner_ = nullptr;  // the request, set at push (portable, unlike computing it from the member offset)
+  // The request, set at push (portable, unlike computing it from the member offset) and reset to nullptr when
+  // the consumer pops it: non-null exactly while the request is queued, which is how push() refuses a double push.
+  void* owner_ = nullptr;
 };
 
 /// @brief A bounded MPSC hand-off of T objects linked through their handoff_hook member `Hook`:
@@ -88,16 +91,25 @@ class handoff_queue {
   ~handoff_queue() = default;
 
   /// @brief Effects: queues r behind every request pushed before it, unless the queue is full.
-  /// Returns: true when r was queued; false when `capacity()` requests are waiting (r is untouched).
-  /// Preconditions: r is not queued; it stays alive and in place until the consumer pops it.
+  /// Returns: true when r was queued; false when `capacity()` requests are waiting, or when r is already queued
+  /// through this hook (here or in another hand-off, pushed and not yet popped), and then r and the queue are
+  /// untouched (always on; checked mode: usage_error for the latter).
+  /// Preconditions: r stays alive and in place until the consumer pops it; no other thread pushes r at the same
+  /// time (the already-queued test reads r's hook without synchronisation: it catches a sequential double push,
+  /// not a race between two producers pushing the same request).
   /// Complexity: O(1): a CAS loop on the size (retried only while other pushes or pops change it), one
-  /// exchange and one store. Throws: nothing. Never blocks.
-  [[nodiscard]] bool push(T& r) noexcept {
+  /// exchange and one store. Throws: nothing (checked mode: usage_error). Never blocks.
+  [[nodiscard]] bool push(T& r) JOULESCHED_HOT_NOEXCEPT {
+    handoff_hook& h = r.*Hook;
+    if (h.owner_ != nullptr) [[unlikely]] {
+      detail::misuse("handoff_queue::push", "request", static_cast<const void*>(&r),
+                     "is already queued (pushed and not yet popped)");
+      return false;
+    }
     std::size_t n = size_.load(std::memory_order_relaxed);
     do {
       if (n >= capacity_) return false;
     } while (!size_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed, std::memory_order_relaxed));
-    handoff_hook& h = r.*Hook;
     h.owner_ = &r;
     link(h);
     return true;
@@ -161,7 +173,9 @@ class handoff_queue {
   T* taken(handoff_hook* h) noexcept {
     assert(h != &stub_);
     size_.fetch_sub(1, std::memory_order_relaxed);
-    return static_cast<T*>(h->owner_);
+    T* r = static_cast<T*>(h->owner_);
+    h->owner_ = nullptr;  // no longer queued: it may be pushed again
+    return r;
   }
 
   // 64: a cache line on x86-64 and most AArch64 cores, so producers and the consumer do not share lines.
