@@ -13,8 +13,9 @@
 /// Cost with the default heap (4-ary, mutable): push, pop and cancel O(log n), top O(1). Each push allocates
 /// one node: Boost's mutable d-ary heap keeps the values in a std::list and the heap of iterators in a vector.
 ///
-/// Misuse (see usage_error.hpp). Always on: a NaN key is queued as +infinity (after every other request, NaN keys
-/// among themselves in arrival order), so it never reaches the top ahead of real deadlines; try_pop() is the pop
+/// Misuse (see usage_error.hpp). Always on: a NaN key is queued as +infinity with its arrival number (after every
+/// finite key; among infinite keys, NaN or a real +infinity, in arrival order, so a NaN key pushed first leaves
+/// before a +infinity key pushed later), so it never reaches the top ahead of real deadlines; try_pop() is the pop
 /// that an empty queue answers with nothing. Asserted, and in checked mode (JOULESCHED_CHECKED=1) thrown as
 /// usage_error: top(), pop() and top_key() on an empty queue, a NaN key, and cancel() of a handle whose request
 /// was already popped, cancelled or cleared (checked mode keeps the set of queued arrival numbers for that: one
@@ -54,8 +55,8 @@ namespace joulesched {
 /// @brief A key policy for a queue of T: `k(r)` is the request's key in seconds; the smallest key leaves first.
 ///
 /// Expressions: `k(r)` is noexcept and converts to double. Promises: the key is a pure function of the request
-/// (queues compute it once, at push, and cache it) and never NaN (a queue orders a NaN key last; see
-/// detail::queue_key).
+/// (queues compute it once, at push, and cache it) and never NaN (a queue orders a NaN key as +infinity: after
+/// every finite key, in arrival order among infinite keys; see detail::queue_key).
 template <class K, class T>
 concept QueueKey = std::copy_constructible<K> && requires(const K& k, const T& r) {
   { k(r) } noexcept -> std::convertible_to<double>;
@@ -173,15 +174,17 @@ class deadline_queue {
   using heap_type = Heap;
 
   /// What push() returns and cancel() takes: the heap's handle and the request's arrival number.
+  /// A default-constructed handle names no request (cancel() of it: checked mode: usage_error).
   class handle_type {
    public:
     handle_type() = default;
 
    private:
     friend class deadline_queue;
+    static constexpr std::uint64_t no_seq = ~std::uint64_t{0};  // never an arrival number (2^64 - 1 pushes)
     handle_type(typename Heap::handle_type h, std::uint64_t seq) : h_(h), seq_(seq) {}
     typename Heap::handle_type h_{};
-    std::uint64_t seq_ = 0;
+    std::uint64_t seq_ = no_seq;
   };
 
   /// @brief Effects: an empty queue with the given key policy and clock. Complexity: O(1).
@@ -237,10 +240,13 @@ class deadline_queue {
 
   /// @brief Effects: removes the request of handle h; the order of the others is unchanged.
   /// Precondition: h came from push() on this queue and its request is still queued (checked mode: usage_error
-  /// when its request was popped, cancelled or cleared). Complexity: O(log n) with the default heap (that of
+  /// when h is default-constructed or its request was popped, cancelled or cleared). Complexity: O(log n) with the default heap (that of
   /// Heap::erase otherwise). Throws: nothing (checked mode: usage_error).
   void cancel(handle_type h) JOULESCHED_HOT_NOEXCEPT {
 #if JOULESCHED_CHECKED
+    if (h.seq_ == handle_type::no_seq)
+      detail::usage_failure("deadline_queue::cancel", "handle", "default-constructed",
+                            "must come from push() on this queue");
     if (queued_.erase(h.seq_) == 0)
       detail::usage_failure("deadline_queue::cancel", "handle of arrival number", h.seq_,
                             "its request is no longer queued (popped, cancelled or cleared)");

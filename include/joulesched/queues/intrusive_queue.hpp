@@ -29,7 +29,7 @@
 /// Misuse (see usage_error.hpp). Always on, each one compare on a line the call touches anyway: push() of a
 /// queued request returns nullptr and changes nothing; cancel() of a request that is not queued (popped,
 /// cancelled, never pushed, or nullptr) returns false and changes nothing; a NaN key is queued as +infinity
-/// (after every other request); try_pop() returns nullptr on an empty queue. Asserted, and in checked mode
+/// (after every finite key; among infinite keys, NaN or +infinity, in arrival order); try_pop() returns nullptr on an empty queue. Asserted, and in checked mode
 /// (JOULESCHED_CHECKED=1) thrown as usage_error: each of those, top(), pop() and top_key() on an empty queue,
 /// and cancel() of a request queued in another queue (checked mode finds a request's queue in O(log n)).
 ///
