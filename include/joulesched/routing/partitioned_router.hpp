@@ -84,14 +84,26 @@ class partition_plan {
 
   [[nodiscard]] std::size_t parts() const noexcept { return members_.size(); }
   [[nodiscard]] std::size_t size() const noexcept { return params_.size(); }
-  /// The partition that owns a device (fleet-wide id).
-  [[nodiscard]] std::uint32_t owner(device_id id) const noexcept { return owner_[id]; }
-  /// The device's id inside its partition.
-  [[nodiscard]] device_id local_id(device_id id) const noexcept { return local_[id]; }
-  /// A partition's devices, fleet-wide ids, in the order of their ids inside it.
-  [[nodiscard]] std::span<const device_id> members(std::size_t part) const noexcept { return members_[part]; }
-  /// The parameters of a partition's devices, in the same order.
+  /// The partition that owns a device (fleet-wide id). Precondition: id < size() (checked mode: usage_error).
+  [[nodiscard]] std::uint32_t owner(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < owner_.size(), "partition_plan::owner", "device", id, "must be < size()");
+    return owner_[id];
+  }
+  /// The device's id inside its partition. Precondition: id < size() (checked mode: usage_error).
+  [[nodiscard]] device_id local_id(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < local_.size(), "partition_plan::local_id", "device", id, "must be < size()");
+    return local_[id];
+  }
+  /// A partition's devices, fleet-wide ids, in the order of their ids inside it. Precondition: part < parts()
+  /// (checked mode: usage_error).
+  [[nodiscard]] std::span<const device_id> members(std::size_t part) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(part < members_.size(), "partition_plan::members", "part", part, "must be < parts()");
+    return members_[part];
+  }
+  /// The parameters of a partition's devices, in the same order. Precondition: part < parts() (checked mode:
+  /// usage_error).
   [[nodiscard]] std::vector<device_params> member_params(std::size_t part) const {
+    JOULESCHED_EXPECTS(part < members_.size(), "partition_plan::member_params", "part", part, "must be < parts()");
     std::vector<device_params> ps;
     ps.reserve(members_[part].size());
     for (const device_id id : members_[part]) ps.push_back(params_[id]);
