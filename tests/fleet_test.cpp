@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "joulesched/fleet.hpp"
+#include "joulesched/routing/concurrent/concurrent_fleet.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
 
@@ -100,4 +102,21 @@ TEST_CASE("fleet.release_and_set_available.ids_out_of_range_change_nothing") {
   CHECK(f.load(1).queued_tok == 7);
   CHECK(f.class_top(0).has_value());
   CHECK(f.class_top(1).has_value());
+}
+
+TEST_CASE("fleet.ctor.rejects_a_rate_whose_inverse_overflows") {
+  // Before: {5e-324, 0.1} was accepted (finite, > 0); its ETA was inf and joulesched_cost(0) gave NaN.
+  const std::vector<device_params> tiny{{100, 0.2}, {5e-324, 0.1}};
+  test::check_mentions(test::error_of([&] { fleet f(tiny); }),
+                       {"device 1", "rate_tok_s = 5e-324", "must be >= 0.001 token/s"});
+  test::check_mentions(test::error_of([&] { concurrent_fleet f(tiny); }),
+                       {"device 1", "rate_tok_s = 5e-324", "must be >= 0.001 token/s"});
+  test::check_mentions(test::error_of([] { fleet f(std::vector<device_params>{{9e-4, 0.1}}); }),
+                       {"device 0", "rate_tok_s = 9e-04"});
+  concurrent_fleet cf(std::vector<device_params>{{100, 0.2}});
+  test::check_mentions(test::error_of([&] { cf.set_params(0, device_params{1e-300, 0.1}); }),
+                       {"set_params: device 0", "rate_tok_s = 1e-300"});
+  CHECK(cf.params(0).rate_tok_s == 100);
+  const fleet ok(std::vector<device_params>{{min_rate_tok_s, 0.1}});
+  CHECK(ok.size() == 1);
 }

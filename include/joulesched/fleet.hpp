@@ -38,9 +38,20 @@
 
 namespace joulesched {
 
-/// @brief Checks one device's parameters; throws config_error naming `where` (e.g. "fleet.csv:4") and the field.
+/// The smallest device rate a fleet accepts, in tokens/s. ASSUMPTION: a device making fewer than one token per
+/// 1,000 s serves nothing. Why a floor and not just > 0: a rate like 5e-324 is finite and > 0, but 1/rate
+/// overflows, so an ETA becomes inf and a cost term lambda x ETA with lambda = 0 becomes NaN. With rate >= 1e-3
+/// and the request sizes make_request_view admits, every ETA (and so every cost term) is finite.
+inline constexpr double min_rate_tok_s = 1e-3;
+
+/// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s, energy_j_per_tok finite and
+/// >= 0. Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
 inline device_params checked(device_params p, std::string_view where) {
   detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
+  if (p.rate_tok_s < min_rate_tok_s)
+    detail::fail(where, "rate_tok_s", p.rate_tok_s,
+                 "must be >= 0.001 token/s (min_rate_tok_s: a device making fewer than one token per 1,000 s "
+                 "serves nothing, and 1/rate must stay finite)");
   detail::require_non_negative(p.energy_j_per_tok, where, "energy_j_per_tok");
   return p;
 }

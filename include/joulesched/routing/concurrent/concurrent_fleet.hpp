@@ -33,6 +33,10 @@
 /// second release), and never lets a load wrap even for a moment (it compares and swaps); always on. The
 /// writers already throw config_error for a bad id. reserve() and the readers assert their id, and throw
 /// usage_error in checked mode.
+///
+/// Unlike fleet: set_available() (and drain, undrain, set_params) with an id out of range throws config_error
+/// in both modes, where fleet::set_available ignores it (and throws usage_error only in checked mode). The
+/// writers take a mutex and allocate anyway, so the check costs nothing that matters there.
 #pragma once
 
 #include <algorithm>
