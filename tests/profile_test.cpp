@@ -148,6 +148,19 @@ TEST_CASE("energy_profile.ctor.rejects_bad_grids") {
                  {"energy_j_per_tok at (batch_size 1, seq_len_tok 512) = inf"});
 }
 
+TEST_CASE("energy_profile.ctor.rejects_rates_that_interpolate_to_zero_or_inf") {
+  // Before: 5e-324 was accepted (finite, > 0) and eval() between two such points returned rate 0.
+  check_mentions(error_of([] { energy_profile("g", {1, 3}, {0}, {1, 1}, {5e-324, 5e-324}); }),
+                 {"g: rate_tok_s at (batch_size 1, seq_len_tok 0) = 5e-324", "must be in [0.001, 1e300] token/s"});
+  check_mentions(error_of([] { energy_profile("g", {1, 3}, {0}, {1, 1}, {1, 1.7e308}); }),
+                 {"g: rate_tok_s at (batch_size 3, seq_len_tok 0) = 1.7e+308", "must be in [0.001, 1e300]"});
+  const energy_profile edge("g", {1, 3}, {0}, {1, 1}, {1e-3, 1e300});
+  const double r = edge.eval(2, 0).rate_tok_s;
+  CHECK(std::isfinite(r));
+  CHECK(r > 0);
+  CHECK(energy_profile("g", {1, 3}, {0}, {1, 1}, {1e-3, 1e-3}).eval(2, 0).rate_tok_s > 0);
+}
+
 TEST_CASE("energy_profile.load.good_file") {
   const std::string path = std::string(JOULESCHED_TEST_DATA_DIR) + "/profiles/test_a100_llama8b.csv";
   const auto p = load_energy_profile(path);

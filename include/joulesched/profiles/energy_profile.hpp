@@ -56,6 +56,7 @@
 #include "joulesched/error.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -75,7 +76,9 @@ class energy_profile {
   /// @param seq_lens_tok strictly increasing, each finite and >= 0; at least one.
   /// @param energy_j_per_tok, rate_tok_s one value per grid point, batch-major: the value at
   ///        (batch_sizes[b], seq_lens_tok[s]) is at index b * seq_lens_tok.size() + s. Energy finite and >= 0,
-  ///        rate finite and > 0.
+  ///        rate in [min_grid_rate_tok_s, max_grid_rate_tok_s] = [0.001, 1e300] token/s: eval() mixes four
+  ///        points with weights summing to 1, and a rate like 5e-324 (finite, > 0) would interpolate to 0, one
+  ///        near DBL_MAX to inf. ASSUMPTION: a device making fewer than one token per 1,000 s serves nothing.
   /// Complexity: O(grid points).
   /// @throws config_error naming the profile, the field and the grid point, e.g. "a100: field energy_j_per_tok
   /// at (batch_size 8, seq_len_tok 512) = -1: must be finite and >= 0".
@@ -92,9 +95,16 @@ class energy_profile {
       const double e = energy_j_per_tok[k], r = rate_tok_s[k];
       if (!(std::isfinite(e) && e >= 0.0)) detail::fail(name_, point_field("energy_j_per_tok", k), e, "must be finite and >= 0");
       if (!(std::isfinite(r) && r > 0.0)) detail::fail(name_, point_field("rate_tok_s", k), r, "must be finite and > 0");
+      if (!(r >= min_grid_rate_tok_s && r <= max_grid_rate_tok_s))
+        detail::fail(name_, point_field("rate_tok_s", k), r,
+                     "must be in [0.001, 1e300] token/s (so that every rate eval() interpolates is finite and > 0)");
       grid_.push_back(profile_point{e, r});
     }
   }
+
+  /// The range of a grid point's rate_tok_s the constructor accepts (see the constructor).
+  static constexpr double min_grid_rate_tok_s = 1e-3;
+  static constexpr double max_grid_rate_tok_s = 1e300;
 
   /// e.g. "A100-SXM4-40GB/Llama-3.1-8B-Instruct".
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -105,10 +115,12 @@ class energy_profile {
   /// The sequence-length axis in tokens: strictly increasing, >= 0.
   [[nodiscard]] std::span<const double> seq_lens_tok() const noexcept { return seq_lens_tok_; }
 
-  /// @brief The measured value at grid point (batch_sizes()[b], seq_lens_tok()[s]). Precondition: in range.
-  [[nodiscard]] const profile_point& at(std::size_t b, std::size_t s) const noexcept {
-    assert(b < batch_sizes_.size() && s < seq_lens_tok_.size());
-    return grid_[b * seq_lens_tok_.size() + s];
+  /// @brief The measured value at grid point (batch_sizes()[b], seq_lens_tok()[s]). Precondition: b <
+  /// batch_sizes().size() and s < seq_lens_tok().size() (checked mode: usage_error).
+  [[nodiscard]] const profile_point& at(std::size_t b, std::size_t s) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(b < batch_sizes_.size(), "energy_profile::at", "b", b, "must be < batch_sizes().size()");
+    JOULESCHED_EXPECTS(s < seq_lens_tok_.size(), "energy_profile::at", "s", s, "must be < seq_lens_tok().size()");
+    return point(b, s);
   }
 
   [[nodiscard]] double min_batch() const noexcept { return batch_sizes_.front(); }
@@ -135,10 +147,10 @@ class energy_profile {
     assert(!std::isnan(batch) && !std::isnan(seq_len_tok));
     const cell b = locate(batch_sizes_, batch);
     const cell s = locate(seq_lens_tok_, seq_len_tok);
-    const profile_point& p00 = at(b.lo, s.lo);
-    const profile_point& p01 = at(b.lo, s.hi);
-    const profile_point& p10 = at(b.hi, s.lo);
-    const profile_point& p11 = at(b.hi, s.hi);
+    const profile_point& p00 = point(b.lo, s.lo);
+    const profile_point& p01 = point(b.lo, s.hi);
+    const profile_point& p10 = point(b.hi, s.lo);
+    const profile_point& p11 = point(b.hi, s.hi);
     auto mix = [&](double v00, double v01, double v10, double v11) {
       const double lo = (1.0 - s.t) * v00 + s.t * v01;
       const double hi = (1.0 - s.t) * v10 + s.t * v11;
@@ -149,6 +161,11 @@ class energy_profile {
   }
 
  private:
+  const profile_point& point(std::size_t b, std::size_t s) const noexcept {
+    assert(b < batch_sizes_.size() && s < seq_lens_tok_.size());
+    return grid_[b * seq_lens_tok_.size() + s];
+  }
+
   // Interpolate between axis[lo] and axis[hi] with weight t on hi; lo == hi and t == 0 at and past the edges.
   struct cell {
     std::size_t lo;
