@@ -89,6 +89,17 @@ TEST_CASE("count_window.matches_brute_force_over_random_outcomes") {
 
 TEST_CASE("count_window.bad_config") { CHECK(throws_naming([] { count_window w(0); }, "capacity")); }
 
+TEST_CASE("miss_windows.absurd_sizes_are_config_errors") {
+  // Before: count_window(SIZE_MAX) threw std::length_error and 2^40 buckets aborted (out of memory) under ASan.
+  check_mentions(error_of([] { count_window w(std::numeric_limits<std::size_t>::max()); }),
+                 {"count_window", "capacity", "must be <= 2^24"});
+  check_mentions(error_of([] { time_window w(60.0, std::size_t{1} << 40); }),
+                 {"time_window", "buckets = 1099511627776", "must be <= 2^24"});
+  CHECK(count_window(count_window::max_capacity).samples() == 0);
+  CHECK_THROWS_AS(count_window(count_window::max_capacity + 1), config_error);
+  CHECK_THROWS_AS(time_window(60.0, time_window::max_buckets + 1), config_error);
+}
+
 // ---------------------------------------------------------------- time_window
 
 TEST_CASE("time_window.forgets_outcomes_older_than_the_window") {

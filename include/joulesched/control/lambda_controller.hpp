@@ -35,6 +35,7 @@
 #include "joulesched/concepts.hpp"
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
@@ -109,8 +110,12 @@ class lambda_controller {
 
   /// @brief Records one request's deadline outcome at time `now_s` (seconds, caller's clock, finite).
   /// Effects: the outcome enters the window; lambda does not change until update(). Complexity: the window's
-  /// record(), O(1). Throws: nothing. No allocation.
-  void observe(double now_s, bool missed) noexcept { window_.record(now_s, missed); }
+  /// record(), O(1). Precondition: now_s is finite. Throws: nothing (checked mode: usage_error when now_s is
+  /// not finite). No allocation.
+  void observe(double now_s, bool missed) JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(std::isfinite(now_s), "lambda_controller::observe", "now_s", now_s, "must be finite");
+    window_.record(now_s, missed);
+  }
 
   /// @brief Measures the miss rate at `now_s` and moves lambda.
   ///
@@ -118,10 +123,11 @@ class lambda_controller {
   /// Otherwise rho = the window's miss rate (kept for miss_rate()); if the window is empty there is no
   /// evidence and lambda and the integral hold; else e = rho - rho*, I += e unless lambda would be saturated
   /// in the direction of e (then I holds), I is clamped, and lambda = clamp(lambda_0 + Kp e + Ki I).
-  /// Complexity: one window query. Throws: nothing. No allocation.
+  /// Precondition: now_s is finite. Complexity: one window query. Throws: nothing (checked mode: usage_error
+  /// when now_s is not finite). No allocation.
   /// @returns the new lambda (value()).
-  double update(double now_s) noexcept {
-    assert(std::isfinite(now_s));
+  double update(double now_s) JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(std::isfinite(now_s), "lambda_controller::update", "now_s", now_s, "must be finite");
     if (cfg_.min_update_interval_s > 0.0 && has_updated_ && now_s - last_update_s_ < cfg_.min_update_interval_s)
       return lambda_;
     has_updated_ = true;

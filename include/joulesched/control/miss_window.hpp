@@ -22,17 +22,20 @@
 #include <vector>
 
 #include "joulesched/error.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
 /// @brief A sliding window of deadline outcomes that reports the fraction missed.
 ///
-/// Expressions: `w.record(now_s, missed)` is noexcept; `cw.miss_rate(now_s)` converts to double;
+/// Expressions: `w.record(now_s, missed)` is noexcept (in checked mode it may throw usage_error for a broken
+/// precondition, e.g. a NaN time); `cw.miss_rate(now_s)` converts to double;
 /// `cw.samples(now_s)` converts to std::size_t. Promises: miss_rate is in [0, 1] and is 0 when the window is
 /// empty; samples is the number of outcomes the rate is computed from; record neither allocates nor throws.
 template <class W>
 concept MissWindow = requires(W& w, const W& cw, double now_s, bool missed) {
-  { w.record(now_s, missed) } noexcept;
+  w.record(now_s, missed);
+  requires checked_mode || noexcept(w.record(now_s, missed));
   { cw.miss_rate(now_s) } -> std::convertible_to<double>;
   { cw.samples(now_s) } -> std::convertible_to<std::size_t>;
 };
@@ -47,11 +50,19 @@ concept MissWindow = requires(W& w, const W& cw, double now_s, bool missed) {
 /// @endcode
 class count_window {
  public:
+  /// The largest capacity accepted. ASSUMPTION: a miss rate over more than 2^24 (16.7 million) outcomes is
+  /// never needed; the bound keeps an absurd capacity (SIZE_MAX) a config_error instead of a std::length_error
+  /// or an out-of-memory abort.
+  static constexpr std::size_t max_capacity = std::size_t{1} << 24;
+
   /// @brief A window of the last `capacity` outcomes.
   /// Effects: allocates `capacity` bytes. Complexity: O(capacity).
-  /// @throws config_error naming `capacity` when it is 0; std::bad_alloc if the ring cannot be allocated.
+  /// @throws config_error naming `capacity` when it is 0 or more than max_capacity (2^24); std::bad_alloc if
+  /// the ring cannot be allocated.
   explicit count_window(std::size_t capacity) {
     if (capacity < 1) detail::fail("count_window", "capacity", capacity, "must be >= 1");
+    if (capacity > max_capacity)
+      detail::fail("count_window", "capacity", capacity, "must be <= 2^24 = 16777216 (max_capacity)");
     ring_.assign(capacity, std::uint8_t{0});
   }
 
@@ -98,19 +109,27 @@ static_assert(MissWindow<count_window>);
 /// Time order: `now_s` need not increase from call to call. An outcome is filed under its own time; one
 /// that lies before the window of the latest time seen so far is dropped, since it could never be counted
 /// again. A query at an earlier time counts the buckets of that earlier window that are still held.
-/// `now_s` must be finite (asserted in debug builds).
+/// `now_s` must be finite (asserted in debug builds; checked mode: record(), miss_rate() and samples() throw
+/// usage_error).
 /// @code
 /// time_window w(60.0, 60);   // the last minute, in 1 s buckets
 /// @endcode
 class time_window {
  public:
+  /// The most buckets accepted. ASSUMPTION: 2^24 buckets (24 bytes each, 384 MiB) is beyond any useful
+  /// resolution; the bound keeps an absurd count (2^40) a config_error instead of a std::length_error or an
+  /// out-of-memory abort.
+  static constexpr std::size_t max_buckets = std::size_t{1} << 24;
+
   /// @brief A window of `window_s` seconds kept in `buckets` buckets of `window_s / buckets` seconds.
   /// Effects: allocates `buckets` buckets. Complexity: O(buckets).
-  /// @throws config_error naming `window_s` unless it is finite and > 0, or `buckets` when it is 0 or makes
-  /// the bucket width underflow to 0; std::bad_alloc if the buckets cannot be allocated.
+  /// @throws config_error naming `window_s` unless it is finite and > 0, or `buckets` when it is 0, more than
+  /// max_buckets (2^24) or makes the bucket width underflow to 0; std::bad_alloc if the buckets cannot be allocated.
   time_window(double window_s, std::size_t buckets) : window_s_(window_s) {
     detail::require_positive(window_s, "time_window", "window_s");
     if (buckets < 1) detail::fail("time_window", "buckets", buckets, "must be >= 1");
+    if (buckets > max_buckets)
+      detail::fail("time_window", "buckets", buckets, "must be <= 2^24 = 16777216 (max_buckets)");
     bucket_s_ = window_s / static_cast<double>(buckets);
     if (!(bucket_s_ > 0.0)) detail::fail("time_window", "buckets", buckets, "makes window_s / buckets underflow to 0");
     buckets_.assign(buckets, bucket{});
@@ -118,9 +137,10 @@ class time_window {
 
   /// @brief Adds one outcome at time `now_s`.
   /// Effects: files it in the bucket of `now_s`, first emptying that bucket if it holds an older period;
-  /// drops it if it lies before the window of the latest time recorded. Complexity: O(1). Throws: nothing.
-  void record(double now_s, bool missed) noexcept {
-    assert(std::isfinite(now_s));
+  /// drops it if it lies before the window of the latest time recorded. Precondition: now_s is finite.
+  /// Complexity: O(1). Throws: nothing (checked mode: usage_error when now_s is not finite).
+  void record(double now_s, bool missed) JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(std::isfinite(now_s), "time_window::record", "now_s", now_s, "must be finite");
     const std::int64_t k = bucket_of(now_s);
     if (k < latest_ && latest_ - k >= bucket_count()) return;  // already outside every future window
     if (k > latest_) latest_ = k;
@@ -132,13 +152,15 @@ class time_window {
 
   /// @brief Fraction of the outcomes in the window ending at `now_s` that missed; 0 when it holds none.
   /// Complexity: O(B). Throws: nothing.
-  [[nodiscard]] double miss_rate(double now_s) const noexcept {
+  [[nodiscard]] double miss_rate(double now_s) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(std::isfinite(now_s), "time_window::miss_rate", "now_s", now_s, "must be finite");
     const totals t = totals_at(now_s);
     return t.outcomes == 0 ? 0.0 : static_cast<double>(t.misses) / static_cast<double>(t.outcomes);
   }
 
   /// @brief Number of outcomes in the window ending at `now_s`. Complexity: O(B). Throws: nothing.
-  [[nodiscard]] std::size_t samples(double now_s) const noexcept {
+  [[nodiscard]] std::size_t samples(double now_s) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(std::isfinite(now_s), "time_window::samples", "now_s", now_s, "must be finite");
     return static_cast<std::size_t>(totals_at(now_s).outcomes);
   }
 
