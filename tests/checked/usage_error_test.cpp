@@ -11,10 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "joulesched/control/lambda_controller.hpp"
+#include "joulesched/control/miss_window.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/detail/mpsc_ring.hpp"
 #include "joulesched/fleet.hpp"
+#include "joulesched/profiles/energy_profile.hpp"
 #include "joulesched/queues.hpp"
+#include "joulesched/queues/handoff.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/concurrent_router.hpp"
@@ -169,6 +173,45 @@ TEST_CASE("checked.deadline_queue.empty_nan_and_stale_handles_throw") {
   CHECK(q.empty());
 }
 
+TEST_CASE("checked.deadline_queue.cancel_of_a_default_handle_throws") {
+  // Before: the checked set matched arrival number 0, and the heap erased through a null handle (segfault).
+  edf q;
+  (void)q.push(request{1.0, 0, 0, 0, {}});  // arrival number 0 is queued
+  check_usage_error([&] { q.cancel(edf::handle_type{}); },
+                    "deadline_queue::cancel: handle = default-constructed: must come from push() on this queue");
+  CHECK(q.size() == 1);
+  CHECK(q.pop().id == 0);
+}
+
+TEST_CASE("checked.handoff.push_of_a_request_already_queued_throws") {
+  struct item {
+    int id = 0;
+    handoff_hook hook;
+  };
+  handoff_queue<item, &item::hook> q(4);
+  item a;
+  item b;
+  CHECK(q.push(a));
+  check_usage_error([&] { (void)q.push(a); }, "handoff_queue::push: request = ");
+  CHECK(q.push(b));
+  check_usage_error([&] { (void)q.push(a); }, "is already queued");
+  CHECK(q.size_approx() == 2);
+  CHECK(q.pop() == &a);
+  CHECK(q.pop() == &b);
+  CHECK(q.pop() == nullptr);
+}
+
+TEST_CASE("checked.partition_plan.ids_and_parts_out_of_range_throw") {
+  // Before: unchecked in both modes (heap overflow).
+  const partition_plan plan(three, 2);
+  check_usage_error([&] { (void)plan.owner(3); }, "partition_plan::owner: device = 3: must be < size()");
+  check_usage_error([&] { (void)plan.local_id(3); }, "partition_plan::local_id: device = 3: must be < size()");
+  check_usage_error([&] { (void)plan.members(2); }, "partition_plan::members: part = 2: must be < parts()");
+  check_usage_error([&] { (void)plan.member_params(5); }, "partition_plan::member_params: part = 5");
+  CHECK(plan.owner(2) < 2);
+  CHECK(plan.members(1).size() + plan.members(0).size() == 3);
+}
+
 TEST_CASE("checked.intrusive_queue.empty_twice_nan_and_another_queue_throw") {
   std::vector<request> pool{request{1.0, 0, 0, 0, {}}, request{2.0, 0, 0, 1, {}}, request{nan_v, 0, 0, 2, {}}};
   intrusive_edf q;
@@ -196,4 +239,29 @@ TEST_CASE("checked.mpsc_ring.push_all_beyond_capacity_is_refused_in_every_mode")
   detail::mpsc_ring<assignment> ring(2);
   const std::vector<assignment> three_posts(3, assignment{0, 0});
   CHECK_FALSE(ring.push_all(three_posts));
+}
+
+TEST_CASE("checked.control.a_time_that_is_not_finite_throws") {
+  // Before: only asserted (unchecked release builds filed a NaN time into a clamped bucket).
+  time_window w(10.0, 10);
+  check_usage_error([&] { w.record(nan_v, true); }, "time_window::record: now_s = nan: must be finite");
+  check_usage_error([&] { (void)w.miss_rate(std::numeric_limits<double>::infinity()); },
+                    "time_window::miss_rate: now_s = inf");
+  check_usage_error([&] { (void)w.samples(nan_v); }, "time_window::samples: now_s = nan");
+  CHECK(w.samples(0.0) == 0);
+  lambda_controller<time_window> ctl(lambda_controller_config{}, time_window(10.0, 10));
+  check_usage_error([&] { ctl.observe(nan_v, true); }, "lambda_controller::observe: now_s = nan: must be finite");
+  check_usage_error([&] { (void)ctl.update(-std::numeric_limits<double>::infinity()); },
+                    "lambda_controller::update: now_s = -inf");
+  lambda_controller<count_window> cc(lambda_controller_config{}, count_window(4));
+  check_usage_error([&] { cc.observe(nan_v, false); }, "lambda_controller::observe: now_s = nan");
+  CHECK(cc.window().samples() == 0);
+}
+
+TEST_CASE("checked.energy_profile.at_out_of_range_throws") {
+  // Before: only asserted.
+  const energy_profile p("g", {1, 8}, {512}, {1, 2}, {10, 20});
+  check_usage_error([&] { (void)p.at(2, 0); }, "energy_profile::at: b = 2: must be < batch_sizes().size()");
+  check_usage_error([&] { (void)p.at(0, 1); }, "energy_profile::at: s = 1: must be < seq_lens_tok().size()");
+  CHECK(p.at(1, 0).rate_tok_s == 20);
 }
