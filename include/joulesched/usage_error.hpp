@@ -13,12 +13,13 @@
 /// nanoseconds per call are worth a clear error instead of corrupt state. Independently of the mode, a few
 /// cheap defences are always on, each documented where it applies: misuse that would corrupt memory or state
 /// gets a defined result instead (a release that would wrap a load below zero, or names a device out of range,
-/// changes nothing and returns false; an intrusive push of a request already queued is refused; a NaN queue key
-/// is ordered last; ...). In checked mode those cases throw as well.
+/// changes nothing and returns false; a push of a request already queued, into the intrusive queue or a
+/// hand-off, is refused; a NaN queue key is ordered after every finite key; ...). In checked mode those cases
+/// throw as well.
 ///
 /// How to enable: define `JOULESCHED_CHECKED=1` for every translation unit of the program, e.g. with
-/// `target_compile_definitions(my_engine PRIVATE JOULESCHED_CHECKED=1)`, or, where the build offers it, the CMake
-/// option of the same name on the joulesched target. All translation units of one program must agree: the
+/// `target_compile_definitions(my_engine PRIVATE JOULESCHED_CHECKED=1)`. The library offers no CMake option for
+/// it on purpose: it would reach every consumer of an installed package. All translation units of one program must agree: the
 /// library is header-only, so defining the macro differently in two of them gives two different definitions of
 /// the same inline functions, an ODR violation (undefined behaviour; in practice the linker keeps one of them
 /// at random). That is why the checked tests are a program of their own.
