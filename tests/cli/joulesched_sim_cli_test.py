@@ -34,6 +34,8 @@ def case(name, fn):
         results.append((name, str(e) or "assertion failed"))
     except subprocess.TimeoutExpired:
         results.append((name, "timed out"))
+    except Exception as e:  # a missing JSON key, unparsable output, ...: this case fails, the others still run
+        results.append((name, f"{type(e).__name__}: {e}"))
 
 
 def refused(args, *needles):
