@@ -44,15 +44,37 @@ namespace joulesched {
 /// and the request sizes make_request_view admits, every ETA (and so every cost term) is finite.
 inline constexpr double min_rate_tok_s = 1e-3;
 
-/// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s, energy_j_per_tok finite and
-/// >= 0. Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
+/// The largest per-token or per-request coefficient of device_params a fleet accepts (seconds or joules):
+/// 1e6. ASSUMPTION: a device that needs more than 11 days or a megajoule per token serves nothing; the bound
+/// keeps every predicted time and energy of a request make_request_view admits finite.
+inline constexpr double max_param_coefficient = 1e6;
+
+/// The largest operating batch a fleet accepts: 2^24. ASSUMPTION: far above any engine's batch limit.
+inline constexpr double max_operating_batch = 16777216.0;
+
+/// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s; energy_j_per_tok and the
+/// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24].
+/// Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
 inline device_params checked(device_params p, std::string_view where) {
   detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
   if (p.rate_tok_s < min_rate_tok_s)
     detail::fail(where, "rate_tok_s", p.rate_tok_s,
                  "must be >= 0.001 token/s (min_rate_tok_s: a device making fewer than one token per 1,000 s "
                  "serves nothing, and 1/rate must stay finite)");
-  detail::require_non_negative(p.energy_j_per_tok, where, "energy_j_per_tok");
+  const auto coefficient = [&](double x, const char* field) {
+    detail::require_non_negative(x, where, field);
+    if (x > max_param_coefficient) detail::fail(where, field, x, "must be <= 1e6 (max_param_coefficient)");
+  };
+  coefficient(p.energy_j_per_tok, "energy_j_per_tok");
+  coefficient(p.prefill_s_per_tok, "prefill_s_per_tok");
+  coefficient(p.prefill_j_per_tok, "prefill_j_per_tok");
+  coefficient(p.request_s, "request_s");
+  coefficient(p.request_j, "request_j");
+  coefficient(p.ctx_s_per_tok, "ctx_s_per_tok");
+  coefficient(p.ctx_j_per_tok, "ctx_j_per_tok");
+  detail::require_finite(p.batch, where, "batch");
+  if (!(p.batch >= 1.0 && p.batch <= max_operating_batch))
+    detail::fail(where, "batch", p.batch, "must be in [1, 2^24] (max_operating_batch)");
   return p;
 }
 
@@ -64,7 +86,8 @@ namespace detail {
   std::iota(order.begin(), order.end(), device_id{0});
   const auto key = [&](device_id i) {
     const auto& p = ps[i];
-    return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile);
+    return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile, p.prefill_s_per_tok, p.prefill_j_per_tok,
+                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch);
   };
   std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
   return order;
@@ -75,7 +98,10 @@ namespace detail {
 template <Device D>
 [[nodiscard]] constexpr device_params params_of(const D& d) {
   using tr = device_traits<D>;
-  return device_params{tr::rate_tok_s(d), tr::energy_j_per_tok(d), tr::site(d), tr::profile(d)};
+  return device_params{tr::rate_tok_s(d),        tr::energy_j_per_tok(d),  tr::site(d),
+                       tr::profile(d),           tr::prefill_s_per_tok(d), tr::prefill_j_per_tok(d),
+                       tr::request_s(d),         tr::request_j(d),         tr::ctx_s_per_tok(d),
+                       tr::ctx_j_per_tok(d),     tr::batch(d)};
 }
 
 /// @brief Whether a fleet keeps its per-class heaps of load (what the exact class-indexed router reads).
@@ -141,14 +167,14 @@ class fleet {
   /// Marks a class with no available device in class_tops().
   static constexpr device_id no_device = UINT32_MAX;
 
-  /// @brief The least-loaded available device of a class (fewest queued tokens, lowest id among equals),
+  /// @brief The least-loaded available device of a class (least reserved work, lowest id among equals),
   /// with its load: what a class-indexed router reads, one entry per class.
   struct class_top_entry {
-    std::uint64_t queued_tok = 0;
+    std::uint64_t reserved_ns = 0;
     std::uint32_t requests = 0;
     device_id id = no_device;  ///< no_device when the class has no available device
 
-    [[nodiscard]] constexpr device_load load() const noexcept { return {queued_tok, requests}; }
+    [[nodiscard]] constexpr device_load load() const noexcept { return {reserved_ns, requests}; }
   };
 
   /// @brief Each class's top, indexed by class; kept current by every reserve, release and set_available.
@@ -159,7 +185,7 @@ class fleet {
   /// @brief The parameters every device of a class shares, indexed by class.
   [[nodiscard]] std::span<const device_params> class_params() const noexcept { return class_params_; }
 
-  /// @brief The available device of class c with the fewest queued tokens (lowest id among equals).
+  /// @brief The available device of class c with the least reserved work (lowest id among equals).
   /// Complexity: O(1). Preconditions (checked mode: usage_error): index() is fleet_index::by_class, c < class_count().
   [[nodiscard]] std::optional<device_id> class_top(std::size_t c) const JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(index_ == fleet_index::by_class, "fleet::class_top", "index", "none",
@@ -189,7 +215,7 @@ class fleet {
     const std::uint32_t c = class_of_[id];
     if (on) {
       const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
-      place(slot, heap_entry{load_[id].queued_tok, id});
+      place(slot, heap_entry{load_[id].reserved_ns, id});
       sift_up(c, slot);
     } else {
       const std::uint32_t slot = heap_pos_[id];
@@ -205,50 +231,77 @@ class fleet {
     refresh_top(c);
   }
 
-  /// @brief Reserves `work_tok` tokens of work on a device. Complexity: O(log n), O(1) without class heaps.
-  /// No allocation. Precondition (checked mode: usage_error): id < size().
-  void reserve(device_id id, std::uint32_t work_tok) JOULESCHED_HOT_NOEXCEPT {
+  /// @brief Reserves `work_ns` device-nanoseconds of work (one request) on a device. Complexity: O(log n), O(1)
+  /// without class heaps. No allocation. Precondition (checked mode: usage_error): id < size(). A device's
+  /// backlog saturates at 2^64 - 1 ns rather than wrap (unreachable with work_ns <= max_work_ns, service.hpp).
+  void reserve(device_id id, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(id < size(), "fleet::reserve", "id", id, "must be < size()");
-    load_[id].queued_tok += work_tok;
-    load_[id].requests += 1;
-    if (const std::uint32_t slot = heap_pos_[id]; slot != npos) {
-      heap_[slot].queued_tok = load_[id].queued_tok;
-      const std::uint32_t c = class_of_[id];
-      sift_down(c, slot);
-      refresh_top(c);
-    }
+    device_load& l = load_[id];
+    l.reserved_ns = l.reserved_ns > UINT64_MAX - work_ns ? UINT64_MAX : l.reserved_ns + work_ns;
+    l.requests += 1;
+    update(id, true);
   }
 
   /// @brief Gives back the work of an assignment (on completion or cancellation). Complexity: O(log n), O(1)
   /// without class heaps.
   /// Precondition: `a` came from a router over this fleet and was not released before.
-  /// Returns: true; false, changing nothing, when a.device >= size() or the device has fewer than a.work_tok
-  /// tokens or no request reserved (a second release; checked mode: usage_error), so a load never wraps.
+  /// Returns: true; false, changing nothing, when a.device >= size() or the device has less than a.work_ns
+  /// reserved or no request reserved (a second release; checked mode: usage_error), so a load never wraps.
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
-    if (a.device >= size_) {
-      detail::misuse("fleet::release", "device", a.device, "must be < size()");
-      return false;
-    }
+    if (!holds(a, "fleet::release")) return false;
     device_load& l = load_[a.device];
-    if (l.queued_tok < a.work_tok || l.requests == 0) [[unlikely]] {
-      detail::misuse("fleet::release", "work_tok", a.work_tok,
-                     "must not exceed the device's reserved tokens, and a request must be reserved (released twice?)");
-      return false;
-    }
-    l.queued_tok -= a.work_tok;
+    l.reserved_ns -= a.work_ns;
     l.requests -= 1;
-    if (const std::uint32_t slot = heap_pos_[a.device]; slot != npos) {
-      heap_[slot].queued_tok = l.queued_tok;
-      const std::uint32_t c = class_of_[a.device];
-      sift_up(c, slot);
-      refresh_top(c);
-    }
+    update(a.device, false);
+    return true;
+  }
+
+  /// @brief Corrects the work an assignment holds to `work_ns` (an engine that learned more: the prompt is
+  /// done, the output runs longer than estimated). The device's backlog changes by the difference and
+  /// `a.work_ns` becomes `work_ns`, so the later release gives back what is then reserved. Complexity: O(log n),
+  /// O(1) without class heaps. No allocation.
+  /// Returns: true; false, changing nothing, for an assignment release() would refuse (checked mode:
+  /// usage_error). Use to_work_ns / reserved_work_ns (cost/service.hpp) to compute `work_ns`.
+  bool correct(assignment& a, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT {
+    if (!holds(a, "fleet::correct")) return false;
+    device_load& l = load_[a.device];
+    const std::uint64_t rest = l.reserved_ns - a.work_ns;
+    l.reserved_ns = rest > UINT64_MAX - work_ns ? UINT64_MAX : rest + work_ns;
+    const bool grew = work_ns > a.work_ns;
+    a.work_ns = work_ns;
+    update(a.device, grew);
     return true;
   }
 
  private:
   static constexpr std::uint32_t npos = UINT32_MAX;
   static_assert(npos == no_device);
+
+  // Whether `a` can be given back: its device in range, at least its work and one request reserved there.
+  bool holds(const assignment& a, const char* call) const JOULESCHED_HOT_NOEXCEPT {
+    if (a.device >= size_) {
+      detail::misuse(call, "device", a.device, "must be < size()");
+      return false;
+    }
+    const device_load& l = load_[a.device];
+    if (l.reserved_ns < a.work_ns || l.requests == 0) [[unlikely]] {
+      detail::misuse(call, "work_ns", a.work_ns,
+                     "must not exceed the device's reserved work, and a request must be reserved (released twice?)");
+      return false;
+    }
+    return true;
+  }
+
+  // Moves a device's heap entry after its backlog grew (towards the leaves) or shrank (towards the root).
+  void update(device_id id, bool grew) noexcept {
+    const std::uint32_t slot = heap_pos_[id];
+    if (slot == npos) return;
+    heap_[slot].reserved_ns = load_[id].reserved_ns;
+    const std::uint32_t c = class_of_[id];
+    if (grew) sift_down(c, slot);
+    else sift_up(c, slot);
+    refresh_top(c);
+  }
 
   void init(std::vector<device_params> ps) {
     if (ps.size() >= npos) detail::fail("fleet", "size", ps.size(), "must be < 2^32 - 1");
@@ -295,12 +348,12 @@ class fleet {
   // A heap entry carries its key, so a sift compares neighbouring entries (four children share a cache line)
   // instead of reading each child's load from a random place in load_.
   struct heap_entry {
-    std::uint64_t queued_tok;
+    std::uint64_t reserved_ns;
     device_id id;
   };
 
   static constexpr auto less = [](const heap_entry& a, const heap_entry& b) noexcept {
-    return a.queued_tok < b.queued_tok || (a.queued_tok == b.queued_tok && a.id < b.id);
+    return a.reserved_ns < b.reserved_ns || (a.reserved_ns == b.reserved_ns && a.id < b.id);
   };
 
   void place(std::uint32_t slot, const heap_entry& e) noexcept {
@@ -314,7 +367,7 @@ class fleet {
       return;
     }
     const device_id id = heap_[class_begin_[c]].id;
-    tops_[c] = class_top_entry{load_[id].queued_tok, load_[id].requests, id};
+    tops_[c] = class_top_entry{load_[id].reserved_ns, load_[id].requests, id};
   }
 
   // Class c's heap is heap_[base, base + class_size_[c]); the sifts index it from 0.

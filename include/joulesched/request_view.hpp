@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,8 @@ namespace joulesched {
 /// some 290 orders of magnitude below overflow.
 inline constexpr double max_budget_s = 1e12;
 
+static_assert(request_view{}.ttft_budget_s == max_budget_s, "a view's default TTFT budget means none");
+
 /// @brief The largest token count a request_view holds: 2^32 - 1.
 inline constexpr double max_view_tok = std::numeric_limits<std::uint32_t>::max();
 
@@ -43,9 +46,12 @@ namespace detail {
 }
 }  // namespace detail
 
-/// @brief The router's view of `r` at time `now_s`, given an estimate of its output tokens.
-/// Preconditions (asserted; checked mode: usage_error): tokens finite, >= 0 and <= max_view_tok; deadline and now
-/// finite, and |deadline - now| <= max_budget_s. A past deadline is legal.
+/// @brief The router's view of `r` at time `now_s`, given an estimate of its output tokens: budgets relative to
+/// now (end to end, and time to first token when `r` has a TTFT deadline, else max_budget_s: none), its pacing
+/// target (tbt_s) and SLO class.
+/// Preconditions (asserted; checked mode: usage_error): tokens finite, >= 0 and <= max_view_tok; deadlines and
+/// now finite, and each |deadline - now| <= max_budget_s; tbt_s finite, >= 0 and <= max_budget_s. A past
+/// deadline is legal.
 template <Request R>
 [[nodiscard]] request_view make_request_view(const R& r, double now_s,
                                              double output_estimate_tok) JOULESCHED_HOT_NOEXCEPT {
@@ -59,14 +65,27 @@ template <Request R>
                      "output_estimate_tok", output_estimate_tok, "must be in [0, 2^32 - 1]");
   JOULESCHED_EXPECTS(std::fabs(budget) <= max_budget_s, "make_request_view", "budget_s (deadline_s - now_s)", budget,
                      "must be finite and within +-max_budget_s (1e12 s)");
-  return request_view{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), budget,
-                      tr::declared_tier(r).value_or(tier::interactive)};
+  const std::optional<double> ttft_deadline = tr::ttft_deadline_s(r);
+  const double ttft_budget = ttft_deadline ? *ttft_deadline - now_s : max_budget_s;
+  JOULESCHED_EXPECTS(std::fabs(ttft_budget) <= max_budget_s, "make_request_view",
+                     "ttft_budget_s (ttft_deadline_s - now_s)", ttft_budget,
+                     "must be finite and within +-max_budget_s (1e12 s)");
+  const double tbt = tr::tbt_s(r);
+  JOULESCHED_EXPECTS(tbt >= 0.0 && tbt <= max_budget_s, "make_request_view", "tbt_s", tbt,
+                     "must be in [0, max_budget_s]");
+  request_view v{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), budget,
+                 tr::declared_tier(r).value_or(tier::interactive)};
+  v.ttft_budget_s = ttft_budget;
+  v.tbt_s = tbt;
+  v.slo_class = tr::slo_class(r);
+  return v;
 }
 
 /// @brief As make_request_view, but checks its inputs and what they give.
 /// @throws config_error naming `where`, the field and its value when a token count is negative, NaN, infinite
-/// or above max_view_tok (2^32 - 1), when the deadline or now is NaN or infinite, or when the budget
-/// deadline_s - now_s is beyond +-max_budget_s (which includes its overflowing to infinity).
+/// or above max_view_tok (2^32 - 1), when a deadline or now is NaN or infinite, when a budget (deadline_s - now_s,
+/// ttft_deadline_s - now_s) is beyond +-max_budget_s (which includes its overflowing to infinity), or when tbt_s
+/// is negative, NaN, infinite or above max_budget_s.
 template <Request R>
 [[nodiscard]] request_view checked_request_view(const R& r, double now_s, double output_estimate_tok,
                                                 std::string_view where) {
@@ -77,17 +96,24 @@ template <Request R>
   };
   require_tokens(tr::input_tok(r), "input_tok");
   require_tokens(output_estimate_tok, "output_estimate_tok");
-  const double deadline = detail::require_finite(tr::deadline_s(r), where, "deadline_s");
   detail::require_finite(now_s, where, "now_s");
-  if (const double budget = deadline - now_s; !(std::fabs(budget) <= max_budget_s)) {
-    const auto text = [](double x) {
-      char buf[32];
-      return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
-    };
-    detail::fail(where, "budget_s (deadline_s - now_s)", budget,
-                 "must be finite and within +-1e12 s (max_budget_s), from deadline_s = " + text(deadline) +
-                     " and now_s = " + text(now_s));
-  }
+  const auto require_budget = [&](double deadline, std::string_view field) {
+    if (const double budget = deadline - now_s; !(std::fabs(budget) <= max_budget_s)) {
+      const auto text = [](double x) {
+        char buf[32];
+        return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+      };
+      detail::fail(where, std::string(field) == "deadline_s" ? "budget_s (deadline_s - now_s)"
+                                                              : "ttft_budget_s (ttft_deadline_s - now_s)",
+                   budget, "must be finite and within +-1e12 s (max_budget_s), from " + std::string(field) + " = " +
+                               text(deadline) + " and now_s = " + text(now_s));
+    }
+  };
+  require_budget(detail::require_finite(tr::deadline_s(r), where, "deadline_s"), "deadline_s");
+  if (const std::optional<double> ttft = tr::ttft_deadline_s(r))
+    require_budget(detail::require_finite(*ttft, where, "ttft_deadline_s"), "ttft_deadline_s");
+  const double tbt = detail::require_non_negative(tr::tbt_s(r), where, "tbt_s");
+  if (tbt > max_budget_s) detail::fail(where, "tbt_s", tbt, "must be <= 1e12 s (max_budget_s)");
   return make_request_view(r, now_s, output_estimate_tok);
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstdint>
 #include <optional>
 
 #include "joulesched/types.hpp"
@@ -51,15 +52,41 @@ JOULESCHED_DETAIL_FIELD(deadline_s)
 JOULESCHED_DETAIL_FIELD(declared_tier)
 JOULESCHED_DETAIL_FIELD(output_tok)
 JOULESCHED_DETAIL_FIELD(work_tok)
+JOULESCHED_DETAIL_FIELD(prefill_s_per_tok)
+JOULESCHED_DETAIL_FIELD(prefill_j_per_tok)
+JOULESCHED_DETAIL_FIELD(request_s)
+JOULESCHED_DETAIL_FIELD(request_j)
+JOULESCHED_DETAIL_FIELD(ctx_s_per_tok)
+JOULESCHED_DETAIL_FIELD(ctx_j_per_tok)
+JOULESCHED_DETAIL_FIELD(batch)
+JOULESCHED_DETAIL_FIELD(ttft_deadline_s)
+JOULESCHED_DETAIL_FIELD(tbt_s)
+JOULESCHED_DETAIL_FIELD(slo_class)
 #undef JOULESCHED_DETAIL_FIELD
 }  // namespace detail
 
 /// @brief How joulesched reads a device. Specialise for types whose members have other names.
 ///
 /// Required: `rate_tok_s(d)` (tokens/s, finite, > 0) and `energy_j_per_tok(d)` (J/token, finite, >= 0).
-/// Optional: `site(d)` (site_id, default 0) and `profile(d)` (const energy_profile*, default none).
+/// Optional: `site(d)` (site_id, default 0), `profile(d)` (const energy_profile*, default none), and the
+/// prefill and context coefficients and operating batch of device_params (`prefill_s_per_tok`,
+/// `prefill_j_per_tok`, `request_s`, `request_j`, `ctx_s_per_tok`, `ctx_j_per_tok`: default 0, not modelled;
+/// `batch`: default 1).
 template <class D>
 struct device_traits {
+#define JOULESCHED_DETAIL_OPTIONAL(name, fallback)                          \
+  static constexpr double name(const D& d) {                                \
+    if constexpr (detail::has_##name<D, double>) return detail::get_##name<double>(d); \
+    else return fallback;                                                   \
+  }
+  JOULESCHED_DETAIL_OPTIONAL(prefill_s_per_tok, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(prefill_j_per_tok, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(request_s, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(request_j, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(ctx_s_per_tok, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(ctx_j_per_tok, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(batch, 1.0)
+#undef JOULESCHED_DETAIL_OPTIONAL
   static constexpr double rate_tok_s(const D& d)
     requires detail::has_rate_tok_s<D, double>
   {
@@ -83,8 +110,9 @@ struct device_traits {
 /// @brief How joulesched reads a request. Specialise for types whose members have other names.
 ///
 /// Required: `input_tok(r)` (prompt tokens, >= 0) and `deadline_s(r)` (absolute, on the same clock as the
-/// `now` the caller passes; a deadline already past is legal). Optional: `declared_tier(r)`
-/// (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
+/// `now` the caller passes; a deadline already past is legal). Optional: `ttft_deadline_s(r)` (absolute
+/// time-to-first-token deadline, default none), `tbt_s(r)` (pacing target between tokens, default 0: none),
+/// `slo_class(r)` (default 0), `declared_tier(r)` (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
 /// estimator and simulators), `work_tok(r)` (remaining work estimate, needed by LLF queues).
 template <class R>
 struct request_traits {
@@ -97,6 +125,19 @@ struct request_traits {
     requires detail::has_deadline_s<R, double>
   {
     return detail::get_deadline_s<double>(r);
+  }
+  /// The absolute TTFT deadline, or empty when the request has none.
+  static constexpr std::optional<double> ttft_deadline_s(const R& r) {
+    if constexpr (detail::has_ttft_deadline_s<R, double>) return detail::get_ttft_deadline_s<double>(r);
+    else return std::nullopt;
+  }
+  static constexpr double tbt_s(const R& r) {
+    if constexpr (detail::has_tbt_s<R, double>) return detail::get_tbt_s<double>(r);
+    else return 0.0;
+  }
+  static constexpr std::uint16_t slo_class(const R& r) {
+    if constexpr (detail::has_slo_class<R, std::uint16_t>) return detail::get_slo_class<std::uint16_t>(r);
+    else return default_slo_class;
   }
   static constexpr std::optional<tier> declared_tier(const R& r) {
     if constexpr (detail::has_declared_tier<R, std::optional<tier>>)

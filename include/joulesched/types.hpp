@@ -28,36 +28,67 @@ inline constexpr std::size_t tier_count = 2;
   return t == tier::interactive ? "interactive" : "bulk";
 }
 
-/// @brief What a router knows of a device that does not change per decision.
+/// @brief What a router knows of a device that does not change per decision: the time and energy a request costs
+/// on it at its operating point (a batch size and a clock).
+///
+/// The model of one request of `in` prompt tokens and `t` output tokens (cost/service.hpp computes it): the
+/// prefill pass takes request_s + prefill_s_per_tok * in device-seconds and yields the first token; each of the
+/// other t - 1 tokens takes 1 / rate_tok_s + ctx_s_per_tok * ctx device-seconds, where ctx = in + t / 2 is its
+/// mean context. Energies are alike (request_j, prefill_j_per_tok, energy_j_per_tok, ctx_j_per_tok). A request's
+/// own decode runs `batch` times slower than its share of the device (the batch shares each step), so its
+/// latency is prefill + batch * decode device-seconds. The prefill and context fields default to 0 (not
+/// modelled): a device given only rate_tok_s and energy_j_per_tok prices decode alone.
 ///
 /// Two devices with equal parameters form a class: the class-indexed router keeps one heap per class.
 struct device_params {
-  double rate_tok_s = 0.0;        ///< mu_n: tokens per second the device serves at its usual batch size (> 0)
-  double energy_j_per_tok = 0.0;  ///< eps_n: joules per token at its usual batch size (>= 0)
+  double rate_tok_s = 0.0;        ///< mu_n: output tokens/s the device serves, its whole batch (> 0)
+  double energy_j_per_tok = 0.0;  ///< eps_n: joules per output token at the operating point (>= 0)
   site_id site = 0;               ///< where the device is (for carbon-aware cost terms)
   const energy_profile* profile = nullptr;  ///< optional batch- and length-dependent profile; not owned
+  double prefill_s_per_tok = 0.0;  ///< device-seconds per prompt token of prefill (>= 0)
+  double prefill_j_per_tok = 0.0;  ///< joules per prompt token of prefill (>= 0)
+  double request_s = 0.0;          ///< device-seconds per request: the prefill pass's fixed part (>= 0)
+  double request_j = 0.0;          ///< joules per request: the same pass's energy (>= 0)
+  double ctx_s_per_tok = 0.0;      ///< decode device-seconds added per output token per token of context (>= 0)
+  double ctx_j_per_tok = 0.0;      ///< joules of the same (>= 0)
+  double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };
 
-/// @brief The load a router has reserved on a device and not yet released.
+/// @brief The work a router has reserved on a device and not yet released: its backlog.
+///
+/// Work is kept in whole nanoseconds of device time, so that reserving and releasing add and subtract exactly
+/// and a drained device returns to zero (doubles would drift, and a release could then look like a second one).
 struct device_load {
-  std::uint64_t queued_tok = 0;  ///< q_n: tokens of work reserved on the device
-  std::uint32_t requests = 0;    ///< requests reserved on the device (its batch, as far as the router knows)
+  std::uint64_t reserved_ns = 0;  ///< B_n: device-nanoseconds of work reserved (queued and running requests)
+  std::uint32_t requests = 0;     ///< requests reserved on the device (its batch, as far as the router knows)
+
+  /// The backlog in seconds.
+  [[nodiscard]] constexpr double reserved_s() const noexcept { return static_cast<double>(reserved_ns) * 1e-9; }
 };
 
+/// The slo_class of a request that names none.
+inline constexpr std::uint16_t default_slo_class = 0;
+
 /// @brief A request as a router sees it at decision time: estimates, not truth.
+///
+/// Budgets are relative to now: negative when already missed (legal: the request is late). A TTFT budget of
+/// max_budget_s (request_view.hpp, the default) and a tbt_s of 0 mean "no such SLO".
 struct request_view {
-  std::uint32_t work_tok = 0;   ///< t_r: estimated tokens of work (usually estimated output tokens)
+  std::uint32_t work_tok = 0;   ///< t_r: estimated output tokens
   std::uint32_t input_tok = 0;  ///< prompt tokens
-  double budget_s = 0.0;        ///< D_r: deadline minus now, seconds; negative when already late (legal)
+  double budget_s = 0.0;        ///< D_r: end-to-end deadline minus now, seconds
   joulesched::tier tier = tier::interactive;
+  double ttft_budget_s = 1e12;  ///< time-to-first-token deadline minus now, seconds (1e12 = max_budget_s: none)
+  double tbt_s = 0.0;           ///< pacing target: most seconds between output tokens after the first (0: none)
+  std::uint16_t slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
 };
 
 /// @brief A router's decision: the device, and the work reserved on it. Pass it back to release().
 struct assignment {
   device_id device = std::numeric_limits<device_id>::max();
-  std::uint32_t work_tok = 0;
+  std::uint64_t work_ns = 0;  ///< device-nanoseconds reserved (fleet::correct may change it)
 
   friend bool operator==(const assignment&, const assignment&) = default;
 };

@@ -1,6 +1,7 @@
 /// @file profile_cost.hpp
 /// @brief The JouleSched cost with batch- and length-dependent energy and rate from each device's profile:
-/// eps(b+1, s) * t_r + lambda * max(0, (q_n + t_r) / mu(b+1, s) - D_r).
+/// energy at batch b+1 + lambda * lateness at batch b+1 (profile_terms.hpp): prefill from the device's
+/// parameters, decode from the profile's eps(b+1, s) and mu(b+1, s).
 ///
 /// Use it when devices carry an energy_profile and batching effects matter more than decision time: it is not
 /// monotone in load, so argmin_router takes the exact O(n) scan. For large fleets prefer joulesched_cost

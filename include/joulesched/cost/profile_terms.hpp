@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "joulesched/cost/terms.hpp"
 #include "joulesched/profiles/energy_profile.hpp"
 #include "joulesched/types.hpp"
 
@@ -24,25 +25,49 @@ namespace detail {
   const double seq_len_tok = static_cast<double>(r.input_tok) + static_cast<double>(r.work_tok);
   return d.profile->eval(batch, seq_len_tok);
 }
+
+/// predict_service with the decode read from the profile at the batch the device would run with this request:
+/// each decode token costs 1 / rate device-seconds and eps joules (the profile's sequence axis carries the
+/// context, so the context terms are not added), the request's pacing is batch / rate. The prefill is the
+/// device's (device_params). Without a profile: predict_service.
+[[nodiscard]] inline service_estimate profile_service(const device_params& d, const device_load& l,
+                                                      const request_view& r) noexcept {
+  if (d.profile == nullptr) return predict_service(d, r);
+  const profile_point p = profile_at(d, l, r);
+  const double batch = static_cast<double>(l.requests) + 1.0;
+  const double in = static_cast<double>(r.input_tok);
+  const double decode_tok = decode_tokens(r);
+  service_estimate e;
+  e.first_token_s = d.request_s + d.prefill_s_per_tok * in;
+  e.work_s = e.first_token_s + decode_tok / p.rate_tok_s;
+  e.energy_j = d.request_j + d.prefill_j_per_tok * in + decode_tok * p.energy_j_per_tok;
+  e.tbt_s = batch / p.rate_tok_s;
+  e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
+  return e;
+}
 }  // namespace detail
 
-/// @brief eps(batch + 1, seq) * t_r: joules at the batch the device would run with this request.
+/// @brief The request's joules at the batch the device would run with it: the prefill plus eps(batch + 1, seq)
+/// per decode token.
 struct profile_energy_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    return detail::profile_at(d, l, r).energy_j_per_tok * r.work_tok;
+    return detail::profile_service(d, l, r).energy_j;
   }
 };
 
-/// @brief max(0, (q_n + t_r) / mu(batch + 1, seq) - D_r): lateness with the profile's rate at that batch.
-/// A rate_tok_s in a profile is the device's total token rate at that batch.
+/// @brief slo_penalty_term's lateness with the decode rate the profile gives at that batch. A rate_tok_s in a
+/// profile is the device's total token rate at that batch.
 struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    const double rate = detail::profile_at(d, l, r).rate_tok_s;
-    return std::max(0.0, (static_cast<double>(l.queued_tok) + r.work_tok) / rate - r.budget_s);
+    const service_estimate e = detail::profile_service(d, l, r);
+    const double start = l.reserved_s();
+    const double pacing = r.tbt_s > 0.0 ? detail::positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
+    return detail::positive_part(start + e.first_token_s - r.ttft_budget_s) +
+           detail::positive_part(start + e.latency_s - r.budget_s) + pacing;
   }
 };
 

@@ -11,60 +11,73 @@
 
 #include <cmath>
 
+#include "joulesched/cost/service.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched {
 
-/// @brief eps_n * t_r: joules the request's tokens cost on the device at its nominal operating point.
-/// It ignores the load, so it is its own floor, ordered by eps_n (see FlooredCostModel).
+/// @brief The joules the request costs on the device at its operating point: prefill and decode
+/// (predict_service's energy_j). It ignores the load, so it has a floor: eps_n times the decode tokens, the
+/// decode part at zero context, which is never above the whole and rises with eps_n (the floor key) for every
+/// request (see FlooredCostModel). Prefill-heavy requests make that floor loose, which costs the floor-ordered
+/// router early stops, never exactness.
 struct energy_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
   [[nodiscard]] constexpr double operator()(const device_params& d, const device_load&,
                                             const request_view& r) const noexcept {
-    return floor(d, r);
+    return predict_service(d, r).energy_j;
   }
   [[nodiscard]] constexpr double floor(const device_params& d, const request_view& r) const noexcept {
-    return d.energy_j_per_tok * r.work_tok;
+    return d.energy_j_per_tok * decode_tokens(r);
   }
   [[nodiscard]] constexpr double floor_key(const device_params& d) const noexcept { return d.energy_j_per_tok; }
 };
 
-/// @brief ETA(n, r) = (q_n + t_r) / mu_n: seconds until the request would finish on the device.
-/// No floor: the ETA on an empty device, t_r / mu_n, is a valid one, but it is far below the ETA of any loaded
-/// device, so it almost never stops a visit early, and its division made least_eta_router slower (route_bench,
-/// 320 devices / 16 classes: p50 114 ns without the floor, 179 ns with it).
+/// @brief ETA(n, r) = B_n + latency(n, r): seconds until the request's last token if the device served its
+/// backlog B_n (reserved device-seconds) first. No floor: the ETA on an empty device is a valid one, but it is far
+/// below the ETA of any loaded device, so it almost never stops a visit early.
 struct eta_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
   [[nodiscard]] constexpr double operator()(const device_params& d, const device_load& l,
                                             const request_view& r) const noexcept {
-    return (static_cast<double>(l.queued_tok) + r.work_tok) / d.rate_tok_s;
+    return l.reserved_s() + predict_service(d, r).latency_s;
   }
 };
 
-/// @brief max(0, ETA(n, r) - D_r): seconds by which the request would miss its deadline.
+namespace detail {
+/// max(0, x) as (x + |x|) / 2, exactly equal for every finite x below DBL_MAX / 2: compilers emit branch-free
+/// arithmetic for it, where std::max becomes a branch, and whether a device is late is unpredictable from one
+/// class to the next. Not constexpr: std::fabs is constexpr only from C++23.
+[[nodiscard]] inline double positive_part(double x) noexcept { return 0.5 * (x + std::fabs(x)); }
+}  // namespace detail
+
+/// @brief Seconds by which the request would miss its SLOs on the device, summed over the kinds:
+/// max(0, B_n + first_token - D_ttft) + max(0, B_n + latency - D_r) + max(0, tbt - target) x decode tokens.
+/// B_n is the device's backlog in seconds: the request is assumed to start once the reserved work ahead of it
+/// is done (conservative under continuous batching, where it may join the running batch sooner). A TTFT budget
+/// of max_budget_s and a tbt target of 0 contribute nothing.
 struct slo_penalty_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
-  // Not constexpr: std::fabs is constexpr only from C++23.
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    // max(0, late) as (late + |late|) / 2, exactly equal for every finite late below DBL_MAX / 2: compilers
-    // emit branch-free arithmetic for it, where std::max becomes a branch, and whether a device is late is
-    // unpredictable from one class to the next.
-    const double late = eta_term{}(d, l, r) - r.budget_s;
-    return 0.5 * (late + std::fabs(late));
+    const service_estimate e = predict_service(d, r);
+    const double start = l.reserved_s();
+    const double pacing = r.tbt_s > 0.0 ? detail::positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
+    return detail::positive_part(start + e.first_token_s - r.ttft_budget_s) +
+           detail::positive_part(start + e.latency_s - r.budget_s) + pacing;
   }
 };
 
-/// @brief q_n: tokens already reserved on the device (least-loaded routing).
-struct queued_tokens_term {
+/// @brief B_n: seconds of work already reserved on the device (least-loaded routing: least reserved work).
+struct reserved_work_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
   [[nodiscard]] constexpr double operator()(const device_params&, const device_load& l,
                                             const request_view&) const noexcept {
-    return static_cast<double>(l.queued_tok);
+    return l.reserved_s();
   }
 };
 

@@ -112,10 +112,10 @@ class weighted_cost {
 
 /// Latency-only cost: the device that would finish the request first (ETA).
 using eta_cost = weighted_cost<eta_term>;
-/// Least-loaded by queued tokens.
-using queued_tokens_cost = weighted_cost<queued_tokens_term>;
+/// Least-loaded: the least reserved work (device-seconds).
+using reserved_work_cost = weighted_cost<reserved_work_term>;
 
 static_assert(CostModel<eta_cost> && eta_cost::monotone_in_load);
-static_assert(!FlooredCostModel<queued_tokens_cost>);
+static_assert(!FlooredCostModel<reserved_work_cost>);
 
 }  // namespace joulesched

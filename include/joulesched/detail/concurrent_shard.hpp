@@ -61,16 +61,18 @@ struct top_word {
   static constexpr unsigned id_bits = 24;
   static constexpr unsigned load_bits = 64 - id_bits;
   static constexpr std::uint64_t id_mask = (std::uint64_t{1} << id_bits) - 1;
-  static constexpr std::uint64_t max_load_tok = (std::uint64_t{1} << load_bits) - 1;
+  /// The most backlog a published word holds: 2^40 - 1 ns, about 18 minutes; a longer backlog is published as
+  /// that (its cost then reads 18 minutes). ASSUMPTION: a device 18 minutes behind is lost to any SLO anyway.
+  static constexpr std::uint64_t max_load_ns = (std::uint64_t{1} << load_bits) - 1;
   static constexpr device_id max_id = static_cast<device_id>(id_mask - 1);
   /// The word of a shard with no available device: greater than every real word.
   static constexpr std::uint64_t empty = ~std::uint64_t{0};
 
-  [[nodiscard]] static constexpr std::uint64_t pack(std::uint64_t load_tok, device_id id) noexcept {
+  [[nodiscard]] static constexpr std::uint64_t pack(std::uint64_t load_ns, device_id id) noexcept {
     assert(id <= max_id);
-    return (std::min(load_tok, max_load_tok) << id_bits) | id;
+    return (std::min(load_ns, max_load_ns) << id_bits) | id;
   }
-  [[nodiscard]] static constexpr std::uint64_t load_tok(std::uint64_t word) noexcept { return word >> id_bits; }
+  [[nodiscard]] static constexpr std::uint64_t load_ns(std::uint64_t word) noexcept { return word >> id_bits; }
   [[nodiscard]] static constexpr device_id id(std::uint64_t word) noexcept {
     return static_cast<device_id>(word & id_mask);
   }
@@ -80,7 +82,7 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the concurrent r
 
 /// @brief One device's reserved load, alone on its cache line so that devices do not share lines.
 struct alignas(cache_line_bytes) concurrent_device_load {
-  std::atomic<std::uint64_t> queued_tok{0};
+  std::atomic<std::uint64_t> reserved_ns{0};
   std::atomic<std::uint32_t> requests{0};
 };
 
@@ -163,17 +165,17 @@ class alignas(cache_line_bytes) concurrent_shard {
     }
   }
 
-  /// @brief (holder) Reserves `work_tok` tokens and one request on the heap's top device and restores the heap.
+  /// @brief (holder) Reserves `work_ns` device-nanoseconds and one request on the heap's top device and restores the heap.
   /// Returns: the device, or empty when the heap is empty. Precondition: apply_pending() was called under
   /// this lock. Complexity: O(log 64).
-  [[nodiscard]] std::optional<device_id> reserve_top(std::uint32_t work_tok) noexcept {
+  [[nodiscard]] std::optional<device_id> reserve_top(std::uint64_t work_ns) noexcept {
     if (size_ == 0) return std::nullopt;
     const std::uint8_t slot = heap_[0];
     const device_id id = member_[slot];
     concurrent_device_load& load = loads_[id];
-    const std::uint64_t before = load.queued_tok.fetch_add(work_tok, std::memory_order_relaxed);
+    const std::uint64_t before = load.reserved_ns.fetch_add(work_ns, std::memory_order_relaxed);
     load.requests.fetch_add(1, std::memory_order_relaxed);
-    key_[slot] = before + work_tok;  // the true load, including releases not yet applied
+    key_[slot] = before + work_ns;  // the true load, including releases not yet applied
     sift_down(0);
     return id;
   }
@@ -199,7 +201,7 @@ class alignas(cache_line_bytes) concurrent_shard {
   /// (holder) Puts the member of `slot` into the heap with its current load (read now, seq_cst).
   void insert(std::uint32_t slot) noexcept {
     assert(member_[slot] != no_member && pos_[slot] == no_pos && size_ < capacity);
-    key_[slot] = loads_[member_[slot]].queued_tok.load(std::memory_order_seq_cst);
+    key_[slot] = loads_[member_[slot]].reserved_ns.load(std::memory_order_seq_cst);
     heap_[size_] = static_cast<std::uint8_t>(slot);
     pos_[slot] = static_cast<std::uint8_t>(size_);
     sift_up(size_++);
@@ -225,7 +227,7 @@ class alignas(cache_line_bytes) concurrent_shard {
     for (std::uint32_t i = 0; i < size_; ++i) {
       const std::uint8_t s = heap_[i];
       if (pos_[s] != i || member_[s] == no_member) return false;
-      if (key_[s] != loads_[member_[s]].queued_tok.load(std::memory_order_relaxed)) return false;
+      if (key_[s] != loads_[member_[s]].reserved_ns.load(std::memory_order_relaxed)) return false;
       if (i > 0 && less(s, heap_[(i - 1) / heap_arity])) return false;
     }
     return top() == (size_ == 0 ? top_word::empty : top_word::pack(key_[heap_[0]], member_[heap_[0]]));
@@ -242,7 +244,7 @@ class alignas(cache_line_bytes) concurrent_shard {
   }
 
   void refresh(std::uint32_t slot) noexcept {
-    key_[slot] = loads_[member_[slot]].queued_tok.load(std::memory_order_seq_cst);
+    key_[slot] = loads_[member_[slot]].reserved_ns.load(std::memory_order_seq_cst);
     const std::uint32_t i = pos_[slot];
     sift_up(i);
     sift_down(pos_[slot]);

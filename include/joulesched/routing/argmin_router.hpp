@@ -1,5 +1,5 @@
 /// @file argmin_router.hpp
-/// @brief The exact router: the available device of least cost (ties: fewer queued tokens, then lower id).
+/// @brief The exact router: the available device of least cost (ties: less reserved work, then lower id).
 ///
 /// Two paths, chosen at compile time from the cost model and argmin_path:
 /// - class-indexed (cost monotone in load): devices of equal parameters form a class whose best device is
@@ -84,7 +84,7 @@ class argmin_router {
     // Written out here rather than through evaluate(): GCC 12 did not inline that call in the scan, and a call
     // per device cost as much as the cost itself.
     const auto consider = [&](const device_params& p, const device_load& l, device_id id) {
-      const candidate c{static_cast<double>(cost_(p, l, v)), l.queued_tok, id};
+      const candidate c{static_cast<double>(cost_(p, l, v)), l.reserved_ns, id};
       detail::expect_cost(c.cost, "argmin_router::route");
       best.offer(c);
     };
@@ -119,7 +119,7 @@ class argmin_router {
   }
 
   /// @brief Chooses a device and reserves the request's work on it.
-  /// Effects: the chosen device's load grows by v.work_tok tokens and one request.
+  /// Effects: the chosen device's backlog grows by the request's predicted work (cost/service.hpp) and one request.
   /// Returns: the assignment, or empty when no device is available. Complexity: pick + O(log n).
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     return assign(*fleet_, pick(v), v);
@@ -127,6 +127,9 @@ class argmin_router {
 
   /// @brief Gives back the work of an assignment. Complexity: O(log n). Returns: fleet::release's answer.
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
+
+  /// @brief Corrects the work an assignment holds (fleet::correct). Complexity: O(log n). No allocation.
+  bool correct(assignment& a, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT { return fleet_->correct(a, work_ns); }
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
@@ -165,7 +168,7 @@ class argmin_router {
       for (std::size_t i = 0; i < m; ++i) ties += costs[i] == least;
       const auto offer = [&](std::size_t i) {
         const auto& t = tops[class_order_[b + i]];
-        if (t.id != fleet::no_device) best.offer(candidate{least, t.queued_tok, t.id});
+        if (t.id != fleet::no_device) best.offer(candidate{least, t.reserved_ns, t.id});
       };
       if (ties == 1 && at != floor_block) {
         offer(at);

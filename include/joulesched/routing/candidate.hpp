@@ -1,8 +1,8 @@
 /// @file candidate.hpp
-/// @brief The order every exact router minimises: cost, then fewer queued tokens, then the lower device id.
+/// @brief The order every exact router minimises: cost, then less reserved work, then the lower device id.
 ///
 /// Breaking cost ties by load before id matters: the JouleSched cost is flat in load while a device is not
-/// late (eps * t is all that remains), and piling every such request onto the lowest id would be both
+/// late (its energy is all that remains), and piling every such request onto the lowest id would be both
 /// arbitrary and unbalanced. Within a class of identical devices this order is exactly the order of the
 /// class heap (load, id), which is what makes the class-indexed router exact.
 #pragma once
@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "joulesched/cost/service.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/types.hpp"
 #include "joulesched/usage_error.hpp"
@@ -21,23 +22,25 @@ namespace joulesched {
 /// @brief A device considered for a request, with the cost it would have.
 struct candidate {
   double cost = 0.0;
-  std::uint64_t queued_tok = 0;
+  std::uint64_t reserved_ns = 0;
   device_id id = 0;
 
-  /// True when this candidate wins against `o`: lower cost, then fewer queued tokens, then lower id.
+  /// True when this candidate wins against `o`: lower cost, then less reserved work, then lower id.
   [[nodiscard]] constexpr bool beats(const candidate& o) const noexcept {
     if (cost != o.cost) return cost < o.cost;
-    if (queued_tok != o.queued_tok) return queued_tok < o.queued_tok;
+    if (reserved_ns != o.reserved_ns) return reserved_ns < o.reserved_ns;
     return id < o.id;
   }
 };
 
 namespace detail {
 /// @brief Checked mode: throws usage_error naming `call` unless the view's budget is finite (a NaN or infinite
-/// budget makes a lateness cost NaN, and a NaN cost would win or lose at random). Otherwise asserted.
+/// budget (either of them) or pacing target makes a lateness cost NaN, and a NaN cost would win or lose at random). Otherwise asserted.
 inline void expect_valid_view([[maybe_unused]] const request_view& v,
                               [[maybe_unused]] std::string_view call) JOULESCHED_HOT_NOEXCEPT {
   JOULESCHED_EXPECTS(std::isfinite(v.budget_s), call, "budget_s", v.budget_s, "must be finite");
+  JOULESCHED_EXPECTS(std::isfinite(v.ttft_budget_s), call, "ttft_budget_s", v.ttft_budget_s, "must be finite");
+  JOULESCHED_EXPECTS(v.tbt_s >= 0.0 && std::isfinite(v.tbt_s), call, "tbt_s", v.tbt_s, "must be finite and >= 0");
 }
 
 /// @brief Checked mode: throws usage_error naming `call` when a cost is NaN. Otherwise asserted.
@@ -52,7 +55,7 @@ template <class Cost>
 [[nodiscard]] candidate evaluate(const Cost& cost, const fleet& f, device_id id,
                                  const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   const device_load& l = f.load(id);
-  const candidate c{static_cast<double>(cost(f.params(id), l, v)), l.queued_tok, id};
+  const candidate c{static_cast<double>(cost(f.params(id), l, v)), l.reserved_ns, id};
   detail::expect_cost(c.cost, "router: evaluate");
   return c;
 }
@@ -74,12 +77,14 @@ struct best_candidate {
   }
 };
 
-/// @brief Reserves the request's work on the chosen device and returns the assignment (empty stays empty).
+/// @brief Reserves the request's predicted work on the chosen device (reserved_work_ns of its parameters) and
+/// returns the assignment (empty stays empty).
 [[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
                                                       const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   if (!id) return std::nullopt;
-  f.reserve(*id, v.work_tok);
-  return assignment{*id, v.work_tok};
+  const std::uint64_t work = reserved_work_ns(f.params(*id), v);
+  f.reserve(*id, work);
+  return assignment{*id, work};
 }
 
 }  // namespace joulesched

@@ -86,7 +86,7 @@ class concurrent_argmin_router {
   ///
   /// Effects: reads the published top of every shard, evaluates the cost on the least top of each class, and
   /// try-locks the shard of the best; if it is busy, takes the next best (never waits). Under the lock it
-  /// applies pending releases, reserves v.work_tok tokens and one request on the shard's true top (fetch_add),
+  /// applies pending releases, reserves the request's predicted work on that class and one request on the shard's true top (fetch_add),
   /// restores the heap, publishes the new top and unlocks. If every candidate shard is busy, it pauses briefly
   /// (spin, then yield) and starts over: with a single shard (one hot class) that is the only way to proceed.
   /// Returns: the assignment, or empty when no shard has an available device.
@@ -99,7 +99,8 @@ class concurrent_argmin_router {
     std::array<const detail::concurrent_shard*, max_tries_per_round> tried{};
     unsigned n_tried = 0;
     for (unsigned round = 0;;) {
-      detail::concurrent_shard* chosen = best_shard(snap, v, tried, n_tried);
+      device_params chosen_params{};
+      detail::concurrent_shard* chosen = best_shard(snap, v, tried, n_tried, chosen_params);
       if (chosen == nullptr) {
         if (n_tried == 0) return std::nullopt;  // every shard is empty: nothing is available
         n_tried = 0;                            // every non-empty shard was busy: pause and start over
@@ -110,11 +111,12 @@ class concurrent_argmin_router {
       }
       if (chosen->try_lock()) {
         chosen->apply_pending();
-        const std::optional<device_id> id = chosen->reserve_top(v.work_tok);
+        const std::uint64_t work = reserved_work_ns(chosen_params, v);
+        const std::optional<device_id> id = chosen->reserve_top(work);
         chosen->unlock();
         if (id) {
           ++stats_.decisions;
-          return assignment{*id, v.work_tok};
+          return assignment{*id, work};
         }
         // Drained empty since we read its top: fall through and try another.
       } else {
@@ -145,7 +147,7 @@ class concurrent_argmin_router {
   [[nodiscard]] detail::concurrent_shard* best_shard(
       const concurrent_fleet::snapshot& snap, const request_view& v,
       const std::array<const detail::concurrent_shard*, max_tries_per_round>& tried,
-      unsigned n_tried) const JOULESCHED_HOT_NOEXCEPT {
+      unsigned n_tried, device_params& chosen_params) const JOULESCHED_HOT_NOEXCEPT {
     detail::concurrent_shard* chosen = nullptr;
     candidate best{};
     for (const auto& c : snap.classes) {
@@ -161,14 +163,15 @@ class concurrent_argmin_router {
         }
       }
       if (least_shard == nullptr) continue;
-      // The cost sees the published load; `requests` is 0: a monotone cost reads nothing but queued_tok.
-      const std::uint64_t load_tok = detail::top_word::load_tok(least);
-      const candidate cand{static_cast<double>(cost_(c.params, device_load{load_tok, 0}, v)), load_tok,
+      // The cost sees the published load; `requests` is 0: a monotone cost reads nothing but reserved_ns.
+      const std::uint64_t load_ns = detail::top_word::load_ns(least);
+      const candidate cand{static_cast<double>(cost_(c.params, device_load{load_ns, 0}, v)), load_ns,
                            detail::top_word::id(least)};
       detail::expect_cost(cand.cost, "concurrent_argmin_router::route");
       if (chosen == nullptr || cand.beats(best)) {
         best = cand;
         chosen = least_shard;
+        chosen_params = c.params;
       }
     }
     return chosen;
@@ -214,9 +217,11 @@ class concurrent_power_of_d_router {
                                         [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
     }
     if (!best.found) return std::nullopt;
-    fleet_->reserve(best.best.id, v.work_tok);
+    const std::uint64_t work =
+        reserved_work_ns(snap.class_params[snap.devices[best.best.id].class_index], v);
+    fleet_->reserve(best.best.id, work);
     ++stats_.decisions;
-    return assignment{best.best.id, v.work_tok};
+    return assignment{best.best.id, work};
   }
 
   /// @brief Gives back the work of an assignment; any thread may call the fleet's release() instead.
@@ -235,7 +240,7 @@ class concurrent_power_of_d_router {
                                    const request_view& v) const JOULESCHED_HOT_NOEXCEPT {
     const device_load l = fleet_->load(id);
     const device_params& p = snap.class_params[snap.devices[id].class_index];
-    const candidate c{static_cast<double>(cost_(p, l, v)), l.queued_tok, id};
+    const candidate c{static_cast<double>(cost_(p, l, v)), l.reserved_ns, id};
     detail::expect_cost(c.cost, "concurrent_power_of_d_router::route");
     return c;
   }

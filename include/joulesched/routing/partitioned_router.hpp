@@ -164,7 +164,7 @@ class partitioned_router {
       return false;
     }
     expect_owned(a, "partitioned_router::release");
-    return fleet_.release(assignment{plan_->local_id(a.device), a.work_tok});
+    return fleet_.release(assignment{plan_->local_id(a.device), a.work_ns});
   }
 
   /// @brief (any thread) Posts a release for the owner to apply on its next route() or apply_posted().

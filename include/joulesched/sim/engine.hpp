@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "joulesched/concepts.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/queues/deadline_queue.hpp"
@@ -261,6 +262,7 @@ class simulator {
   simulator(const sim_devices& devices, fleet& routing, R& router, Estimator& estimator, Control& control,
             engine_options opts = {}, Observer observer = {})
       : devices_(devices),
+        routing_(routing),
         router_(router),
         estimator_(estimator),
         control_(control),
@@ -482,8 +484,10 @@ class simulator {
       return;
     }
     const double estimate = estimator_.estimate(r, r.tier);
-    const request_view view{joulesched::detail::whole_tokens(std::max(0.0, estimate)), r.input_tok,
-                            r.deadline_s - now_, r.tier};
+    request_view view{joulesched::detail::whole_tokens(std::max(0.0, estimate)), r.input_tok,
+                      r.deadline_s - now_, r.tier};
+    view.ttft_budget_s = r.ttft_deadline_s - now_;
+    view.slo_class = r.cls;
     const std::optional<assignment> a = router_.route(view);
     if (!a) {
       reject(r.tier, rejected_no_device_, true);
@@ -622,6 +626,7 @@ class simulator {
       for (const std::uint32_t slot : d.prefilling) {
         live_request& lr = at(slot);
         lr.first_token_s = now_;
+        prompt_done(lr);
         if (lr.output_tok <= 1) {
           d.kv_tok -= std::uint64_t{lr.input_tok} + lr.output_tok;
           complete(id, slot);
@@ -675,6 +680,14 @@ class simulator {
     set_power(id, d.model->busy_power_w(b));
     events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(prompt_tok));
     return true;
+  }
+
+  // The prompt is done: the reservation keeps only the predicted decode (fleet::correct, the API an engine that
+  // learns more uses).
+  void prompt_done(live_request& lr) noexcept {
+    const request_view v{joulesched::detail::whole_tokens(lr.work_tok), lr.input_tok, 0.0, lr.tier};
+    const service_estimate e = predict_service(routing_.params(lr.placed.device), v);
+    routing_.correct(lr.placed, std::min(lr.placed.work_ns, to_work_ns(e.work_s - e.first_token_s)));
   }
 
   void complete(device_id id, std::uint32_t slot) {
@@ -739,6 +752,7 @@ class simulator {
   }
 
   const sim_devices& devices_;
+  fleet& routing_;
   R& router_;
   Estimator& estimator_;
   Control& control_;

@@ -161,17 +161,17 @@ namespace detail {
   return parse_fleet(in, path.string(), path.parent_path());
 }
 
-/// @brief The operating point at which a router's fixed device parameters (mu_n, eps_n) are read from each
-/// device model: a stated assumption, since a router that reads one number per device needs one batch size.
+/// @brief The operating point at which a router's fixed device parameters are read from each device model: a
+/// stated assumption, since a router that reads one set of numbers per device needs one batch size.
 ///
 /// Nominal batch of a device = max(1, min(round(batch_fraction * max_batch),
 ///                                        floor(batch_fraction * kv_capacity_tok / request_ctx_tok)))
 /// i.e. the device holds `batch_fraction` of what it can hold (by its batch limit or by its KV cache, whichever
-/// binds first); at that batch every request has the context `mean_ctx_tok`.
-/// mu_n = model.rate_tok_s(batch, mean_ctx_tok), eps_n = model.energy_j_per_tok(batch, mean_ctx_tok).
+/// binds first). params_at_batch gives the parameters at that batch.
 struct operating_point {
   double batch_fraction = 0.5;  ///< ASSUMPTION: devices run half full on average (in (0, 1])
-  double mean_ctx_tok = 0.0;    ///< mean context during decode: mean input + mean output / 2 (from the workload)
+  double mean_ctx_tok = 0.0;    ///< mean context during decode (>= 0); not read since contexts are priced per
+                                ///< request (device_params::ctx_s_per_tok), kept so that callers still compile
   double request_ctx_tok = 0.0; ///< mean KV a request reserves: mean input + mean output (from the workload)
 };
 
@@ -183,15 +183,40 @@ struct operating_point {
   return static_cast<std::uint32_t>(std::max(1.0, b));
 }
 
-/// @brief The router's view of one device model at `op`.
+/// @brief The router's view of model `m` running `batch` requests: what predict_service (cost/service.hpp) needs
+/// to reproduce the device model. A decode step at batch b whose requests hold contexts c_i takes
+/// base + per_seq * b + per_ctx * sum(c_i); one request's share of it is (base + per_seq * b) / b + per_ctx * c_i,
+/// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies.
+/// A prefill pass is prefill_base_s + prefill_per_tok_s * n at the prefill power. At batch 1 this is the
+/// simulator's own arithmetic for a request served alone (tests/service_agreement_test.cpp).
+[[nodiscard]] inline device_params params_at_batch(const device_model& m, site_id site, std::uint32_t batch) {
+  const std::uint32_t b = std::max<std::uint32_t>(batch, 1);
+  const double bd = static_cast<double>(b);
+  const double step_s = m.decode_step_base_s + m.decode_step_per_seq_s * bd;  // at zero context
+  const double decode_w = m.busy_power_w(b);
+  const double prefill_w = m.busy_power_w(b);
+  device_params p;
+  p.rate_tok_s = bd / step_s;
+  p.energy_j_per_tok = decode_w * step_s / bd;
+  p.site = site;
+  p.prefill_s_per_tok = m.prefill_per_tok_s;
+  p.prefill_j_per_tok = prefill_w * m.prefill_per_tok_s;
+  p.request_s = m.prefill_base_s;
+  p.request_j = prefill_w * m.prefill_base_s;
+  p.ctx_s_per_tok = m.decode_step_per_ctx_tok_s;
+  p.ctx_j_per_tok = decode_w * m.decode_step_per_ctx_tok_s;
+  p.batch = bd;
+  return p;
+}
+
+/// @brief The router's view of one device model at `op`: params_at_batch at its nominal batch.
 /// @throws config_error when op is out of range (batch_fraction outside (0, 1], negative contexts).
 [[nodiscard]] inline device_params nominal_params(const device_model& m, site_id site, const operating_point& op) {
   if (!(op.batch_fraction > 0.0 && op.batch_fraction <= 1.0))
     joulesched::detail::fail("operating_point", "batch_fraction", op.batch_fraction, "must be in (0, 1]");
   joulesched::detail::require_non_negative(op.mean_ctx_tok, "operating_point", "mean_ctx_tok");
   joulesched::detail::require_non_negative(op.request_ctx_tok, "operating_point", "request_ctx_tok");
-  const std::uint32_t b = nominal_batch(m, op);
-  return device_params{m.rate_tok_s(b, op.mean_ctx_tok), m.energy_j_per_tok(b, op.mean_ctx_tok), site, nullptr};
+  return params_at_batch(m, site, nominal_batch(m, op));
 }
 
 /// @brief Requests per second one device of model `m` sustains when saturated by requests of mean input

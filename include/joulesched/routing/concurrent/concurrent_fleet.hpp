@@ -80,8 +80,9 @@ class concurrent_fleet {
  public:
   /// At most 2^24 - 1 devices: a device id takes 24 bits of a shard's top word.
   static constexpr std::size_t max_devices = std::size_t{detail::top_word::max_id} + 1;
-  /// Loads up to 2^40 - 1 tokens publish exactly; above, routers see ties (still safe, no longer exact).
-  static constexpr std::uint64_t max_exact_load_tok = detail::top_word::max_load_tok;
+  /// Backlogs up to 2^40 - 1 ns (about 18 minutes) publish exactly; above, routers see ties (still safe, no
+  /// longer exact).
+  static constexpr std::uint64_t max_exact_load_ns = detail::top_word::max_load_ns;
   /// At most 64 devices per shard: a shard's pending changes are one bit per device in a 64-bit word.
   static constexpr std::uint32_t max_devices_per_shard = detail::concurrent_shard::capacity;
   /// Shards per class when none is given: enough for a few router threads to find different shards free.
@@ -166,7 +167,7 @@ class concurrent_fleet {
   [[nodiscard]] device_load load(device_id id) const JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::load", "id", id, "must be < size()");
     const auto& l = loads_[id];
-    return device_load{l.queued_tok.load(std::memory_order_relaxed), l.requests.load(std::memory_order_relaxed)};
+    return device_load{l.reserved_ns.load(std::memory_order_relaxed), l.requests.load(std::memory_order_relaxed)};
   }
 
   /// Classes with at least one device (available or not), in the current snapshot.
@@ -176,15 +177,15 @@ class concurrent_fleet {
 
   // ---- Load: any thread, never waits. ----
 
-  /// @brief Reserves `work_tok` tokens and one request on a device chosen elsewhere (power-of-d does this).
+  /// @brief Reserves `work_ns` device-nanoseconds and one request on a device chosen elsewhere (power-of-d does this).
   /// Effects: the load grows at once; in exact mode the device's shard heap learns it now if its lock is free,
   /// else from its holder before that unlocks. Complexity: O(1), plus O(log 64) when it applies the change.
   /// Throws: nothing. Precondition (checked mode: usage_error): id < size().
-  void reserve(device_id id, std::uint32_t work_tok) JOULESCHED_HOT_NOEXCEPT {
+  void reserve(device_id id, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::reserve", "id", id, "must be < size()");
     auto& l = loads_[id];
     // seq_cst, with the snapshot load in notify(): see set_params for why a move between shards needs it.
-    l.queued_tok.fetch_add(work_tok, std::memory_order_seq_cst);
+    l.reserved_ns.fetch_add(work_ns, std::memory_order_seq_cst);
     l.requests.fetch_add(1, std::memory_order_relaxed);
     notify(id);
   }
@@ -192,7 +193,7 @@ class concurrent_fleet {
   /// @brief Gives back the work of an assignment (on completion or cancellation), from any thread.
   /// Precondition: `a` came from a router over this state and was not released before.
   /// Returns: true; false, changing nothing, when a.device >= size() or the device has no request or fewer than
-  /// a.work_tok tokens reserved (a second release; checked mode: usage_error).
+  /// a.work_ns nanoseconds reserved (a second release; checked mode: usage_error).
   /// Effects and complexity: as reserve(). Throws: nothing (checked mode: usage_error).
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT {
     if (a.device >= size_) {
@@ -200,7 +201,7 @@ class concurrent_fleet {
       return false;
     }
     auto& l = loads_[a.device];
-    // The request first, then the tokens, each taken only if it is there (compare and swap rather than a
+    // The request first, then the work, each taken only if it is there (compare and swap rather than a
     // subtraction that could wrap): no reader ever sees a wrapped load.
     std::uint32_t requests = l.requests.load(std::memory_order_relaxed);
     do {
@@ -209,16 +210,16 @@ class concurrent_fleet {
         return false;
       }
     } while (!l.requests.compare_exchange_weak(requests, requests - 1, std::memory_order_relaxed));
-    std::uint64_t tok = l.queued_tok.load(std::memory_order_relaxed);
+    std::uint64_t ns = l.reserved_ns.load(std::memory_order_relaxed);
     do {
-      if (tok < a.work_tok) [[unlikely]] {
+      if (ns < a.work_ns) [[unlikely]] {
         l.requests.fetch_add(1, std::memory_order_relaxed);
-        detail::misuse("concurrent_fleet::release", "work_tok", a.work_tok,
-                       "must not exceed the device's reserved tokens (released twice?)");
+        detail::misuse("concurrent_fleet::release", "work_ns", a.work_ns,
+                       "must not exceed the device's reserved work (released twice?)");
         return false;
       }
       // seq_cst, as reserve(): see set_params.
-    } while (!l.queued_tok.compare_exchange_weak(tok, tok - a.work_tok, std::memory_order_seq_cst,
+    } while (!l.reserved_ns.compare_exchange_weak(ns, ns - a.work_ns, std::memory_order_seq_cst,
                                                  std::memory_order_relaxed));
     notify(a.device);
     return true;
