@@ -22,8 +22,7 @@ namespace detail {
                                               const request_view& r) noexcept {
   if (d.profile == nullptr) return profile_point{d.energy_j_per_tok, d.rate_tok_s};
   const double batch = static_cast<double>(l.requests) + 1.0;
-  const double seq_len_tok = static_cast<double>(r.input_tok) + static_cast<double>(r.work_tok);
-  return d.profile->eval(batch, seq_len_tok);
+  return d.profile->eval(batch, mean_context_tok(r));  // the seq axis read at the request's mean decode context
 }
 
 /// predict_service with the decode read from the profile at the batch the device would run with this request:

@@ -12,6 +12,10 @@
 /// - `energy_fixed`: argmin_router<joulesched_cost> with the fixed lambda (exact, class-indexed).
 /// - `energy_pi`:    argmin_router<joulesched_cost>, lambda tuned by lambda_controller to hold the miss rate of
 ///                   all requests at the target (1%).
+/// - `energy_profile`: argmin_router<profile_cost> (the exact scan, O(devices) per decision), lambda tuned as
+///                   energy_pi's: the decode's energy and rate read from each device's profile (model_profile.hpp)
+///                   at the batch it would run with this request, so that it sees the batch effect (a device
+///                   already running a big batch serves the next request for fewer joules per token).
 /// - `tiered`:       tiered_router<declared_tier_classifier, ...>: interactive requests by argmin over
 ///                   joulesched_cost with lambda tuned by its own lambda_controller on interactive outcomes only;
 ///                   bulk requests by argmin over joulesched_cost with the fixed lambda. Bulk deadlines are long,
@@ -30,8 +34,10 @@
 /// Cost: building a policy is O(devices); the run is the simulator's.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +46,7 @@
 #include "joulesched/control/lambda_controller.hpp"
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/estimation/length_estimators.hpp"
 #include "joulesched/fleet.hpp"
@@ -49,15 +56,24 @@
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/routing/tiered_router.hpp"
 #include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/model_profile.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 
 namespace joulesched::sim {
 
-enum class policy_kind : std::uint8_t { round_robin, least_loaded, power_of_two, energy_fixed, energy_pi, tiered };
+enum class policy_kind : std::uint8_t {
+  round_robin,
+  least_loaded,
+  power_of_two,
+  energy_fixed,
+  energy_pi,
+  tiered,
+  energy_profile
+};
 
-inline constexpr std::array<policy_kind, 6> all_policies = {policy_kind::round_robin, policy_kind::least_loaded,
-                                                            policy_kind::power_of_two, policy_kind::energy_fixed,
-                                                            policy_kind::energy_pi, policy_kind::tiered};
+inline constexpr std::array<policy_kind, 7> all_policies = {
+    policy_kind::round_robin, policy_kind::least_loaded, policy_kind::power_of_two, policy_kind::energy_fixed,
+    policy_kind::energy_pi,   policy_kind::tiered,       policy_kind::energy_profile};
 
 [[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept {
   switch (p) {
@@ -67,6 +83,7 @@ inline constexpr std::array<policy_kind, 6> all_policies = {policy_kind::round_r
     case policy_kind::energy_fixed: return "energy_fixed";
     case policy_kind::energy_pi: return "energy_pi";
     case policy_kind::tiered: return "tiered";
+    case policy_kind::energy_profile: return "energy_profile";
   }
   return "?";
 }
@@ -113,21 +130,23 @@ struct policy_settings {
   std::size_t max_lambda_samples = std::size_t{1} << 17;
 };
 
-/// @brief Tunes the lambda of one joulesched_cost with a PI lambda_controller (the SimControl of energy_pi and
-/// of tiered's interactive side), and records lambda over time.
+/// @brief Tunes the lambda of one cost (joulesched_cost, profile_cost: anything with set_lambda(double)) with a PI
+/// lambda_controller (the SimControl of energy_pi, energy_profile and tiered's interactive side), and records
+/// lambda over time.
 class pi_lambda_control {
  public:
   /// @param cost the cost whose lambda is tuned (must outlive this).
   /// @param only when set, only outcomes of this tier are observed.
-  pi_lambda_control(joulesched_cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
-      : cost_(&cost),
+  template <class Cost>
+  pi_lambda_control(Cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
+      : set_lambda_([&cost](double lambda) { cost.set_lambda(lambda); }),
         ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
         period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
         only_(only),
         max_samples_(s.max_lambda_samples) {
     if (max_samples_ < 2 || max_samples_ % 2 != 0)
       joulesched::detail::fail("policy_settings", "max_lambda_samples", max_samples_, "must be even and >= 2");
-    cost_->set_lambda(ctl_.value());
+    set_lambda_(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
   void on_outcome(double now_s, tier t, bool missed) noexcept {
@@ -135,7 +154,7 @@ class pi_lambda_control {
   }
   void tick(double now_s) {
     const double lambda = ctl_.update(now_s);
-    cost_->set_lambda(lambda);
+    set_lambda_(lambda);
     if (++since_sample_ < stride_) return;
     if (trace_.size() == max_samples_) {
       thin();                                  // the last sample is kept, and the stride doubles
@@ -156,7 +175,7 @@ class pi_lambda_control {
     stride_ *= 2;
   }
 
-  joulesched_cost* cost_;
+  std::function<void(double)> set_lambda_;
   lambda_controller<time_window> ctl_;
   double period_s_;
   std::optional<tier> only_;
@@ -227,6 +246,25 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
           energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
       pi_lambda_control c(router.interactive().cost(), s, tier::interactive);
       r = detail::run_with(devices, f, router, c, s, opts, src);
+      r.lambda_trace = c.take_trace();
+      break;
+    }
+    case policy_kind::energy_profile: {
+      // One profile per distinct model, owned here for the run; the fleet's params point at them.
+      std::vector<const device_model*> models;
+      for (const device_model* m : devices.model)
+        if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
+      std::vector<energy_profile> profiles;
+      profiles.reserve(models.size());
+      for (const device_model* m : models) profiles.push_back(profile_of(*m));
+      std::vector<device_params> with_profiles = params;
+      for (std::size_t i = 0; i < with_profiles.size(); ++i)
+        with_profiles[i].profile = &profiles[static_cast<std::size_t>(
+            std::find(models.begin(), models.end(), devices.model[i]) - models.begin())];
+      fleet fp(with_profiles, "simulated fleet");
+      argmin_router<profile_cost> router(fp, profile_cost(s.lambda_fixed_j_per_s));
+      pi_lambda_control c(router.cost(), s);
+      r = detail::run_with(devices, fp, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
       break;
     }
