@@ -289,7 +289,7 @@ experiment build(const options& o) {
   if (!(e.rate_rps * peak * e.window_s <= sim::bounds::max_expected_requests))
     js::detail::fail("the run", "expected requests", e.rate_rps * e.window_s,
                      "must be at most " + std::to_string(sim::bounds::max_expected_requests) +
-                         " (the metrics keep 8 bytes per request); shorten --duration or lower the load");
+                         " (the metrics keep 12 bytes per request); shorten --duration or lower the load");
   if (e.utilisation > 1.0)
     e.warnings.push_back("utilisation " + std::to_string(e.utilisation) +
                          " is above saturation: queues grow for as long as the window lasts");

@@ -11,7 +11,8 @@
 /// - `power_of_two`: power_of_d_router<joulesched_cost> with d = 2 and the fixed lambda.
 /// - `energy_fixed`: argmin_router<joulesched_cost> with the fixed lambda (exact, class-indexed).
 /// - `energy_pi`:    argmin_router<joulesched_cost>, lambda tuned by lambda_controller to hold the miss rate of
-///                   all requests at the target (1%).
+///                   all requests at the target (1%); a miss is of the kind policy_settings::pi_target (any
+///                   kind by default).
 /// - `tiered`:       tiered_router<declared_tier_classifier, ...>: interactive requests by argmin over
 ///                   joulesched_cost with lambda tuned by its own lambda_controller on interactive outcomes only;
 ///                   bulk requests by argmin over joulesched_cost with the fixed lambda. Bulk deadlines are long,
@@ -49,6 +50,7 @@
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/routing/tiered_router.hpp"
 #include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/slo.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 
 namespace joulesched::sim {
@@ -111,6 +113,9 @@ struct policy_settings {
   /// to every second sample, then every fourth, ..., so it stays evenly spaced over the whole run and its
   /// memory bounded. ASSUMPTION: 2^17 samples (3 MB) hold a day and a half at the 1 s control period.
   std::size_t max_lambda_samples = std::size_t{1} << 17;
+  /// Which miss the PI controllers hold at the target rate (slo.hpp): `any` (the default: a miss of any kind,
+  /// the SLO violation of metrics.hpp), or only ttft, tbt or e2e misses. Rejections miss every kind.
+  slo_kind pi_target = slo_kind::any;
 };
 
 /// @brief Tunes the lambda of one joulesched_cost with a PI lambda_controller (the SimControl of energy_pi and
@@ -119,19 +124,21 @@ class pi_lambda_control {
  public:
   /// @param cost the cost whose lambda is tuned (must outlive this).
   /// @param only when set, only outcomes of this tier are observed.
+  /// Misses are of the kind `s.pi_target`: the miss rate held at the target, and recorded, is of that kind.
   pi_lambda_control(joulesched_cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
       : cost_(&cost),
         ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
         period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
         only_(only),
+        target_(s.pi_target),
         max_samples_(s.max_lambda_samples) {
     if (max_samples_ < 2 || max_samples_ % 2 != 0)
       joulesched::detail::fail("policy_settings", "max_lambda_samples", max_samples_, "must be even and >= 2");
     cost_->set_lambda(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
-  void on_outcome(double now_s, tier t, bool missed) noexcept {
-    if (!only_ || *only_ == t) ctl_.observe(now_s, missed);
+  void on_outcome(double now_s, tier t, const slo_outcome& o) noexcept {
+    if (!only_ || *only_ == t) ctl_.observe(now_s, o.missed(target_));
   }
   void tick(double now_s) {
     const double lambda = ctl_.update(now_s);
@@ -160,6 +167,7 @@ class pi_lambda_control {
   lambda_controller<time_window> ctl_;
   double period_s_;
   std::optional<tier> only_;
+  slo_kind target_;
   std::size_t max_samples_;
   std::uint64_t stride_ = 1;        // a sample every stride_ ticks
   std::uint64_t since_sample_ = 0;  // ticks since the last sample
