@@ -280,6 +280,10 @@ TEST_CASE("sim_slo.pi_target.the_controller_holds_only_its_kind") {
   CHECK(on_e2e.lambda_j_per_s > 100.0);
   CHECK(run(slo_kind::ttft, slo_outcome::rejected()).miss_rate == 1.0);
   CHECK(policy_settings{}.pi_target == slo_kind::any);
+  joulesched_cost cost(100.0);
+  policy_settings bad;
+  bad.pi_target = static_cast<slo_kind>(7);
+  CHECK_THROWS_WITH_AS(pi_lambda_control(cost, bad), doctest::Contains("pi_target"), config_error);
 }
 
 TEST_CASE("sim_slo.parse_slo_kind") {

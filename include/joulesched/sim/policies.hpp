@@ -134,6 +134,9 @@ class pi_lambda_control {
         max_samples_(s.max_lambda_samples) {
     if (max_samples_ < 2 || max_samples_ % 2 != 0)
       joulesched::detail::fail("policy_settings", "max_lambda_samples", max_samples_, "must be even and >= 2");
+    if (static_cast<std::size_t>(target_) >= slo_kind_count)
+      joulesched::detail::fail("policy_settings", "pi_target", static_cast<int>(target_),
+                               "must be a slo_kind (any, ttft, tbt or e2e)");
     cost_->set_lambda(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
