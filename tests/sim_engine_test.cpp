@@ -244,7 +244,7 @@ TEST_CASE("sim_engine.continuous_batching.matches_step_by_step_reference") {
   for (const auto& [id, done_s] : ref) worst = std::max(worst, std::abs(got.at(id).done_s - done_s));
   CHECK(worst < 1e-7);
   // Work was reserved and all of it given back.
-  CHECK(f.load(0).queued_tok == 0);
+  CHECK(f.load(0).reserved_ns == 0);
   CHECK(f.load(0).requests == 0);
 }
 
@@ -471,7 +471,7 @@ TEST_CASE("sim_engine.bounds.arrivals_periods_and_one_run") {
   struct fast_control {
     double period = 5e-324;
     [[nodiscard]] double period_s() const noexcept { return period; }
-    void on_outcome(double, tier, bool) noexcept {}
+    void on_outcome(double, tier, const slo_outcome&) noexcept {}
     void tick(double) noexcept {}
   };
   {
@@ -633,7 +633,7 @@ struct tick_counter {
   std::uint64_t ticks = 0;
   std::vector<double> at;
   [[nodiscard]] double period_s() const noexcept { return 1.0; }
-  void on_outcome(double, tier, bool) noexcept {}
+  void on_outcome(double, tier, const slo_outcome&) noexcept {}
   void tick(double t) {
     ++ticks;
     if (at.size() < 64) at.push_back(t);

@@ -66,6 +66,8 @@ struct options {
   std::optional<double> load_scale;
   std::optional<double> duration_s;
   std::string queue = "edf";
+  std::string pi_target = "any";  // the SLO kind the PI policies hold at target (slo.hpp)
+  bool pi_target_given = false;
   double estimate_error = 0.12;
   bool diurnal = false;
   std::optional<double> start_hour;
@@ -289,7 +291,7 @@ experiment build(const options& o) {
   if (!(e.rate_rps * peak * e.window_s <= sim::bounds::max_expected_requests))
     js::detail::fail("the run", "expected requests", e.rate_rps * e.window_s,
                      "must be at most " + std::to_string(sim::bounds::max_expected_requests) +
-                         " (the metrics keep 8 bytes per request); shorten --duration or lower the load");
+                         " (the metrics keep 12 bytes per request); shorten --duration or lower the load");
   if (e.utilisation > 1.0)
     e.warnings.push_back("utilisation " + std::to_string(e.utilisation) +
                          " is above saturation: queues grow for as long as the window lasts");
@@ -359,14 +361,17 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
               e.utilisation, e.saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
               static_cast<unsigned long long>(o.seed));
   if (e.trace) std::printf("%s\n\n", replay_summary(e).c_str());
-  std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %7s %7s %9s %8s %7s %6s\n", "policy", "energy_MJ", "MJ/h",
-              "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "inter%", "bulk%", "completed",
-              "rejected", "drain_s", "wall_s");
+  std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %6s %6s %6s %7s %7s %9s %8s %7s %6s\n", "policy",
+              "energy_MJ", "MJ/h", "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "ttft%", "tbt%",
+              "e2e%", "inter%", "bulk%", "completed", "rejected", "drain_s", "wall_s");
   for (const auto& r : rs) {
-    std::printf("%-13s %9.2f %8.2f %7.1f %6.3f %7.0f %7.0f %8.0f %8.0f %7.2f %7.2f %7.2f %9llu %8llu %7.0f %6.2f\n",
+    const sim::slo_misses& m = r.all.misses;
+    std::printf("%-13s %9.2f %8.2f %7.1f %6.3f %7.0f %7.0f %8.0f %8.0f %7.2f %6.2f %6.2f %6.2f %7.2f %7.2f %9llu %8llu "
+                "%7.0f %6.2f\n",
                 r.policy.c_str(), r.energy_j / 1e6, r.energy_mj_per_h, r.avg_power_w / 1e3, r.energy_j_per_output_tok,
                 ms(r.all.e2e.p50_s), ms(r.all.e2e.p90_s), ms(r.all.e2e.p99_s), ms(r.all.ttft.p99_s),
-                100 * r.all.violation_rate, 100 * r.tiers[0].violation_rate, 100 * r.tiers[1].violation_rate,
+                100 * r.all.violation_rate, 100 * m.rate_of(sim::slo_kind::ttft), 100 * m.rate_of(sim::slo_kind::tbt),
+                100 * m.rate_of(sim::slo_kind::e2e), 100 * r.tiers[0].violation_rate, 100 * r.tiers[1].violation_rate,
                 static_cast<unsigned long long>(r.completed), static_cast<unsigned long long>(r.rejected),
                 r.sim_time_s - r.window_s, r.wall_s);
   }
@@ -398,10 +403,31 @@ nlohmann::ordered_json latency_json(const sim::latency_summary& l) {
           {"p99_ms", ms(l.p99_s)}, {"max_ms", ms(l.max_s)}};
 }
 
+// Misses by SLO kind: {"any": {"count", "rate"}, "ttft": ..., "tbt": ..., "e2e": ...}; any = violations.
+nlohmann::ordered_json misses_json(const sim::slo_misses& m) {
+  nlohmann::ordered_json j;
+  for (const sim::slo_kind k : {sim::slo_kind::any, sim::slo_kind::ttft, sim::slo_kind::tbt, sim::slo_kind::e2e})
+    j[sim::to_string(k)] = {{"count", m.count_of(k)}, {"rate", m.rate_of(k)}};
+  return j;
+}
+
 nlohmann::ordered_json tier_json(const sim::tier_metrics& t) {
   return {{"requests", t.read},     {"completed", t.completed},           {"rejected", t.rejected},
           {"late", t.late},         {"late_ttft", t.late_ttft},           {"violations", t.violations},
-          {"slo_violation_rate", t.violation_rate}, {"e2e", latency_json(t.e2e)}, {"ttft", latency_json(t.ttft)}};
+          {"slo_violation_rate", t.violation_rate}, {"e2e", latency_json(t.e2e)}, {"ttft", latency_json(t.ttft)},
+          {"tbt", latency_json(t.tbt)}, {"slo_misses", misses_json(t.misses)}};
+}
+
+// One entry per class of the mix (a trace's requests are labelled with the mix's classes too), in mix order.
+nlohmann::ordered_json classes_json(const sim::workload_mix& mix, const sim::sim_result& r) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < mix.classes.size(); ++i) {
+    const sim::class_metrics c = i < r.classes.size() ? r.classes[i] : sim::class_metrics{};
+    a.push_back({{"name", mix.classes[i].name}, {"tier", js::to_string(mix.classes[i].tier)},
+                 {"requests", c.read}, {"completed", c.completed}, {"rejected", c.rejected},
+                 {"slo_misses", misses_json(c.misses)}});
+  }
+  return a;
 }
 
 nlohmann::ordered_json to_json(const experiment& e, const options& o, const std::vector<std::string>& warnings,
@@ -420,6 +446,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
   j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
                {"load_scale", e.load_scale},   {"window_s", e.window_s}, {"trace_copies", e.trace ? e.trace_copies : 0}};
   j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
+                   {"pi_target", o.pi_target},
                    {"nominal_batch_fraction", e.op.batch_fraction}, {"nominal_mean_ctx_tok", e.op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
   for (const auto& r : e.fleet.rows) {
@@ -444,7 +471,12 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["ttft_p50_ms"] = ms(r.all.ttft.p50_s);
     p["ttft_p90_ms"] = ms(r.all.ttft.p90_s);
     p["ttft_p99_ms"] = ms(r.all.ttft.p99_s);
+    p["tbt_mean_ms"] = ms(r.all.tbt.mean_s);
+    p["tbt_p50_ms"] = ms(r.all.tbt.p50_s);
+    p["tbt_p90_ms"] = ms(r.all.tbt.p90_s);
+    p["tbt_p99_ms"] = ms(r.all.tbt.p99_s);
     p["slo_violation_rate"] = r.all.violation_rate;
+    p["slo_misses"] = misses_json(r.all.misses);
     p["requests"] = r.read;
     p["completed"] = r.completed;
     p["rejected"] = r.rejected;
@@ -454,6 +486,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["skipped_input_lines"] = e.trace ? e.trace->skipped : 0;
     p["output_tok"] = r.output_tok;
     p["tiers"] = {{"interactive", tier_json(r.tiers[0])}, {"bulk", tier_json(r.tiers[1])}};
+    p["classes"] = classes_json(e.mix, r);
     nlohmann::ordered_json types = nlohmann::ordered_json::array();
     for (const auto& t : r.types)
       types.push_back({{"gpu", t.gpu}, {"devices", t.devices}, {"utilisation", t.utilisation},
@@ -527,6 +560,12 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
 
 int run(const options& o) {
   const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
+  const sim::slo_kind pi_target = sim::parse_slo_kind(o.pi_target, "--pi-target");
+  if (o.pi_target_given && std::none_of(kinds.begin(), kinds.end(), [](sim::policy_kind k) {
+        return k == sim::policy_kind::energy_pi || k == sim::policy_kind::tiered;
+      }))
+    js::detail::fail("--pi-target", "value", "'" + o.pi_target + "'",
+                     "applies only with a PI policy (energy_pi or tiered) in --policies");
   const experiment e = build(o);
   std::vector<std::string> warnings = e.warnings;  // those of the inputs, then those the first run shows
   std::ofstream lambda_out;
@@ -541,6 +580,7 @@ int run(const options& o) {
   sim::policy_settings ps;
   ps.seed = o.seed;
   ps.estimate_mean_abs_rel_error = o.estimate_error;
+  ps.pi_target = pi_target;
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;
@@ -611,6 +651,9 @@ int main(int argc, char** argv) {
   app.add_option("--duration", t.duration_s, "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
                  "--utilisation; a trace shorter than the window is tiled)");
   app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
+  app.add_option("--pi-target", o.pi_target,
+                 "the SLO miss the PI policies (energy_pi, tiered) hold at 1%: any, ttft, tbt or e2e")
+      ->capture_default_str();
   app.add_option("--estimate-error", t.estimate_error, "mean absolute relative error of output-length estimates")
       ->capture_default_str();
   app.add_flag("--diurnal", o.diurnal, "shape the default mix's arrival rate by ServeGen's diurnal curve (m-large)");
@@ -633,10 +676,11 @@ int main(int argc, char** argv) {
   }
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
-    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue"})
+    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);
+    o.pi_target_given = app.count("--pi-target") > 0;
     return run(o);
   } catch (const js::config_error& e) {
     std::fprintf(stderr, "joulesched-sim: error: %s\n", e.what());

@@ -328,6 +328,77 @@ def clean_run():
 
 case("the default experiment, short: no warning, every request accounted for, no null", clean_run)
 
+# ---- SLO misses by kind ----
+KINDS = ("any", "ttft", "tbt", "e2e")
+
+
+def check_misses(m, requests, where):
+    """Every kind has a count and a rate = count / requests in [0, 1]; any is at least each kind."""
+    assert set(m) == set(KINDS), f"{where}: kinds {sorted(m)}"
+    for k in KINDS:
+        c, r = m[k]["count"], m[k]["rate"]
+        assert 0 <= r <= 1, f"{where}.{k}: rate {r}"
+        assert c <= requests and (requests == 0 or abs(r - c / requests) < 1e-12), f"{where}.{k}: {c} / {requests} != {r}"
+        assert m["any"]["count"] >= c, f"{where}: any {m['any']['count']} < {k} {c}"
+    assert m["any"]["count"] <= sum(m[k]["count"] for k in KINDS[1:]), f"{where}: a miss of no kind"
+
+
+def slo_misses_by_kind():
+    # Round-robin overloads the L4s within seconds: misses of every kind, so the consistency checks bite.
+    j, err = json_run(["--quiet", "--policies", "round_robin,energy_pi", "--duration", "5"])
+    assert j["settings"]["pi_target"] == "any", j["settings"]
+    names = [c["name"] for c in j["policies"][0]["classes"]]
+    assert names == ["chat", "rag", "batch"], names
+    for p in j["policies"]:
+        where = p["name"]
+        check_misses(p["slo_misses"], p["requests"], where)
+        assert p["slo_misses"]["any"]["rate"] == p["slo_violation_rate"], where
+        for t in ("interactive", "bulk"):
+            tm = p["tiers"][t]
+            check_misses(tm["slo_misses"], tm["requests"], f"{where}.tiers.{t}")
+            assert tm["slo_misses"]["any"]["count"] == tm["violations"], f"{where}.{t}"
+            assert tm["slo_misses"]["e2e"]["count"] == tm["late"] + tm["rejected"], f"{where}.{t}"
+            assert tm["tbt"]["count"] <= tm["completed"], f"{where}.{t}"
+        for c in p["classes"]:
+            check_misses(c["slo_misses"], c["requests"], f"{where}.classes.{c['name']}")
+        for k in KINDS:  # the classes partition the requests, and so every kind's misses
+            assert sum(c["slo_misses"][k]["count"] for c in p["classes"]) == p["slo_misses"][k]["count"], (where, k)
+        assert sum(c["requests"] for c in p["classes"]) == p["requests"], where
+        assert 0 < p["tbt_p50_ms"] <= p["tbt_p90_ms"] <= p["tbt_p99_ms"], where
+    rr = j["policies"][0]
+    assert rr["slo_misses"]["any"]["count"] > 0, "round_robin missed nothing: the checks above test little"
+    batch = rr["classes"][2]
+    assert batch["tier"] == "bulk" and batch["slo_misses"]["tbt"]["count"] == batch["rejected"], batch
+
+
+case("the JSON reports SLO misses by kind, overall, per tier and per class, consistently", slo_misses_by_kind)
+
+
+def trace_classes_reported():
+    j, err = json_run(["--quiet", "--trace", str(small), "--policies", "least_loaded"])
+    p = j["policies"][0]
+    assert [c["name"] for c in p["classes"]] == ["chat", "rag", "batch"], p["classes"]
+    assert sum(c["requests"] for c in p["classes"]) == p["requests"] == 30
+    check_misses(p["slo_misses"], p["requests"], "trace")
+
+
+case("a replayed trace reports misses per class of the mix that labels it", trace_classes_reported)
+
+case("--pi-target with a bad value is refused, naming it",
+     refused(["--pi-target", "latency", "--quiet", "--policies", "energy_pi", "--duration", "2"], "--pi-target",
+             "'latency'", "any, ttft, tbt, e2e"))
+case("--pi-target without a PI policy is refused, not ignored",
+     refused(["--pi-target", "ttft", *FAST], "--pi-target", "energy_pi or tiered"))
+case("--pi-target '' is refused, not its default", refused(["--pi-target", "", *FAST], "--pi-target", "must not be empty"))
+
+
+def pi_target_reported():
+    j, err = json_run(["--quiet", "--policies", "energy_pi", "--duration", "2", "--pi-target", "tbt"])
+    assert j["settings"]["pi_target"] == "tbt", j["settings"]
+
+
+case("--pi-target is reported in the JSON settings", pi_target_reported)
+
 failed = 0
 for name, why in results:
     print(("ok    " if why is None else "FAIL  ") + name + ("" if why is None else ": " + why))

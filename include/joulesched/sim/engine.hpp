@@ -84,6 +84,7 @@
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
 #include "joulesched/sim/request.hpp"
+#include "joulesched/sim/slo.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
@@ -106,6 +107,7 @@ struct live_request {
   double ttft_deadline_s = 0;  ///< absolute time-to-first-token deadline
   double arrival_s = 0;
   double first_token_s = 0;    ///< set at the end of its prefill
+  double tbt_s = 0;            ///< pacing target (request::tbt_s; 0 = none)
   double work_tok = 0;         ///< the estimate of output tokens the router saw
   std::uint64_t id = 0;        ///< request::id
   std::uint32_t input_tok = 0;
@@ -113,6 +115,7 @@ struct live_request {
   assignment placed{};           ///< what the router reserved; released at completion
   std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
   joulesched::tier tier = joulesched::tier::interactive;
+  std::uint8_t cls = 0;          ///< SLO class (request::cls)
   queue_hook hook;
 };
 
@@ -153,19 +156,20 @@ static_assert(RequestQueue<waiting_queue>);
 /// react to then, and a run's cost stays bounded by its work, not by simulated time (a sparse trace replayed
 /// slowly would otherwise tick through years of idle time).
 ///
-/// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, missed)`
-/// for every completed or policy-rejected request; `c.tick(now_s)`. Promises: no allocation on on_outcome.
+/// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, outcome)`
+/// for every completed or policy-rejected request, `outcome` the slo_outcome (slo.hpp) of what it missed
+/// (every kind for a rejection); `c.tick(now_s)`. Promises: no allocation on on_outcome.
 template <class C>
-concept SimControl = requires(C& c, const C& cc, double t, tier tr, bool missed) {
+concept SimControl = requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
   { cc.period_s() } -> std::convertible_to<double>;
-  c.on_outcome(t, tr, missed);
+  c.on_outcome(t, tr, o);
   c.tick(t);
 };
 
 /// @brief No controller: nothing is tuned.
 struct no_control {
   [[nodiscard]] double period_s() const noexcept { return 0.0; }
-  void on_outcome(double, tier, bool) noexcept {}
+  void on_outcome(double, tier, const slo_outcome&) noexcept {}
   void tick(double) noexcept {}
 };
 static_assert(SimControl<no_control>);
@@ -468,6 +472,7 @@ class simulator {
       joulesched::detail::fail(where, "deadline_s", r.deadline_s, "must be finite and >= arrival_s");
     if (!(std::isfinite(r.ttft_deadline_s) && r.ttft_deadline_s >= r.arrival_s))
       joulesched::detail::fail(where, "ttft_deadline_s", r.ttft_deadline_s, "must be finite and >= arrival_s");
+    joulesched::detail::require_non_negative(r.tbt_s, where, "tbt_s");
     if (static_cast<std::size_t>(r.tier) >= tier_count)
       joulesched::detail::fail(where, "tier", static_cast<int>(r.tier), "must be interactive (0) or bulk (1)");
     last_arrival_s_ = r.arrival_s;
@@ -480,7 +485,7 @@ class simulator {
     metrics_.on_read(r.tier);
     const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
     if (need > max_kv_tok_) {
-      reject(r.tier, rejected_no_fit_, false);
+      reject(r.tier, r.cls, rejected_no_fit_, false);
       return;
     }
     const double estimate = estimator_.estimate(r, r.tier);
@@ -488,16 +493,17 @@ class simulator {
                       r.deadline_s - now_, r.tier};
     view.ttft_budget_s = r.ttft_deadline_s - now_;
     view.slo_class = r.cls;
+    view.tbt_s = r.tbt_s;
     const std::optional<assignment> a = router_.route(view);
     if (!a) {
-      reject(r.tier, rejected_no_device_, true);
+      reject(r.tier, r.cls, rejected_no_device_, true);
       return;
     }
     assert(a->device < dev_.size());
     device_state& d = dev_[a->device];
     if (need > d.kv_cap_tok) {
       router_.release(*a);
-      reject(r.tier, rejected_too_small_, true);
+      reject(r.tier, r.cls, rejected_too_small_, true);
       return;
     }
     const std::uint32_t slot = alloc_slot();
@@ -512,6 +518,8 @@ class simulator {
     lr.output_tok = r.output_tok;
     lr.placed = *a;
     lr.tier = r.tier;
+    lr.tbt_s = r.tbt_s;
+    lr.cls = r.cls;
     lr.slot = slot;
     ++in_flight_;
     d.waiting.push(lr);
@@ -526,11 +534,11 @@ class simulator {
     }
   }
 
-  void reject(tier t, std::uint64_t& counter, bool policy) {
+  void reject(tier t, std::uint8_t cls, std::uint64_t& counter, bool policy) {
     ++counter;
     ++rejected_;
-    metrics_.on_reject(t);
-    if (policy) control_.on_outcome(now_, t, true);
+    metrics_.on_reject(t, cls);
+    if (policy) control_.on_outcome(now_, t, slo_outcome::rejected());
   }
 
   // Energy and busy time of every device over [0, t_s]; t_s >= every event processed so far.
@@ -694,11 +702,15 @@ class simulator {
     live_request& lr = at(slot);
     const device_state& d = dev_[id];
     router_.release(lr.placed);
-    const bool late = now_ > lr.deadline_s;
-    const bool late_ttft = lr.first_token_s > lr.ttft_deadline_s;
-    const bool missed = metrics_.on_complete(lr.tier, now_ - lr.arrival_s, lr.first_token_s - lr.arrival_s, late,
-                                             late_ttft);
-    control_.on_outcome(now_, lr.tier, missed);
+    // TBT: the mean time between tokens after the first (metrics.hpp); none with fewer than 2 output tokens.
+    const bool paced = lr.output_tok >= 2;
+    const double tbt_mean = paced ? (now_ - lr.first_token_s) / static_cast<double>(lr.output_tok - 1) : -1.0;
+    slo_outcome o;
+    o.e2e = now_ > lr.deadline_s;
+    o.ttft = lr.first_token_s > lr.ttft_deadline_s;
+    o.tbt = lr.tbt_s > 0 && paced && tbt_mean > lr.tbt_s;
+    metrics_.on_complete(lr.tier, lr.cls, now_ - lr.arrival_s, lr.first_token_s - lr.arrival_s, tbt_mean, o);
+    control_.on_outcome(now_, lr.tier, o);
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
     estimator_.observe(lr.tier, static_cast<double>(lr.output_tok));
     type_out_tok_[d.type] += lr.output_tok;

@@ -8,10 +8,18 @@
 /// - *Rejected*: `no_fit` (input + output tokens exceed the KV capacity of every device), `no_device` (the
 ///   router returned no device), `device_too_small` (the router chose a device whose KV capacity is below the
 ///   request's input + output tokens; its reservation is given back).
-/// - *SLO violation*: a request that is rejected, or completes after its `deadline_s`, or produces its first
-///   token after its `ttft_deadline_s`. The violation rate is violations / read, overall and per tier.
+/// - *SLO misses by kind* (slo.hpp): *ttft*, the first token came after `ttft_deadline_s`; *tbt*, the
+///   request's mean time between tokens, TBT = (done - first token) / (output tokens - 1), exceeded its
+///   pacing target `tbt_s` (a request with one output token, or with tbt_s = 0, cannot miss TBT); *e2e*, it
+///   completed after `deadline_s`. A rejected request misses every kind. Each kind is counted and its rate,
+///   misses / read, reported overall, per tier and per SLO class (`request::cls`).
+/// - *SLO violation*: a request that misses at least one kind (the kind `any`): it is rejected, or completes
+///   after its `deadline_s`, or produces its first token after its `ttft_deadline_s`, or misses its TBT target.
+///   The violation rate is violations / read, overall and per tier. `late` and `late_ttft` count completed
+///   requests only (the e2e and ttft misses less the rejected).
 /// - *Latency*: end to end = completion - arrival; TTFT = first token - arrival (first token: the end of the
-///   prefill iteration that admitted the request). Completed requests only. Percentiles are exact over every
+///   prefill iteration that admitted the request); TBT as above, over completed requests with >= 2 output
+///   tokens. Completed requests only. Percentiles are exact over every
 ///   stored latency, nearest-rank: the value of rank ceil(p * n) in ascending order. Latencies are stored as
 ///   float seconds (relative error below 1e-7).
 /// - *Energy*: the integral of every device's power over time (power is piecewise constant between events, so
@@ -23,8 +31,8 @@
 /// - *Utilisation* of a device type: busy seconds in the window (a request prefilling or decoding) /
 ///   (devices x window_s).
 /// - *Bulk share* of a device type: bulk output tokens it served / all bulk output tokens served.
-/// Cost: recording a completion is O(1) amortised (two floats appended); summarising sorts nothing (nth_element,
-/// O(n) per percentile).
+/// Cost: recording a completion is O(1) amortised (three floats appended; a class's counters are allocated at
+/// its first request, at most 256 of them); summarising sorts nothing (nth_element, O(n) per percentile).
 #pragma once
 
 #include <algorithm>
@@ -35,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "joulesched/sim/slo.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
@@ -87,14 +96,42 @@ struct latency_summary {
   return s;
 }
 
+/// @brief Misses by SLO kind of one population, indexed by slo_kind (any, ttft, tbt, e2e). Rejected requests
+/// count in every kind.
+struct slo_misses {
+  std::array<std::uint64_t, slo_kind_count> count{};  ///< requests that missed the kind
+  std::array<double, slo_kind_count> rate{};          ///< count / read (0 when nothing was read)
+
+  [[nodiscard]] std::uint64_t count_of(slo_kind k) const noexcept { return count[static_cast<std::size_t>(k)]; }
+  [[nodiscard]] double rate_of(slo_kind k) const noexcept { return rate[static_cast<std::size_t>(k)]; }
+  void add(const slo_outcome& o) noexcept {
+    for (std::size_t k = 0; k < slo_kind_count; ++k) count[k] += o.missed(static_cast<slo_kind>(k)) ? 1 : 0;
+  }
+  void add(const slo_misses& m) noexcept {
+    for (std::size_t k = 0; k < slo_kind_count; ++k) count[k] += m.count[k];
+  }
+  void set_rates(std::uint64_t read) noexcept {
+    for (std::size_t k = 0; k < slo_kind_count; ++k)
+      rate[k] = read ? static_cast<double>(count[k]) / static_cast<double>(read) : 0.0;
+  }
+};
+
 /// @brief Counts and latencies of one tier (or of all requests).
 struct tier_metrics {
   std::uint64_t read = 0, completed = 0, rejected = 0;
   std::uint64_t late = 0;        ///< completed after deadline_s
   std::uint64_t late_ttft = 0;   ///< first token after ttft_deadline_s
-  std::uint64_t violations = 0;  ///< rejected, or late, or late_ttft (a request counts once)
+  std::uint64_t violations = 0;  ///< missed any kind (rejected, late, late_ttft or TBT; a request counts once)
   double violation_rate = 0;     ///< violations / read (0 when nothing was read)
+  slo_misses misses;             ///< by kind; misses.count_of(slo_kind::any) == violations
   latency_summary e2e, ttft;
+  latency_summary tbt;           ///< each request's mean TBT, completed requests with >= 2 output tokens
+};
+
+/// @brief Counts of one SLO class (`request::cls`, the workload class). read = completed + rejected.
+struct class_metrics {
+  std::uint64_t read = 0, completed = 0, rejected = 0;
+  slo_misses misses;
 };
 
 /// @brief Per device type (device_model::gpu): how much of it was used and what it served.
@@ -133,6 +170,9 @@ struct sim_result {
   std::array<tier_metrics, tier_count> tiers{};      ///< indexed by tier
   std::vector<type_metrics> types;
   std::vector<double> device_energy_j;               ///< per device id, whole run
+  /// Per SLO class, indexed by request::cls, up to the largest class id read (classes never seen are zero).
+  /// Names are the workload mix's (`workload_mix::classes[cls].name`): the run does not know them.
+  std::vector<class_metrics> classes;
   std::vector<lambda_sample> lambda_trace;           ///< empty unless the policy tunes lambda
   double wall_s = 0;                                 ///< the run's own wall-clock time (summary included)
   double cpu_s = 0;                                  ///< the process's CPU time during the run (std::clock)
@@ -150,34 +190,49 @@ class metrics_recorder {
   void reserve(std::size_t expected) {
     for (auto& v : e2e_) v.reserve(expected);
     for (auto& v : ttft_) v.reserve(expected);
+    for (auto& v : tbt_) v.reserve(expected);
   }
 
   void on_read(tier t) noexcept { ++tiers_[index(t)].read; }
 
-  void on_reject(tier t) noexcept {
+  /// A rejected request of tier t and SLO class cls: it misses every kind.
+  void on_reject(tier t, std::uint8_t cls) {
     auto& m = tiers_[index(t)];
     ++m.rejected;
     ++m.violations;
+    m.misses.add(slo_outcome::rejected());
+    class_metrics& c = class_of(cls);
+    ++c.rejected;
+    c.misses.add(slo_outcome::rejected());
   }
 
-  /// Returns whether the request violated its SLO.
-  bool on_complete(tier t, double e2e_s, double ttft_s, bool late, bool late_ttft) {
+  /// A completed request and what it missed (`o`). `tbt_s_mean` is its mean time between tokens, recorded when
+  /// it is >= 0; pass a negative value for a request with fewer than 2 output tokens (it has no TBT).
+  /// Returns `o`.
+  slo_outcome on_complete(tier t, std::uint8_t cls, double e2e_s, double ttft_s, double tbt_s_mean,
+                          const slo_outcome& o) {
     auto& m = tiers_[index(t)];
     ++m.completed;
-    m.late += late ? 1 : 0;
-    m.late_ttft += late_ttft ? 1 : 0;
-    m.violations += (late || late_ttft) ? 1 : 0;
+    m.late += o.e2e ? 1 : 0;
+    m.late_ttft += o.ttft ? 1 : 0;
+    m.violations += o.any() ? 1 : 0;
+    m.misses.add(o);
+    class_metrics& c = class_of(cls);
+    ++c.completed;
+    c.misses.add(o);
     e2e_[index(t)].push_back(static_cast<float>(e2e_s));
     ttft_[index(t)].push_back(static_cast<float>(ttft_s));
-    return late || late_ttft;
+    if (tbt_s_mean >= 0.0) tbt_[index(t)].push_back(static_cast<float>(tbt_s_mean));
+    return o;
   }
 
   /// Fills the counts and latency summaries of `r` (consumes the stored latencies).
   void summarize_into(sim_result& r) {
     tier_metrics all;
-    std::vector<float> all_e2e, all_ttft;
+    std::vector<float> all_e2e, all_ttft, all_tbt;
     all_e2e.reserve(e2e_[0].size() + e2e_[1].size());
     all_ttft.reserve(all_e2e.capacity());
+    all_tbt.reserve(tbt_[0].size() + tbt_[1].size());
     for (std::size_t i = 0; i < tier_count; ++i) {
       tier_metrics& m = tiers_[i];
       all.read += m.read;
@@ -186,28 +241,46 @@ class metrics_recorder {
       all.late += m.late;
       all.late_ttft += m.late_ttft;
       all.violations += m.violations;
+      all.misses.add(m.misses);
       all_e2e.insert(all_e2e.end(), e2e_[i].begin(), e2e_[i].end());
       all_ttft.insert(all_ttft.end(), ttft_[i].begin(), ttft_[i].end());
+      all_tbt.insert(all_tbt.end(), tbt_[i].begin(), tbt_[i].end());
       m.e2e = summarize(e2e_[i]);
       m.ttft = summarize(ttft_[i]);
+      m.tbt = summarize(tbt_[i]);
       m.violation_rate = m.read ? static_cast<double>(m.violations) / static_cast<double>(m.read) : 0.0;
+      m.misses.set_rates(m.read);
       r.tiers[i] = m;
       std::vector<float>().swap(e2e_[i]);
       std::vector<float>().swap(ttft_[i]);
+      std::vector<float>().swap(tbt_[i]);
     }
     all.e2e = summarize(all_e2e);
     all.ttft = summarize(all_ttft);
+    all.tbt = summarize(all_tbt);
     all.violation_rate = all.read ? static_cast<double>(all.violations) / static_cast<double>(all.read) : 0.0;
+    all.misses.set_rates(all.read);
     r.all = all;
     r.read = all.read;
     r.completed = all.completed;
     r.rejected = all.rejected;
+    r.classes = classes_;
+    for (class_metrics& c : r.classes) {
+      c.read = c.completed + c.rejected;
+      c.misses.set_rates(c.read);
+    }
   }
 
  private:
   static std::size_t index(tier t) noexcept { return static_cast<std::size_t>(t); }
+  // Grown at the first sight of a class id (at most 256 entries): no allocation per request after that.
+  class_metrics& class_of(std::uint8_t cls) {
+    if (cls >= classes_.size()) classes_.resize(std::size_t{cls} + 1);
+    return classes_[cls];
+  }
   std::array<tier_metrics, tier_count> tiers_{};
-  std::array<std::vector<float>, tier_count> e2e_, ttft_;
+  std::array<std::vector<float>, tier_count> e2e_, ttft_, tbt_;
+  std::vector<class_metrics> classes_;
 };
 
 }  // namespace joulesched::sim

@@ -7,11 +7,12 @@
 ///
 /// The policies (names as on the command line):
 /// - `round_robin`:  round_robin_router.
-/// - `least_loaded`: least_loaded_router (fewest reserved tokens).
+/// - `least_loaded`: least_loaded_router (least reserved work, in device-seconds).
 /// - `power_of_two`: power_of_d_router<joulesched_cost> with d = 2 and the fixed lambda.
 /// - `energy_fixed`: argmin_router<joulesched_cost> with the fixed lambda (exact, class-indexed).
 /// - `energy_pi`:    argmin_router<joulesched_cost>, lambda tuned by lambda_controller to hold the miss rate of
-///                   all requests at the target (1%).
+///                   all requests at the target (1%); a miss is of the kind policy_settings::pi_target (any
+///                   kind by default).
 /// - `energy_profile`: argmin_router<profile_cost> (the exact scan, O(devices) per decision), lambda tuned as
 ///                   energy_pi's: the decode's energy and rate read from each device's profile (model_profile.hpp)
 ///                   at the batch it would run with this request, so that it sees the batch effect (a device
@@ -57,6 +58,7 @@
 #include "joulesched/routing/tiered_router.hpp"
 #include "joulesched/sim/engine.hpp"
 #include "joulesched/sim/model_profile.hpp"
+#include "joulesched/sim/slo.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 
 namespace joulesched::sim {
@@ -128,6 +130,9 @@ struct policy_settings {
   /// to every second sample, then every fourth, ..., so it stays evenly spaced over the whole run and its
   /// memory bounded. ASSUMPTION: 2^17 samples (3 MB) hold a day and a half at the 1 s control period.
   std::size_t max_lambda_samples = std::size_t{1} << 17;
+  /// Which miss the PI controllers hold at the target rate (slo.hpp): `any` (the default: a miss of any kind,
+  /// the SLO violation of metrics.hpp), or only ttft, tbt or e2e misses. Rejections miss every kind.
+  slo_kind pi_target = slo_kind::any;
 };
 
 /// @brief Tunes the lambda of one cost (joulesched_cost, profile_cost: anything with set_lambda(double)) with a PI
@@ -137,20 +142,25 @@ class pi_lambda_control {
  public:
   /// @param cost the cost whose lambda is tuned (must outlive this).
   /// @param only when set, only outcomes of this tier are observed.
+  /// Misses are of the kind `s.pi_target`: the miss rate held at the target, and recorded, is of that kind.
   template <class Cost>
   pi_lambda_control(Cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
       : set_lambda_([&cost](double lambda) { cost.set_lambda(lambda); }),
         ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
         period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
         only_(only),
+        target_(s.pi_target),
         max_samples_(s.max_lambda_samples) {
     if (max_samples_ < 2 || max_samples_ % 2 != 0)
       joulesched::detail::fail("policy_settings", "max_lambda_samples", max_samples_, "must be even and >= 2");
+    if (static_cast<std::size_t>(target_) >= slo_kind_count)
+      joulesched::detail::fail("policy_settings", "pi_target", static_cast<int>(target_),
+                               "must be a slo_kind (any, ttft, tbt or e2e)");
     set_lambda_(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
-  void on_outcome(double now_s, tier t, bool missed) noexcept {
-    if (!only_ || *only_ == t) ctl_.observe(now_s, missed);
+  void on_outcome(double now_s, tier t, const slo_outcome& o) noexcept {
+    if (!only_ || *only_ == t) ctl_.observe(now_s, o.missed(target_));
   }
   void tick(double now_s) {
     const double lambda = ctl_.update(now_s);
@@ -179,6 +189,7 @@ class pi_lambda_control {
   lambda_controller<time_window> ctl_;
   double period_s_;
   std::optional<tier> only_;
+  slo_kind target_;
   std::size_t max_samples_;
   std::uint64_t stride_ = 1;        // a sample every stride_ ticks
   std::uint64_t since_sample_ = 0;  // ticks since the last sample

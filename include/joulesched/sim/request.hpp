@@ -5,7 +5,7 @@
 /// When to use: anything that feeds requests to the simulator engine. Routers never see a `request`; the
 /// engine turns it into a `joulesched::request_view` (estimates, budget) at decision time.
 ///
-/// Design: a plain aggregate, 40 bytes, no allocation; `request_source` is one virtual call per request.
+/// Design: a plain aggregate, 56 bytes, no allocation; `request_source` is one virtual call per request.
 /// Cost: one indirect call per request, negligible next to an event-loop step.
 #pragma once
 
@@ -20,8 +20,11 @@ namespace joulesched::sim {
 /// @brief One inference request, as generated or replayed.
 ///
 /// Invariants kept by every source in this library: ids are 0, 1, 2, ... in arrival order;
-/// `arrival_s` is non-decreasing along a stream; `ttft_deadline_s >= arrival_s` and
-/// `deadline_s >= arrival_s`.
+/// `arrival_s` is non-decreasing along a stream; `ttft_deadline_s >= arrival_s`,
+/// `deadline_s >= arrival_s` and `tbt_s` finite and >= 0.
+///
+/// SLO class: a request's SLO class is its workload class, `cls` (the index into the mix that made or labelled
+/// it, whose name the mix holds); metrics count misses per `cls`.
 struct request {
   std::uint64_t id = 0;          ///< 0.. in arrival order
   double arrival_s = 0;          ///< simulated seconds from the start
@@ -29,8 +32,9 @@ struct request {
   std::uint32_t output_tok = 0;  ///< the truth; routers only see estimates
   double deadline_s = 0;         ///< absolute end-to-end deadline (arrival + the class's SLO)
   double ttft_deadline_s = 0;    ///< absolute time-to-first-token deadline
+  double tbt_s = 0;              ///< pacing target: mean seconds between tokens after the first (0 = none)
   joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;          ///< workload class index into the mix (chat, rag, batch, ...)
+  std::uint8_t cls = 0;          ///< workload class index into the mix (chat, rag, batch, ...): the SLO class
 };
 
 /// @brief A stream of requests in arrival order.

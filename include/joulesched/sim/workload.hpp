@@ -14,7 +14,8 @@
 ///   output; either way plus an optional uniform integer addition to the input (RAG's retrieved context).
 /// - Deadlines: ttft_deadline_s = arrival_s + ttft_slo_s;
 ///   deadline_s = arrival_s + e2e_slo_s_base + e2e_slo_s_per_out_tok * output_tok (the usual
-///   "TTFT + TPOT x output tokens" SLO). Note: deadline_s depends on the TRUE output length, so a party that
+///   "TTFT + TPOT x output tokens" SLO); tbt_s = tbt_slo_s (a pacing target, not a deadline: the request's
+///   mean time between tokens after the first must not exceed it; 0 = none). Note: deadline_s depends on the TRUE output length, so a party that
 ///   knows the class spec could back output_tok out of it; the engine must hand routers only the budget,
 ///   and a study of length-prediction error should keep that in mind (set e2e_slo_s_per_out_tok = 0 for a
 ///   deadline that leaks nothing).
@@ -98,6 +99,7 @@ struct class_spec {
   double ttft_slo_s = 0;             ///< time-to-first-token SLO, > 0
   double e2e_slo_s_base = 0;         ///< end-to-end SLO, constant part, > 0
   double e2e_slo_s_per_out_tok = 0;  ///< end-to-end SLO, per true output token, >= 0
+  double tbt_slo_s = 0;              ///< time-between-tokens (pacing) target, >= 0; 0 = none
 };
 
 /// @brief The mix: classes in index order (`request::cls` indexes it). At most 256 classes.
@@ -114,8 +116,8 @@ void validate(const workload_mix& mix, std::string_view where = "workload_mix");
 /// @brief The index of the class named `name`, or nothing.
 [[nodiscard]] std::optional<std::size_t> find_class(const workload_mix& mix, std::string_view name) noexcept;
 
-/// @brief Sets `r.ttft_deadline_s` and `r.deadline_s` from `r.arrival_s`, `r.output_tok` and the class's SLOs
-/// (formulas in the file note). Used by both sources; the engine may use it for requests it makes itself.
+/// @brief Sets `r.ttft_deadline_s`, `r.deadline_s` and `r.tbt_s` from `r.arrival_s`, `r.output_tok` and the
+/// class's SLOs (formulas in the file note). Used by both sources; the engine may use it for requests it makes itself.
 void apply_deadlines(const class_spec& cls, request& r) noexcept;
 
 /// @brief Mean tokens per request.
@@ -156,7 +158,9 @@ inline constexpr double batch_share = 0.08;
 /// Interactive SLOs: MLPerf Inference rules (mlcommons/inference_policies, inference_rules.adoc), latency
 /// constraints of Llama3.1-8B, "conversational" category: TTFT 2000 ms, TPOT 100 ms (Llama2-70B's are
 /// 2000 ms / 200 ms). MLPerf applies them at the 99th percentile; here every interactive request gets
-/// them as its own deadlines. Assumption: RAG gets the same targets as chat (a user waits on both).
+/// them as its own deadlines. The TPOT is also every interactive request's pacing target (tbt_slo_s: the
+/// mean time between its tokens after the first). Assumption: RAG gets the same targets as chat (a user
+/// waits on both).
 inline constexpr double interactive_ttft_slo_s = 2.0;
 inline constexpr double interactive_tpot_slo_s = 0.1;
 
@@ -172,6 +176,10 @@ inline constexpr std::uint32_t rag_context_tok_max = 2048;
 /// batch APIs of OpenAI and Anthropic promise completion within 24 hours; one hour keeps batch deadlines
 /// binding within an hour-long simulation while staying far looser than any interactive target.
 inline constexpr double batch_slo_s = 3600.0;
+
+/// Batch pacing target: none (0). Those batch APIs promise a completion time, not a token rate: nobody reads
+/// a batch job's tokens as they stream.
+inline constexpr double batch_tbt_slo_s = 0.0;
 
 /// Batch lengths: summarisation of long documents. Assumption (no public trace labels batch jobs):
 /// input piecewise-linear with quantiles p0 1024, p50 3072, p90 6144, p100 8192 tokens (documents that fit
@@ -293,7 +301,7 @@ struct trace_source_options {
 /// @brief Replays a trace: every row exactly once, in order, ids 0.., arrival compressed by load_scale,
 /// tokens as in the trace (the class's length model is not used), each request labelled with a class
 /// (drawn by the mix's shares from the seed, the same draw as mix_source makes, or `fixed_class`), and
-/// deadlines and tier from that class.
+/// deadlines, pacing target (tbt_s) and tier from that class.
 class trace_source final : public request_source {
  public:
   /// @throws config_error if the trace is null, the mix or an option is invalid.
@@ -471,6 +479,7 @@ inline void validate(const workload_mix& mix, std::string_view where_sv) {
     joulesched::detail::require_positive(c.ttft_slo_s, where, f + ".ttft_slo_s");
     joulesched::detail::require_positive(c.e2e_slo_s_base, where, f + ".e2e_slo_s_base");
     joulesched::detail::require_non_negative(c.e2e_slo_s_per_out_tok, where, f + ".e2e_slo_s_per_out_tok");
+    joulesched::detail::require_non_negative(c.tbt_slo_s, where, f + ".tbt_slo_s");
     const length_model& m = c.lengths;
     const bool has_pairs = m.pairs && !m.pairs->empty();
     const bool has_q = !m.input_quantiles.empty() || !m.output_quantiles.empty();
@@ -503,6 +512,7 @@ inline std::optional<std::size_t> find_class(const workload_mix& mix, std::strin
 inline void apply_deadlines(const class_spec& cls, request& r) noexcept {
   r.ttft_deadline_s = r.arrival_s + cls.ttft_slo_s;
   r.deadline_s = r.arrival_s + cls.e2e_slo_s_base + cls.e2e_slo_s_per_out_tok * static_cast<double>(r.output_tok);
+  r.tbt_s = cls.tbt_slo_s;
 }
 
 inline token_means mean_tokens(const class_spec& cls) {
@@ -570,6 +580,7 @@ inline workload_mix default_mix(std::shared_ptr<const std::vector<token_pair>> c
   chat.ttft_slo_s = d::interactive_ttft_slo_s;
   chat.e2e_slo_s_base = d::interactive_ttft_slo_s;
   chat.e2e_slo_s_per_out_tok = d::interactive_tpot_slo_s;
+  chat.tbt_slo_s = d::interactive_tpot_slo_s;
 
   class_spec rag = chat;
   rag.name = "rag";
@@ -586,6 +597,7 @@ inline workload_mix default_mix(std::shared_ptr<const std::vector<token_pair>> c
   batch.ttft_slo_s = d::batch_slo_s;
   batch.e2e_slo_s_base = d::batch_slo_s;
   batch.e2e_slo_s_per_out_tok = 0.0;
+  batch.tbt_slo_s = d::batch_tbt_slo_s;
 
   mix.classes = {std::move(chat), std::move(rag), std::move(batch)};
   validate(mix, "default_mix");
