@@ -100,7 +100,8 @@ TEST_CASE("sim_policies.same_seed_same_result_bit_for_bit") {
     check_same(a, b);
     CHECK(a.read == a.completed + a.rejected);
     CHECK(a.policy == to_string(k));
-    const bool tunes = k == policy_kind::energy_pi || k == policy_kind::tiered;
+    const bool tunes = tunes_lambda(k);
+    CHECK(tunes == (k == policy_kind::energy_pi || k == policy_kind::tiered || k == policy_kind::energy_profile));
     CHECK(a.lambda_trace.empty() != tunes);
     const sim_result c = run(k, 12, 0.5, 30.0);
     CHECK(c.energy_total_j != a.energy_total_j);

@@ -60,7 +60,7 @@ struct options {
   std::string data_dir = JOULESCHED_DATA_DIR;
   std::string fleet_path;  // default: <data_dir>/fleets/default.csv
   std::string trace_path;  // empty: the default mix; "default": the bundled Azure excerpt
-  std::string policies = "round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered";
+  std::string policies = "round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered,energy_profile";
   std::uint64_t seed = 1;
   std::optional<double> utilisation;
   std::optional<double> load_scale;
@@ -561,11 +561,9 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
 int run(const options& o) {
   const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
   const sim::slo_kind pi_target = sim::parse_slo_kind(o.pi_target, "--pi-target");
-  if (o.pi_target_given && std::none_of(kinds.begin(), kinds.end(), [](sim::policy_kind k) {
-        return k == sim::policy_kind::energy_pi || k == sim::policy_kind::tiered;
-      }))
+  if (o.pi_target_given && std::none_of(kinds.begin(), kinds.end(), sim::tunes_lambda))
     js::detail::fail("--pi-target", "value", "'" + o.pi_target + "'",
-                     "applies only with a PI policy (energy_pi or tiered) in --policies");
+                     "applies only with a PI policy (energy_pi, tiered or energy_profile) in --policies");
   const experiment e = build(o);
   std::vector<std::string> warnings = e.warnings;  // those of the inputs, then those the first run shows
   std::ofstream lambda_out;
@@ -638,7 +636,7 @@ int main(int argc, char** argv) {
                  "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
                  "default mix, at its recorded times; with --utilisation its time is scaled to that load and it is "
                  "tiled to fill the window; requests get classes by the mix's shares");
-  app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered")
+  app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered,energy_profile")
       ->capture_default_str();
   app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
   auto* util = app.add_option("--utilisation", t.utilisation,
@@ -652,7 +650,7 @@ int main(int argc, char** argv) {
                  "--utilisation; a trace shorter than the window is tiled)");
   app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
   app.add_option("--pi-target", o.pi_target,
-                 "the SLO miss the PI policies (energy_pi, tiered) hold at 1%: any, ttft, tbt or e2e")
+                 "the SLO miss the PI policies (energy_pi, tiered, energy_profile) hold at 1%: any, ttft, tbt or e2e")
       ->capture_default_str();
   app.add_option("--estimate-error", t.estimate_error, "mean absolute relative error of output-length estimates")
       ->capture_default_str();

@@ -90,6 +90,11 @@ inline constexpr std::array<policy_kind, 7> all_policies = {
   return "?";
 }
 
+/// @brief Whether the policy tunes lambda with a PI controller (and so fills lambda_trace and holds pi_target).
+[[nodiscard]] constexpr bool tunes_lambda(policy_kind p) noexcept {
+  return p == policy_kind::energy_pi || p == policy_kind::tiered || p == policy_kind::energy_profile;
+}
+
 /// @brief The policy called `name`. @throws config_error naming `where`, the value and the valid names.
 [[nodiscard]] inline policy_kind parse_policy(std::string_view name, std::string_view where) {
   std::string valid;
@@ -211,7 +216,7 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
 }  // namespace detail
 
 /// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
-/// The result's `policy` is the policy's name; energy_pi and tiered fill `lambda_trace`.
+/// The result's `policy` is the policy's name; the policies that tune lambda (tunes_lambda) fill `lambda_trace`.
 /// @throws config_error for bad settings or a source that breaks its promises.
 [[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices,
                                            const std::vector<device_params>& params, request_source& src,
