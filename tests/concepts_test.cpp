@@ -119,7 +119,7 @@ static_assert(!Request<member_device>);
 
 static_assert(CostModel<ok_cost>);
 static_assert(CostModel<joulesched_cost> && joulesched_cost::monotone_in_load);
-static_assert(CostModel<eta_cost> && CostModel<queued_tokens_cost>);
+static_assert(CostModel<eta_cost> && CostModel<reserved_work_cost>);
 static_assert(!CostModel<flagless_cost>);
 static_assert(!CostModel<runtime_flag_cost>);
 static_assert(!CostModel<throwing_cost>);
@@ -131,7 +131,7 @@ static_assert(FlooredCostModel<joulesched_cost> && joulesched_cost::floored_term
 static_assert(FlooredCostModel<energy_term> && !FlooredCostModel<eta_cost> && !FlooredCostModel<slo_penalty_term>);
 static_assert(weighted_cost<slo_penalty_term, energy_term>::floored_term == 1);
 static_assert(weighted_cost<eta_term, energy_term>::floored_term == 1);  // eta is non-negative
-static_assert(!FlooredCostModel<queued_tokens_cost>);                   // no term has a floor
+static_assert(!FlooredCostModel<reserved_work_cost>);                   // no term has a floor
 static_assert(!FlooredCostModel<weighted_cost<energy_term, ok_cost>>);  // ok_cost may be negative
 static_assert(!FlooredCostModel<ok_cost>);
 namespace {
@@ -146,7 +146,7 @@ struct signed_floored_term {
 static_assert(weighted_cost<energy_term, signed_floored_term>::floored_term == 1);
 static_assert(!FlooredCostModel<weighted_cost<signed_floored_term, signed_floored_term>>);
 static_assert(argmin_router<joulesched_cost>::floor_ordered && !scan_router<joulesched_cost>::floor_ordered);
-static_assert(!argmin_router<queued_tokens_cost>::floor_ordered);
+static_assert(!argmin_router<reserved_work_cost>::floor_ordered);
 
 static_assert(Router<argmin_router<joulesched_cost>>);
 static_assert(Router<scan_router<ok_cost>>);

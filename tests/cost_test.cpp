@@ -9,6 +9,7 @@
 
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/profile_cost.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/request_view.hpp"
@@ -32,37 +33,69 @@ struct req {
 
 TEST_CASE("joulesched_cost.value_by_hand") {
   const device_params d{200.0, 0.15};
-  const device_load l{300, 2};
+  const device_load l{1'505'000'000, 2};  // 1.505 s of reserved work
   const request_view r{100, 50, 1.5};
-  // ETA = (300 + 100) / 200 = 2 s; late by 0.5 s; energy 0.15 * 100 = 15 J.
-  CHECK(joulesched_cost(0.0)(d, l, r) == doctest::Approx(15.0));
-  CHECK(joulesched_cost(8.0)(d, l, r) == doctest::Approx(15.0 + 8.0 * 0.5));
-  // Not late: the penalty vanishes whatever lambda is.
-  CHECK(joulesched_cost(1e6)(d, device_load{0, 0}, r) == doctest::Approx(15.0));
-  // Already past its deadline: the whole ETA and the overdue time are late.
+  // The prefill yields the first token, so 99 decode tokens: energy 0.15 * 99 = 14.85 J, latency 99 / 200 =
+  // 0.495 s (no prefill coefficients: the prefill is free); ETA = 1.505 + 0.495 = 2 s, late by 0.5 s.
+  CHECK(predict_service(d, r).energy_j == doctest::Approx(14.85));
+  CHECK(predict_service(d, r).latency_s == doctest::Approx(0.495));
+  CHECK(joulesched_cost(0.0)(d, l, r) == doctest::Approx(14.85));
+  CHECK(joulesched_cost(8.0)(d, l, r) == doctest::Approx(14.85 + 8.0 * 0.5));
+  // Not late: the penalty vanishes whatever lambda is (ETA 0.495 s on an idle device).
+  CHECK(joulesched_cost(1e6)(d, device_load{0, 0}, r) == doctest::Approx(14.85));
+  // Already past its deadline: the whole ETA and the overdue time are late: 2 - (-1) = 3 s.
   const request_view late{100, 50, -1.0};
-  CHECK(joulesched_cost(2.0)(d, l, late) == doctest::Approx(15.0 + 2.0 * 3.0));
+  CHECK(joulesched_cost(2.0)(d, l, late) == doctest::Approx(14.85 + 2.0 * 3.0));
+  // A TTFT budget prices the first token too: it comes at B = 1.505 s (a free prefill), 0.505 s after a budget
+  // of 1 s; with the end-to-end deadline met (budget 10 s) only that counts: 14.85 + 8 * 0.505.
+  request_view ttft{100, 50, 10.0};
+  ttft.ttft_budget_s = 1.0;
+  CHECK(joulesched_cost(8.0)(d, l, ttft) == doctest::Approx(14.85 + 8.0 * 0.505));
 }
 
 TEST_CASE("weighted_cost.sums_weighted_terms") {
   const device_params d{100.0, 0.2};
-  const device_load l{100, 1};
+  const device_load l{1'000'000'000, 1};  // 1 s of reserved work
   const request_view r{50, 0, 10.0};
-  const weighted_cost<energy_term, eta_term, queued_tokens_term> c({2.0, 3.0, 0.5});
-  CHECK(c(d, l, r) == doctest::Approx(2.0 * 10.0 + 3.0 * 1.5 + 0.5 * 100.0));
-  CHECK(eta_cost{}(d, l, r) == doctest::Approx(1.5));
-  CHECK(queued_tokens_cost{}(d, l, r) == doctest::Approx(100.0));
+  // 49 decode tokens: energy 0.2 * 49 = 9.8 J; ETA = 1 + 49 / 100 = 1.49 s; reserved work 1 s.
+  const weighted_cost<energy_term, eta_term, reserved_work_term> c({2.0, 3.0, 0.5});
+  CHECK(c(d, l, r) == doctest::Approx(2.0 * 9.8 + 3.0 * 1.49 + 0.5 * 1.0));
+  CHECK(eta_cost{}(d, l, r) == doctest::Approx(1.49));
+  CHECK(reserved_work_cost{}(d, l, r) == doctest::Approx(1.0));
+  // Whole nanoseconds: 1 ns of backlog is 1e-9 s.
+  CHECK(reserved_work_cost{}(d, device_load{1, 1}, r) == doctest::Approx(1e-9));
 }
 
 TEST_CASE("weighted_cost.floor_bounds_every_load_and_its_key_orders_floors") {
   // The two promises of FlooredCostModel, as computed in floating point, over random devices, loads and
   // requests (zero work, already late, huge queues), for the floored costs the library ships.
   std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> rate(50.0, 5000.0), energy(0.0, 1.0), budget(-5.0, 60.0);
+  // Half the devices price the prefill, the request and the context too, at a random batch; half the requests
+  // carry a TTFT budget and a pacing target.
+  std::uniform_real_distribution<double> rate(50.0, 5000.0), energy(0.0, 1.0), budget(-5.0, 60.0),
+      coefficient(0.0, 1e-3), batch(1.0, 64.0);
+  const auto device = [&] {
+    device_params p{rate(rng), energy(rng)};
+    if (rng() % 2 == 0) {
+      p.prefill_s_per_tok = coefficient(rng);
+      p.prefill_j_per_tok = coefficient(rng);
+      p.request_s = coefficient(rng);
+      p.request_j = coefficient(rng);
+      p.ctx_s_per_tok = coefficient(rng) * 1e-3;
+      p.ctx_j_per_tok = coefficient(rng) * 1e-3;
+      p.batch = batch(rng);
+    }
+    return p;
+  };
   const auto check = [&](const auto& cost) {
     for (int i = 0; i < 20000; ++i) {
-      const device_params a{rate(rng), energy(rng)}, b{rate(rng), energy(rng)};
-      const request_view v{rng() % 4 == 0 ? 0u : static_cast<std::uint32_t>(rng() % 9000), 0, budget(rng)};
+      const device_params a = device(), b = device();
+      request_view v{rng() % 4 == 0 ? 0u : static_cast<std::uint32_t>(rng() % 9000),
+                     static_cast<std::uint32_t>(rng() % 20000), budget(rng)};
+      if (rng() % 2 == 0) {
+        v.ttft_budget_s = budget(rng);
+        v.tbt_s = energy(rng) * 0.1;
+      }
       const device_load l{rng() % 3 == 0 ? 0u : rng() % (std::uint64_t{1} << (rng() % 50)), 1};
       REQUIRE(cost.floor(a, v) <= cost(a, l, v));
       if (cost.floor_key(a) <= cost.floor_key(b)) REQUIRE(cost.floor(a, v) <= cost.floor(b, v));
@@ -70,12 +103,17 @@ TEST_CASE("weighted_cost.floor_bounds_every_load_and_its_key_orders_floors") {
     }
   };
   for (const double lambda : {0.0, 0.3, 20.0, 1e6}) check(joulesched_cost(lambda));
-  check(weighted_cost<energy_term, eta_term, queued_tokens_term>({2.0, 3.0, 0.5}));
+  check(weighted_cost<energy_term, eta_term, reserved_work_term>({2.0, 3.0, 0.5}));
   check(weighted_cost<slo_penalty_term, energy_term>({4.0, 0.25}));
-  // Energy ignores the load, so its floor is the energy itself.
+  // Energy ignores the load; on a device that prices neither prefill nor context its floor is the energy itself
+  // (0.2 J x 49 decode tokens), and a prefill makes the floor loose, never wrong.
   const device_params d{100.0, 0.2};
   const request_view r{50, 0, 10.0};
   CHECK(joulesched_cost(5.0).floor(d, r) == energy_term{}(d, device_load{}, r));
+  device_params prefilled = d;
+  prefilled.request_j = 3.0;
+  CHECK(joulesched_cost(5.0).floor(prefilled, r) == doctest::Approx(9.8));
+  CHECK(energy_term{}(prefilled, device_load{}, r) == doctest::Approx(12.8));
 }
 
 TEST_CASE("weighted_cost.bad_weights_throw_naming_the_weight") {
@@ -161,15 +199,17 @@ TEST_CASE("tiered_router.bulk_to_most_efficient_interactive_to_fastest") {
   for (int i = 0; i < 4; ++i) CHECK(r.route(batch)->device >= 2);  // bulk: energy first
   const auto a = r.route(chat);
   CHECK(a->device <= 1);  // interactive: least ETA
-  // Both tiers reserved load in one shared fleet, and either releases it.
-  CHECK(f.load(2).queued_tok + f.load(3).queued_tok == 4 * 2000);
+  // Both tiers reserved load in one shared fleet, and either releases it. Each bulk request reserves its
+  // 1999 decode tokens at 500 tok/s: 3.998 s = 3'998'000'000 ns.
+  CHECK(reserved_work_ns(f.params(2), batch) == 3'998'000'000u);
+  CHECK(f.load(2).reserved_ns + f.load(3).reserved_ns == 4 * std::uint64_t{3'998'000'000});
   r.release(*a);
-  CHECK(f.load(a->device).queued_tok == 0);
+  CHECK(f.load(a->device).reserved_ns == 0);
   // A const caller can ask each tier's router what it would pick, without reserving anything.
   const auto& cr = r;
   CHECK(*cr.bulk().pick(batch) >= 2);
   CHECK(*cr.interactive().pick(chat) <= 1);
-  CHECK(f.load(0).queued_tok + f.load(1).queued_tok == 0);
+  CHECK(f.load(0).reserved_ns + f.load(1).reserved_ns == 0);
 }
 
 TEST_CASE("tiered_router.routers_over_different_fleets_throw") {
@@ -186,15 +226,16 @@ TEST_CASE("profile_cost.uses_batch_dependent_energy_and_takes_the_scan") {
   device_params p{100.0, 2.0};
   p.profile = &prof;
   const request_view r{10, 0, 100.0};
-  CHECK(profile_cost(0.0)(p, device_load{0, 0}, r) == doctest::Approx(20.0));  // batch 1: 2 J/token
-  CHECK(profile_cost(0.0)(p, device_load{0, 1}, r) == doctest::Approx(15.0));  // batch 2: 1.5 J/token
-  CHECK(profile_cost(0.0)(p, device_load{0, 2}, r) == doctest::Approx(10.0));  // batch 3: 1 J/token
+  // 10 output tokens, the first from the (free) prefill: 9 decode tokens at the profile's energy.
+  CHECK(profile_cost(0.0)(p, device_load{0, 0}, r) == doctest::Approx(18.0));  // batch 1: 2 J/token x 9
+  CHECK(profile_cost(0.0)(p, device_load{0, 1}, r) == doctest::Approx(13.5));  // batch 2: 1.5 J/token x 9
+  CHECK(profile_cost(0.0)(p, device_load{0, 2}, r) == doctest::Approx(9.0));   // batch 3: 1 J/token x 9
   // Two identical devices: the one already running a batch is cheaper, although it holds more load.
   device_params q = p;
   fleet f(std::vector<device_params>{p, q});
   argmin_router<profile_cost> router(f, profile_cost(0.0));
   CHECK(router.route(r)->device == 0);
   CHECK(router.route(r)->device == 0);  // joins the batch rather than starting one on device 1
-  // Without a profile, the nominal parameters apply.
-  CHECK(profile_cost(0.0)(device_params{100.0, 0.5}, device_load{0, 7}, r) == doctest::Approx(5.0));
+  // Without a profile, the nominal parameters apply: 0.5 J/token x 9 decode tokens.
+  CHECK(profile_cost(0.0)(device_params{100.0, 0.5}, device_load{0, 7}, r) == doctest::Approx(4.5));
 }

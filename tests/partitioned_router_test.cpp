@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/detail/mpsc_ring.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/argmin_router.hpp"
@@ -51,14 +52,14 @@ struct partition_model {
   [[nodiscard]] const device_params& params(device_id id) const { return ps[id]; }
   [[nodiscard]] device_load load(device_id id) const { return loads[id]; }
 
-  void reserve(device_id id, std::uint32_t work) {
-    loads[id].queued_tok += work;
+  void reserve(device_id id, std::uint64_t work) {
+    loads[id].reserved_ns += work;
     loads[id].requests += 1;
   }
-  void release(device_id id, std::uint32_t work) {
-    REQUIRE(loads[id].queued_tok >= work);
+  void release(device_id id, std::uint64_t work) {
+    REQUIRE(loads[id].reserved_ns >= work);
     REQUIRE(loads[id].requests > 0);
-    loads[id].queued_tok -= work;
+    loads[id].reserved_ns -= work;
     loads[id].requests -= 1;
   }
 };
@@ -66,9 +67,13 @@ struct partition_model {
 // What a ring or inbox asked for `asked` holds: rounded up to a power of two, and to at least 2.
 std::size_t rounded_capacity(std::size_t asked) { return std::bit_ceil(std::max<std::size_t>(asked, 2)); }
 
-// A class key the test computes itself: devices with equal parameters.
-using class_key = std::tuple<double, double, site_id, const energy_profile*>;
-class_key key_of(const device_params& p) { return {p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile}; }
+// A class key the test computes itself: devices with equal parameters (every field of device_params).
+using class_key = std::tuple<double, double, site_id, const energy_profile*, double, double, double, double, double,
+                             double, double>;
+class_key key_of(const device_params& p) {
+  return {p.rate_tok_s, p.energy_j_per_tok, p.site,      p.profile,     p.prefill_s_per_tok, p.prefill_j_per_tok,
+          p.request_s,  p.request_j,        p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch};
+}
 
 // The dealing invariants of a plan over `ps` with `parts` partitions.
 void check_plan(const partition_plan& plan, const std::vector<device_params>& ps, std::size_t parts) {
@@ -132,7 +137,7 @@ void check_state(const prouter& r, const partition_model& m) {
   REQUIRE(s.size() == m.size());
   for (device_id l = 0; l < m.size(); ++l) {
     INFO("local device " << l);
-    REQUIRE(s.load(l).queued_tok == m.loads[l].queued_tok);
+    REQUIRE(s.load(l).reserved_ns == m.loads[l].reserved_ns);
     REQUIRE(s.load(l).requests == m.loads[l].requests);
     REQUIRE(s.available(l) == m.avail[l]);
   }
@@ -287,8 +292,8 @@ void run_equivalence(std::uint64_t seed, unsigned fleets, unsigned ops) {
     auto apply_model = [&](std::size_t part) {
       for (const assignment& a : posted[part]) {
         const device_id l = plan.local_id(a.device);
-        models[part].release(l, a.work_tok);
-        refs[part].release(assignment{l, a.work_tok});
+        models[part].release(l, a.work_ns);
+        refs[part].release(assignment{l, a.work_ns});
       }
       posted[part].clear();
     };
@@ -321,9 +326,10 @@ void run_equivalence(std::uint64_t seed, unsigned fleets, unsigned ops) {
           REQUIRE(l == *expected);
           REQUIRE(l == ref->device);
           REQUIRE(plan.members(part)[l] == got->device);
-          REQUIRE(got->work_tok == v.work_tok);
+          // The work the request costs on the chosen device's parameters, in whole nanoseconds.
+          REQUIRE(got->work_ns == reserved_work_ns(m.params(l), v));
           REQUIRE(m.available(l));
-          m.reserve(l, v.work_tok);
+          m.reserve(l, reserved_work_ns(m.params(l), v));
           outstanding[part].push_back(*got);
         } else {
           REQUIRE(std::none_of(m.avail.begin(), m.avail.end(), [](bool b) { return b; }));
@@ -332,8 +338,8 @@ void run_equivalence(std::uint64_t seed, unsigned fleets, unsigned ops) {
         const assignment a = take_outstanding(part);
         r.release(a);
         const device_id l = plan.local_id(a.device);
-        m.release(l, a.work_tok);
-        refs[part].release(assignment{l, a.work_tok});
+        m.release(l, a.work_ns);
+        refs[part].release(assignment{l, a.work_ns});
       } else if (dice < 17) {
         const assignment a = outstanding[part][rng() % outstanding[part].size()];
         const bool room = posted[part].size() < r.inbox_capacity();
@@ -376,7 +382,7 @@ void run_equivalence(std::uint64_t seed, unsigned fleets, unsigned ops) {
       CHECK(r.apply_posted() == posted[part].size());
       CHECK(r.apply_posted() == 0);
       for (device_id l = 0; l < r.state().size(); ++l) {
-        CHECK(r.state().load(l).queued_tok == 0);
+        CHECK(r.state().load(l).reserved_ns == 0);
         CHECK(r.state().load(l).requests == 0);
       }
     }
@@ -405,36 +411,37 @@ TEST_CASE("partitioned_router.ties_break_by_local_order_not_fleet_wide_id") {
     REQUIRE(expected);
     CHECK(plan.local_id(got->device) == *expected);
     CHECK(plan.members(0)[*expected] == got->device);
-    m.reserve(*expected, v.work_tok);
+    m.reserve(*expected, reserved_work_ns(m.params(*expected), v));
   }
 }
 
 TEST_CASE("partitioned_router.route_applies_posted_releases_before_deciding") {
-  // Two identical devices per partition, lambda 0: cost is the same everywhere, so the device with fewer
-  // queued tokens wins. Route 100 tokens (first device), then 50 (second). Post the release of the first:
-  // a route that applied it sees 0 < 50 and picks the first device again; one that did not would pick the
-  // second (50 < 100).
+  // Two identical devices per partition, lambda 0: cost is the same everywhere, so the device with less
+  // reserved work wins. Route 101 tokens (first device: 100 decode tokens at 1000 tok/s, 0.1 s), then 51
+  // (second: 0.05 s). Post the release of the first: a route that applied it sees 0 < 0.05 s and picks the first
+  // device again; one that did not would pick the second (0.05 s < 0.1 s).
   const partition_plan plan(std::vector<device_params>(4, device_params{1000.0, 0.2}), 2);
   for (std::size_t part = 0; part < 2; ++part) {
     INFO("partition " << part);
     prouter r(plan, part, joulesched_cost(0.0));
-    const auto first = r.route({100, 0, 10.0});
-    const auto second = r.route({50, 0, 10.0});
+    const auto first = r.route({101, 0, 10.0});
+    const auto second = r.route({51, 0, 10.0});
     REQUIRE(first);
     REQUIRE(second);
     CHECK(first->device != second->device);
     CHECK(plan.owner(first->device) == part);
     CHECK(plan.owner(second->device) == part);
     REQUIRE(r.post_release(*first));
-    CHECK(r.state().load(plan.local_id(first->device)).queued_tok == 100);  // posted, not applied yet
-    const auto third = r.route({10, 0, 10.0});
+    CHECK(r.state().load(plan.local_id(first->device)).reserved_ns == 100'000'000);  // posted, not applied yet
+    CHECK(r.state().load(plan.local_id(second->device)).reserved_ns == 50'000'000);
+    const auto third = r.route({11, 0, 10.0});
     REQUIRE(third);
     CHECK(third->device == first->device);
-    CHECK(r.state().load(plan.local_id(first->device)).queued_tok == 10);
+    CHECK(r.state().load(plan.local_id(first->device)).reserved_ns == 10'000'000);  // 10 decode tokens: 0.01 s
     CHECK(r.apply_posted() == 0);
     r.release(*second);
     r.release(*third);
-    for (device_id l = 0; l < 2; ++l) CHECK(r.state().load(l).queued_tok == 0);
+    for (device_id l = 0; l < 2; ++l) CHECK(r.state().load(l).reserved_ns == 0);
   }
 }
 
@@ -452,7 +459,7 @@ TEST_CASE("partitioned_router.full_inbox_refuses_then_accepts_after_apply") {
   }
   auto snapshot = [&] {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> s;
-    for (device_id l = 0; l < r.state().size(); ++l) s.emplace_back(r.state().load(l).queued_tok, r.state().load(l).requests);
+    for (device_id l = 0; l < r.state().size(); ++l) s.emplace_back(r.state().load(l).reserved_ns, r.state().load(l).requests);
     return s;
   };
   const auto before = snapshot();
@@ -466,10 +473,10 @@ TEST_CASE("partitioned_router.full_inbox_refuses_then_accepts_after_apply") {
   std::uint64_t left_tok = 0;
   std::uint32_t left_req = 0;
   for (device_id l = 0; l < r.state().size(); ++l) {
-    left_tok += r.state().load(l).queued_tok;
+    left_tok += r.state().load(l).reserved_ns;
     left_req += r.state().load(l).requests;
   }
-  CHECK(left_tok == std::uint64_t{as[4].work_tok} + as[5].work_tok + as[6].work_tok);
+  CHECK(left_tok == std::uint64_t{as[4].work_ns} + as[5].work_ns + as[6].work_ns);
   CHECK(left_req == 3);
   // Room again: the refused ones post now, and route() applies them.
   CHECK(r.post_release(as[4]));
@@ -482,7 +489,7 @@ TEST_CASE("partitioned_router.full_inbox_refuses_then_accepts_after_apply") {
   CHECK(r.apply_posted() == 0);
   r.release(*extra);
   for (device_id l = 0; l < r.state().size(); ++l) {
-    CHECK(r.state().load(l).queued_tok == 0);
+    CHECK(r.state().load(l).reserved_ns == 0);
     CHECK(r.state().load(l).requests == 0);
   }
 }
@@ -496,7 +503,7 @@ TEST_CASE("partitioned_router.post_releases_posts_all_or_none") {
   for (std::uint32_t k = 0; k < 6; ++k) as.push_back(*r.route({10 + k, 0, 100.0}));
   auto total = [&] {
     std::uint64_t tok = 0;
-    for (device_id l = 0; l < r.state().size(); ++l) tok += r.state().load(l).queued_tok;
+    for (device_id l = 0; l < r.state().size(); ++l) tok += r.state().load(l).reserved_ns;
     return tok;
   };
   const std::uint64_t all = total();
@@ -504,13 +511,13 @@ TEST_CASE("partitioned_router.post_releases_posts_all_or_none") {
   // Three places left: a batch of four is refused whole, a batch of three fits.
   CHECK_FALSE(r.post_releases(std::span<const assignment>(as).subspan(1, 4)));
   CHECK(r.apply_posted() == 1);
-  CHECK(total() == all - as[0].work_tok);  // the refused batch left nothing behind
+  CHECK(total() == all - as[0].work_ns);  // the refused batch left nothing behind
   CHECK(r.post_releases(std::span<const assignment>(as).subspan(1, 4)));
   CHECK_FALSE(r.post_release(as[5]));  // full
   // route() applies the whole batch before deciding.
   const auto extra = r.route({1, 0, 100.0});
   REQUIRE(extra);
-  CHECK(total() == as[5].work_tok + extra->work_tok);
+  CHECK(total() == as[5].work_ns + extra->work_ns);
   CHECK(r.post_releases(std::vector<assignment>{as[5], *extra}));
   CHECK(r.apply_posted() == 2);
   CHECK(total() == 0);
@@ -539,7 +546,7 @@ TEST_CASE("partitioned_router.inbox_holds_exactly_its_rounded_capacity_over_many
     CHECK(r.apply_posted() == accepted);
     for (std::size_t i = accepted; i < k; ++i) r.release(as[i]);
     for (device_id l = 0; l < 3; ++l) {
-      REQUIRE(r.state().load(l).queued_tok == 0);
+      REQUIRE(r.state().load(l).reserved_ns == 0);
       REQUIRE(r.state().load(l).requests == 0);
     }
   }
@@ -565,12 +572,12 @@ TEST_CASE("partitioned_router.inbox_asked_for_one_holds_what_it_reports") {
     CHECK_FALSE(r.post_release(as[2]));
     CHECK(r.apply_posted() == 2);
     std::uint64_t left = 0;
-    for (device_id l = 0; l < 2; ++l) left += r.state().load(l).queued_tok;
-    CHECK(left == as[2].work_tok);  // exactly the two posted ones were applied
+    for (device_id l = 0; l < 2; ++l) left += r.state().load(l).reserved_ns;
+    CHECK(left == as[2].work_ns);  // exactly the two posted ones were applied
     CHECK(r.post_release(as[2]));
     CHECK(r.apply_posted() == 1);
     for (device_id l = 0; l < 2; ++l) {
-      CHECK(r.state().load(l).queued_tok == 0);
+      CHECK(r.state().load(l).reserved_ns == 0);
       CHECK(r.state().load(l).requests == 0);
     }
   }
@@ -597,7 +604,7 @@ TEST_CASE("partitioned_router.drained_devices_are_never_picked") {
     CHECK(plan.owner(a->device) == 0);
     as.push_back(*a);
   }
-  CHECK(r.state().load(plan.local_id(drained)).queued_tok == 0);
+  CHECK(r.state().load(plan.local_id(drained)).reserved_ns == 0);
   CHECK(r.state().load(plan.local_id(drained)).requests == 0);
   // Restored, it is the least loaded again and wins.
   r.set_available(drained, true);
@@ -606,7 +613,7 @@ TEST_CASE("partitioned_router.drained_devices_are_never_picked") {
   CHECK(back->device == drained);
   as.push_back(*back);
   for (const auto& a : as) r.release(a);
-  for (device_id l = 0; l < 4; ++l) CHECK(r.state().load(l).queued_tok == 0);
+  for (device_id l = 0; l < 4; ++l) CHECK(r.state().load(l).reserved_ns == 0);
 }
 
 TEST_CASE("partitioned_router.all_drained_partition_gives_no_device_others_unaffected") {
@@ -631,10 +638,13 @@ TEST_CASE("partitioned_router.all_drained_partition_gives_no_device_others_unaff
   CHECK(a->device == back);
   // A drained device keeps its load and can still be released, directly or through the inbox.
   r0.set_available(back, false);
-  CHECK(r0.state().load(plan.local_id(back)).queued_tok == 50);
+  // What the request costs there: 49 decode tokens (and any prefill) on that device's parameters.
+  CHECK(a->work_ns == reserved_work_ns(ps[back], v));
+  CHECK(a->work_ns > 0);
+  CHECK(r0.state().load(plan.local_id(back)).reserved_ns == a->work_ns);
   REQUIRE(r0.post_release(*a));
   CHECK_FALSE(r0.route(v));  // applies the release, still nothing available
-  CHECK(r0.state().load(plan.local_id(back)).queued_tok == 0);
+  CHECK(r0.state().load(plan.local_id(back)).reserved_ns == 0);
   CHECK(r0.state().load(plan.local_id(back)).requests == 0);
 }
 
@@ -749,7 +759,7 @@ TEST_CASE("partitioned_router.release_twice_and_ids_outside_the_plan_are_refused
   const device_id local = plan.local_id(a->device);
   CHECK(r.release(*a));
   CHECK_FALSE(r.release(*a));
-  CHECK(r.state().load(local).queued_tok == 0);
+  CHECK(r.state().load(local).reserved_ns == 0);
   CHECK(r.state().load(local).requests == 0);
   // Posted twice: both are taken from the inbox, the second refused when applied.
   const auto b = r.route({40, 0, 10.0});
@@ -757,7 +767,7 @@ TEST_CASE("partitioned_router.release_twice_and_ids_outside_the_plan_are_refused
   REQUIRE(r.post_release(*b));
   REQUIRE(r.post_release(*b));
   CHECK(r.apply_posted() == 2);
-  CHECK(r.state().load(plan.local_id(b->device)).queued_tok == 0);
+  CHECK(r.state().load(plan.local_id(b->device)).reserved_ns == 0);
   // Ids beyond the plan.
   CHECK_FALSE(r.release(assignment{4, 1}));
   CHECK_FALSE(r.release(assignment{fleet::no_device, 1}));

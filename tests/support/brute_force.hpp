@@ -16,7 +16,7 @@ std::optional<device_id> brute_force_argmin(const Fleet& f, const Cost& cost, co
   for (device_id id = 0; id < f.size(); ++id) {
     if (!f.available(id)) continue;
     const device_load l = f.load(id);
-    const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), l, v), l.queued_tok, id};
+    const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), l, v), l.reserved_ns, id};
     if (!best || key < *best) best = key;
   }
   if (!best) return std::nullopt;
