@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/least_loaded.hpp"
@@ -31,31 +32,57 @@ using joulesched::test::brute_force_argmin;
 using joulesched::test::release_one_at_random;
 using joulesched::test::route_as_brute_force;
 using joulesched::test::random_fleet;
+using joulesched::test::random_priced_fleet;
+using joulesched::test::random_priced_request;
 using joulesched::test::random_request;
 
 namespace {
 
-// Drives a router through random routes, releases, drains and restores; before every decision, checks that
-// the router picks what the brute-force argmin picks, and that it never picks a drained device.
-template <class MakeRouter, class MakeParams>
-void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops, MakeParams make_params) {
+// Corrects one of `outstanding` (not empty), drawn at random, as an engine that learned more would: shrinks it
+// (the prompt is done: its prefill is no longer ahead), grows it (the output runs longer), or re-estimates it
+// from another view; the fleet must take it, and the assignment then holds the new work.
+inline void correct_one_at_random(std::mt19937_64& rng, fleet& f, std::vector<assignment>& outstanding) {
+  assignment& a = outstanding[rng() % outstanding.size()];
+  const auto how = rng() % 3;
+  const std::uint64_t work = how == 0   ? rng() % (a.work_ns + 1)
+                             : how == 1 ? a.work_ns + rng() % 3'000'000'000u
+                                        : reserved_work_ns(f.params(a.device), random_priced_request(rng));
+  const std::uint64_t others = f.load(a.device).reserved_ns - a.work_ns;  // the device's other assignments
+  const std::uint32_t requests = f.load(a.device).requests;
+  REQUIRE(f.correct(a, work));
+  REQUIRE(a.work_ns == work);
+  REQUIRE(f.load(a.device).reserved_ns == others + work);
+  REQUIRE(f.load(a.device).requests == requests);
+}
+
+// Drives a router through random routes, releases, corrections, drains and restores; before every decision,
+// checks that the router picks what the brute-force argmin picks, and that it never picks a drained device.
+template <class MakeRouter, class MakeParams, class MakeRequest = request_view (*)(std::mt19937_64&)>
+void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops, MakeParams make_params,
+                                     MakeRequest make_request = random_request) {
   std::mt19937_64 rng(42);
   for (unsigned trial = 0; trial < fleets; ++trial) {
     fleet f(make_params(rng));
     auto router = make(f, rng);
     std::vector<assignment> outstanding;
     for (unsigned op = 0; op < ops; ++op) {
-      const auto dice = rng() % 10;
-      if (dice < 6) {
-        route_as_brute_force(router, f, router.cost(), random_request(rng), outstanding);
-      } else if (dice < 8 && !outstanding.empty()) {
+      const auto dice = rng() % 12;
+      if (dice < 7) {
+        route_as_brute_force(router, f, router.cost(), make_request(rng), outstanding);
+      } else if (dice < 9 && !outstanding.empty()) {
         release_one_at_random(rng, outstanding, [&](const assignment& a) { router.release(a); });
+      } else if (dice < 10 && !outstanding.empty()) {
+        correct_one_at_random(rng, f, outstanding);
       } else {
         f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 3 != 0);
       }
     }
-    for (const auto& a : outstanding) router.release(a);
-    for (device_id id = 0; id < f.size(); ++id) REQUIRE(f.load(id).queued_tok == 0);
+    // The loads are exactly the sums of the outstanding (corrected) work, and releasing it all drains them.
+    std::vector<std::uint64_t> sum(f.size(), 0);
+    for (const auto& a : outstanding) sum[a.device] += a.work_ns;
+    for (device_id id = 0; id < f.size(); ++id) REQUIRE(f.load(id).reserved_ns == sum[id]);
+    for (const auto& a : outstanding) REQUIRE(router.release(a));
+    for (device_id id = 0; id < f.size(); ++id) REQUIRE(f.load(id).reserved_ns == 0);
   }
 }
 
@@ -89,6 +116,62 @@ TEST_CASE("argmin_router.class_indexed.many_classes_match_brute_force") {
         return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
       },
       600, 80, many_class_fleet);
+}
+
+// The priced model: classes with random prefill, request and context coefficients and batches; requests with
+// prompts up to 128k tokens, long outputs, TTFT budgets (some already missed) and pacing targets; routes,
+// releases and corrections interleaved. Both class-indexed paths give exactly the brute-force argmin.
+TEST_CASE("argmin_router.class_indexed.priced_fleets_match_brute_force") {
+  static_assert(argmin_router<joulesched_cost>::floor_ordered);
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) {
+        return argmin_router<joulesched_cost>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
+      },
+      600, 80, random_priced_fleet, random_priced_request);
+}
+
+TEST_CASE("argmin_router.every_class.priced_fleets_match_brute_force") {
+  using router = argmin_router<joulesched_cost, argmin_path::every_class>;
+  check_exact_against_brute_force(
+      [](fleet& f, std::mt19937_64& rng) { return router(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0)); },
+      400, 80, random_priced_fleet, random_priced_request);
+}
+
+TEST_CASE("argmin_router.class_indexed.priced_fleets_match_scan_decision_by_decision") {
+  // The same decisions and the same reservations as the scan, route after route, with corrections between.
+  std::mt19937_64 rng(17);
+  for (unsigned trial = 0; trial < 200; ++trial) {
+    const auto ps = random_priced_fleet(rng);
+    fleet fa(ps), fb(ps);
+    const joulesched_cost cost(static_cast<double>(rng() % 40) / 4.0);
+    argmin_router<joulesched_cost> indexed(fa, cost);
+    scan_router<joulesched_cost> scan(fb, cost);
+    std::vector<assignment> out;
+    for (unsigned op = 0; op < 120; ++op) {
+      const auto dice = rng() % 6;
+      if (dice < 3 || out.empty()) {
+        const auto v = random_priced_request(rng);
+        const auto a = indexed.route(v);
+        const auto b = scan.route(v);
+        REQUIRE(a == b);
+        if (!a) continue;
+        REQUIRE(a->work_ns == reserved_work_ns(ps[a->device], v));
+        out.push_back(*a);
+      } else if (dice < 5) {
+        const auto i = rng() % out.size();
+        REQUIRE(indexed.release(out[i]));
+        REQUIRE(scan.release(out[i]));
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        assignment& a = out[rng() % out.size()];
+        assignment b = a;
+        const std::uint64_t work = rng() % (2 * a.work_ns + 2);
+        REQUIRE(indexed.correct(a, work));
+        REQUIRE(fb.correct(b, work));
+        REQUIRE(a == b);
+      }
+    }
+  }
 }
 
 TEST_CASE("argmin_router.infinite_costs_are_ordered_by_load_and_id") {
@@ -243,15 +326,17 @@ TEST_CASE("argmin_router.ties.lowest_id_among_equal_cost_and_load") {
 }
 
 TEST_CASE("argmin_router.energy_first_until_deadline_at_risk") {
-  // Device 0: efficient but slow (10 J, 1 s for the request below); device 1: fast but 30 J.
+  // The request below: 100 output tokens, the first from the (free) prefill, so 99 decode tokens. Device 0:
+  // efficient but slow (0.1 x 99 = 9.9 J, 99 / 100 = 0.99 s); device 1: fast (0.099 s) but 0.3 x 99 = 29.7 J.
   fleet f(std::vector<device_params>{{100.0, 0.1}, {1000.0, 0.3}});
   argmin_router<joulesched_cost> r(f, joulesched_cost(30.0));
   const request_view v{100, 0, 5.0};  // 100 tokens, 5 s budget
-  for (int i = 0; i < 5; ++i) CHECK(r.route(v)->device == 0);  // ETA 1..5 s on device 0: never late
-  CHECK(f.load(0).queued_tok == 500);
-  // On device 0 the next one would be 1 s late: 10 J + 30 J/s * 1 s = 40 J > 30 J on device 1.
+  for (int i = 0; i < 5; ++i) CHECK(r.route(v)->device == 0);  // ETA 0.99..4.95 s on device 0: never late
+  CHECK(f.load(0).reserved_ns == 5 * std::uint64_t{990'000'000});           // 5 x 0.99 s
+  // On device 0 the next one would end at 4.95 + 0.99 = 5.94 s, 0.94 s late: 9.9 J + 30 J/s x 0.94 s = 38.1 J >
+  // 29.7 J on device 1.
   CHECK(r.route(v)->device == 1);
-  // With a cheaper price of lateness the efficient device stays the better deal: 10 + 15 = 25 J < 30 J.
+  // With a cheaper price of lateness the efficient device stays the better deal: 9.9 + 15 x 0.94 = 24 J < 29.7 J.
   r.cost().set_lambda(15.0);
   CHECK(r.route(v)->device == 0);
 }
@@ -395,7 +480,7 @@ TEST_CASE("fleet_index.none.same_decisions_for_routers_that_do_not_read_class_he
       }
       REQUIRE(std::ranges::equal(indexed.available_ids(), flat.available_ids()));
       for (device_id id = 0; id < ps.size(); ++id) {
-        REQUIRE(indexed.load(id).queued_tok == flat.load(id).queued_tok);
+        REQUIRE(indexed.load(id).reserved_ns == flat.load(id).reserved_ns);
         REQUIRE(indexed.load(id).requests == flat.load(id).requests);
       }
     }
@@ -421,12 +506,14 @@ void check_release_twice_is_refused(R& router, fleet& f) {
   CHECK_FALSE(router.release(*a));
   CHECK_FALSE(router.release(assignment{static_cast<device_id>(f.size()), 1}));
   for (device_id id = 0; id < f.size(); ++id) {
-    CHECK(f.load(id).queued_tok == 0);
+    CHECK(f.load(id).reserved_ns == 0);
     CHECK(f.load(id).requests == 0);
   }
   const std::optional<assignment> b = router.route(request_view{40, 10, 5.0, tier::interactive});
   REQUIRE(b.has_value());
-  CHECK(f.load(b->device).queued_tok == 40);
+  // 39 decode tokens (the first comes from the prefill): 0.39 s at 100 tok/s, 0.195 s at 200 tok/s.
+  CHECK(f.load(b->device).reserved_ns == (b->device == 0 ? 390'000'000u : 195'000'000u));
+  CHECK(b->work_ns == f.load(b->device).reserved_ns);
   CHECK(router.release(*b));
 }
 }  // namespace
