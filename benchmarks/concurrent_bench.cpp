@@ -336,7 +336,7 @@ bool partitioned_matches_argmin_router() {
       const assignment old = ring[slot];
       const std::uint32_t owner = p.owner(old.device);
       if (!routers[owner]->post_release(old)) return false;
-      references[owner].release(assignment{p.local_id(old.device), old.work_tok});
+      references[owner].release(assignment{p.local_id(old.device), old.work_ns});
     }
     const auto expected = references[part].route(vs[k % vs.size()]);
     const auto got = routers[part]->route(vs[k % vs.size()]);

@@ -57,6 +57,7 @@
 
 #include "alloc_count.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/argmin_router.hpp"
@@ -159,33 +160,47 @@ const js::joulesched_cost& energy_cost(double lambda) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The baseline: what an engineer writes first. A vector of {mu, eps, q}; one pass computing
-// eps * t + lambda * max(0, (q + t) / mu - D); keep the least (cost, then queued tokens, so that it breaks ties
-// as the library does: the JouleSched cost is flat in load while a device is on time, so ties are common and a
-// lowest-id tie-break would pile work on one device); then update q. The expression is written in the same
-// order as weighted_cost evaluates it, so both round identically (no -ffast-math, no FMA contraction at the
+// The baseline: what an engineer writes first. A vector of {mu, eps, B}; one pass computing
+// eps * (t - 1) + lambda * max(0, B + (t - 1) / mu - D), B the reserved device-seconds (the first output token
+// comes from the prefill, which these devices do not price); keep the least (cost, then reserved work, so that it
+// breaks ties as the library does: the JouleSched cost is flat in load while a device is on time, so ties are
+// common and a lowest-id tie-break would pile work on one device); then add ceil((t - 1) / mu) ns to B. The
+// expressions are written in the same order as predict_service and weighted_cost evaluate them (including
+// (t - 1) * (1 / mu), not (t - 1) / mu), so both round identically (no -ffast-math, no FMA contraction at the
 // default x86-64 target) and the answers can be compared with ==.
 struct naive_device {
   double rate_tok_s;
   double energy_j_per_tok;
-  std::uint64_t queued_tok;
+  std::uint64_t reserved_ns;
 };
+
+// Device-seconds of the request's decode on d.
+[[nodiscard]] inline double naive_work_s(const naive_device& d, const js::request_view& v) noexcept {
+  const double decode_tok = v.work_tok > 0 ? static_cast<double>(v.work_tok - 1) : 0.0;
+  return decode_tok * (1.0 / d.rate_tok_s);
+}
+
+// The same in whole nanoseconds, rounded up (requests here are far below to_work_ns's 2^50 ns cap).
+[[nodiscard]] inline std::uint64_t naive_work_ns(const naive_device& d, const js::request_view& v) noexcept {
+  return static_cast<std::uint64_t>(std::ceil(naive_work_s(d, v) * 1e9));
+}
 
 [[nodiscard]] std::uint32_t naive_pick(const std::vector<naive_device>& ds, double lambda,
                                        const js::request_view& v) noexcept {
-  const double t = v.work_tok;
+  const double decode_tok = v.work_tok > 0 ? static_cast<double>(v.work_tok - 1) : 0.0;
   std::uint32_t best = 0;
   double best_cost = std::numeric_limits<double>::infinity();
   std::uint64_t best_q = std::numeric_limits<std::uint64_t>::max();
   const auto n = static_cast<std::uint32_t>(ds.size());
   for (std::uint32_t i = 0; i < n; ++i) {
     const naive_device& d = ds[i];
-    const double cost = d.energy_j_per_tok * t +
-                        lambda * std::max(0.0, (static_cast<double>(d.queued_tok) + t) / d.rate_tok_s - v.budget_s);
-    if (cost < best_cost || (cost == best_cost && d.queued_tok < best_q)) {
+    const double backlog_s = static_cast<double>(d.reserved_ns) * 1e-9;
+    const double cost = decode_tok * d.energy_j_per_tok +
+                        lambda * std::max(0.0, backlog_s + naive_work_s(d, v) - v.budget_s);
+    if (cost < best_cost || (cost == best_cost && d.reserved_ns < best_q)) {
       best = i;
       best_cost = cost;
-      best_q = d.queued_tok;
+      best_q = d.reserved_ns;
     }
   }
   return best;
@@ -200,10 +215,11 @@ class naive_scan {
   }
   [[nodiscard]] std::optional<js::assignment> route(const js::request_view& v) noexcept {
     const std::uint32_t id = naive_pick(devices_, lambda_, v);
-    devices_[id].queued_tok += v.work_tok;
-    return js::assignment{id, v.work_tok};
+    const std::uint64_t work_ns = naive_work_ns(devices_[id], v);
+    devices_[id].reserved_ns += work_ns;
+    return js::assignment{id, work_ns};
   }
-  void release(const js::assignment& a) noexcept { devices_[a.device].queued_tok -= a.work_tok; }
+  void release(const js::assignment& a) noexcept { devices_[a.device].reserved_ns -= a.work_ns; }
   [[nodiscard]] const std::vector<naive_device>& devices() const noexcept { return devices_; }
 
  private:
@@ -214,7 +230,7 @@ class naive_scan {
 std::vector<naive_device> naive_devices_of(const js::fleet& f) {
   std::vector<naive_device> ds(f.size());
   for (js::device_id i = 0; i < f.size(); ++i)
-    ds[i] = {f.params(i).rate_tok_s, f.params(i).energy_j_per_tok, f.load(i).queued_tok};
+    ds[i] = {f.params(i).rate_tok_s, f.params(i).energy_j_per_tok, f.load(i).reserved_ns};
   return ds;
 }
 
@@ -238,7 +254,7 @@ struct scenario {
 // A fleet whose loads are exactly those of the assignments in the ring (for checking naive_scan's state).
 js::fleet fleet_of_ring(const scenario& s) {
   js::fleet f(std::vector<js::device_params>(s.fleet.all_params().begin(), s.fleet.all_params().end()));
-  for (const auto& a : s.ring) f.reserve(a.device, a.work_tok);
+  for (const auto& a : s.ring) f.reserve(a.device, a.work_ns);
   return f;
 }
 
@@ -322,7 +338,7 @@ struct least_loaded_p {
   using router = js::least_loaded_router;
   static router make(scenario& s) { return router(s.fleet); }
   static std::optional<js::device_id> pick(const router& r, const js::request_view& v) { return r.pick(v); }
-  static js::queued_tokens_cost cost() { return {}; }
+  static js::reserved_work_cost cost() { return {}; }
 };
 
 struct least_eta_p {
@@ -468,25 +484,26 @@ check_out check(bench_state<P>& b, std::size_t steps, bool stats) {
     if (!a || a->device >= n || !f.available(a->device))
       return fail("route returned no valid device", std::nullopt, want);
     if (want && a->device != *want) return fail("route != pick", a->device, want);
-    if (a->work_tok != v.work_tok) return fail("assignment does not carry the request's work", a->device, want);
-    if constexpr (is_naive<P>) f.reserve(a->device, a->work_tok);
-    const std::uint64_t q_after = f.load(a->device).queued_tok;
+    if (a->work_ns != js::reserved_work_ns(f.params(a->device), v))
+      return fail("assignment does not carry the request's work", a->device, want);
+    if constexpr (is_naive<P>) f.reserve(a->device, a->work_ns);
+    const std::uint64_t q_after = f.load(a->device).reserved_ns;
     if constexpr (is_naive<P>) {
-      if (ledger()[a->device].queued_tok != q_after)
+      if (ledger()[a->device].reserved_ns != q_after)
         return fail("naive_scan's load diverged from the fleet", a->device, want);
     } else {
-      if ((*mirror_naive)[a->device].queued_tok + a->work_tok != q_after)
+      if ((*mirror_naive)[a->device].reserved_ns + a->work_ns != q_after)
         return fail("work not reserved on the chosen device", a->device, want);
-      (*mirror_naive)[a->device].queued_tok += a->work_tok;
+      (*mirror_naive)[a->device].reserved_ns += a->work_ns;
     }
-    out.late += (static_cast<double>(q_after) / f.params(a->device).rate_tok_s > v.budget_s);
+    out.late += (static_cast<double>(q_after) * 1e-9 > v.budget_s);  // its backlog, itself included, in seconds
     last = a->device;
 
     const js::assignment old = s.ring[s.head];
     b.r.release(old);
     if constexpr (is_naive<P>) f.release(old);
-    if (mirror_naive) (*mirror_naive)[old.device].queued_tok -= old.work_tok;
-    if (ledger()[old.device].queued_tok != f.load(old.device).queued_tok)
+    if (mirror_naive) (*mirror_naive)[old.device].reserved_ns -= old.work_ns;
+    if (ledger()[old.device].reserved_ns != f.load(old.device).reserved_ns)
       return fail("release did not give back the work", old.device, std::nullopt);
     s.ring[s.head] = *a;
     if (++s.head == s.ring.size()) s.head = 0;
