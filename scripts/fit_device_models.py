@@ -213,7 +213,7 @@ def splitwise_fits(raw):
     # Prefill vs decode power per GPU. Only the a100-80gb rows carry power (every h100 row has 0 in both power
     # columns), as fractions of the GPU's TDP. In the rows used (batch 1, 128 output tokens) the request is
     # 82-99% decode by time, so average_power is taken as the decode power; peak_power as the prefill's power
-    # (it rises with prompt size, 0.46-0.69 at 128 tokens to ~1.0 from 1024 on, while the decode part is the
+    # (it rises with prompt size, 0.46-1.01 at 128 tokens, 1.00-1.09 at 4096, while the decode part is the
     # same in every row: the peak is reached in the prefill). A peak overstates the prefill's mean, so the ratio
     # is an upper estimate. Prompt 8192 is left out: its average_power (0.17-0.18) is a quarter of every other
     # row's at the same decode work, not a physical change. One ratio per (model, TP, prompt size), medians of
