@@ -14,9 +14,10 @@
 ///   busy power = min(tdp, busy_base + busy_per_seq*b)  watts, for b <= max_batch; idle power otherwise;
 ///   prefill power = prefill_power_w watts during a prefill pass (compute-bound: fitted from Splitwise's
 ///     prompt-phase vs token-phase power).
-/// Decode and prefill are separate: energy_j_per_tok() and rate_tok_s() are steady decode only. To reproduce a
-/// measured serving run (ML.ENERGY), charge each request's prefill_s() at busy power as well: the calibration
-/// fitted b/throughput = decode_step_s + b * prefill_s(mean input) / mean output (see data/README.md).
+/// Decode and prefill are separate: energy_j_per_tok() and rate_tok_s() are steady decode only. The current
+/// models (ML.ENERGY v3) fit decode_step_s to the measured median inter-token latency; the 2024 models (v2)
+/// fitted b/throughput = decode_step_s + b * prefill_s(mean input) / mean output, so to reproduce a v2 run
+/// charge each request's prefill_s() at busy power as well (see data/README.md).
 /// Bounds (sim/input_bounds.hpp), checked by validate() and so by the loader: every power <= max_power_w;
 /// max_batch <= bounds::max_batch; kv_capacity_tok <= max_kv_capacity_tok; a decode step at max_batch holding
 /// kv_capacity_tok tokens of context, and a prefill of kv_capacity_tok tokens, each take <= max_pass_s. So a
