@@ -61,6 +61,9 @@ device_model model_from(FuzzedDataProvider& in) {
   m.prefill_per_tok_s = value(in, 1e-4);
   m.max_batch = in.ConsumeIntegralInRange<std::uint32_t>(0, 64);
   m.kv_capacity_tok = in.ConsumeIntegralInRange<std::uint64_t>(0, 20'000);
+  // Not drawn from the input, so that the saved regression inputs keep their meaning: valid whenever tdp_w is
+  // (idle <= busy base <= tdp is checked separately), and it is read on every prefill.
+  m.prefill_power_w = m.tdp_w;
   return m;
 }
 

@@ -33,6 +33,7 @@ device_model simple_model(std::uint32_t max_batch, std::uint64_t kv_tok) {
   m.idle_power_w = 50;
   m.busy_power_base_w = 200;
   m.busy_power_per_seq_w = 1.5;
+  m.prefill_power_w = 200;
   m.decode_step_base_s = 0.01;
   m.decode_step_per_seq_s = 0;
   m.decode_step_per_ctx_tok_s = 0;
@@ -256,6 +257,7 @@ TEST_CASE("sim_engine.energy.equals_integral_of_power_trace") {
   b.idle_power_w = 20;
   b.busy_power_base_w = 60;
   b.busy_power_per_seq_w = 2;
+  b.prefill_power_w = 60;
   b.tdp_w = 70;
   std::vector<const device_model*> ms{&a, &a, &b, &b, &b};
   const sim_devices devs = devices_of(ms);

@@ -4,17 +4,20 @@
 ///
 /// When to use: to drive the discrete-event simulator (sim/), or to build energy profiles for routers from
 /// calibrated numbers. Not a cycle model: it is a handful of linear terms fitted to real measurements
-/// (ML.ENERGY v2, Splitwise); data/devices/*.csv give every value with its source or stated assumption, and
-/// scripts/fit_device_models.py re-fits them.
+/// (ML.ENERGY v3 and v2, Splitwise); data/devices/*.csv (current stack) and data/devices/2024/*.csv (2024 stack)
+/// give every value with its source or stated assumption, and scripts/fit_device_models.py re-fits them.
 ///
 /// Design: a plain aggregate of doubles with the formulas as const member functions.
 ///   decode step (b running requests, contexts totalling C tokens) = base + per_seq*b + per_ctx_tok*C  seconds,
 ///     producing one token per running request;
 ///   prefill of n prompt tokens = prefill_base + prefill_per_tok*n  seconds;
-///   busy power = min(tdp, busy_base + busy_per_seq*b)  watts, for b <= max_batch; idle power otherwise.
-/// Decode and prefill are separate: energy_j_per_tok() and rate_tok_s() are steady decode only. To reproduce a
-/// measured serving run (ML.ENERGY), charge each request's prefill_s() at busy power as well: the calibration
-/// fitted b/throughput = decode_step_s + b * prefill_s(mean input) / mean output (see data/README.md).
+///   busy power = min(tdp, busy_base + busy_per_seq*b)  watts, for b <= max_batch; idle power otherwise;
+///   prefill power = prefill_power_w watts during a prefill pass (compute-bound: fitted from Splitwise's
+///     prompt-phase vs token-phase power).
+/// Decode and prefill are separate: energy_j_per_tok() and rate_tok_s() are steady decode only. The current
+/// models (ML.ENERGY v3) fit decode_step_s to the measured median inter-token latency; the 2024 models (v2)
+/// fitted b/throughput = decode_step_s + b * prefill_s(mean input) / mean output, so to reproduce a v2 run
+/// charge each request's prefill_s() at busy power as well (see data/README.md).
 /// Bounds (sim/input_bounds.hpp), checked by validate() and so by the loader: every power <= max_power_w;
 /// max_batch <= bounds::max_batch; kv_capacity_tok <= max_kv_capacity_tok; a decode step at max_batch holding
 /// kv_capacity_tok tokens of context, and a prefill of kv_capacity_tok tokens, each take <= max_pass_s. So a
@@ -54,6 +57,7 @@ struct device_model {
   double idle_power_w = 0;          ///< draw while no request is running
   double busy_power_base_w = 0;     ///< busy draw, intercept of the linear fit in batch size
   double busy_power_per_seq_w = 0;  ///< busy draw added per running request (may be < 0, see validate())
+  double prefill_power_w = 0;       ///< draw during a prefill pass (idle_power_w <= it <= tdp_w)
   double decode_step_base_s = 0;      ///< decode iteration time, fixed part (weights read once per step)
   double decode_step_per_seq_s = 0;   ///< decode iteration time per running request
   double decode_step_per_ctx_tok_s = 0;  ///< decode iteration time per token of context held (KV read)
@@ -160,6 +164,15 @@ void validate_fields(const device_model& m, Where&& where) {
   if (m.tdp_w > bounds::max_power_w) fail(where("tdp_w"), "tdp_w", m.tdp_w, "must be <= " + max_power);
   require_non_negative(m.idle_power_w, where("idle_power_w"), "idle_power_w");
   require_non_negative(m.busy_power_base_w, where("busy_power_base_w"), "busy_power_base_w");
+  joulesched::detail::require_finite(m.prefill_power_w, where("prefill_power_w"), "prefill_power_w");
+  if (m.prefill_power_w > bounds::max_power_w)
+    fail(where("prefill_power_w"), "prefill_power_w", m.prefill_power_w, "must be <= " + max_power);
+  if (m.prefill_power_w < m.idle_power_w)
+    fail(where("prefill_power_w"), "prefill_power_w", m.prefill_power_w,
+         "must be >= idle_power_w (" + std::to_string(m.idle_power_w) + ")");
+  if (m.prefill_power_w > m.tdp_w)
+    fail(where("prefill_power_w"), "prefill_power_w", m.prefill_power_w,
+         "must be <= tdp_w (" + std::to_string(m.tdp_w) + ")");
   joulesched::detail::require_finite(m.busy_power_per_seq_w, where("busy_power_per_seq_w"), "busy_power_per_seq_w");
   if (std::abs(m.busy_power_per_seq_w) > bounds::max_power_w)
     fail(where("busy_power_per_seq_w"), "busy_power_per_seq_w", m.busy_power_per_seq_w,
@@ -206,7 +219,7 @@ void validate_fields(const device_model& m, Where&& where) {
 }  // namespace detail
 
 /// @brief Checks every field: names non-empty; all numbers finite; tdp_w > 0; 0 <= idle_power_w <=
-/// busy_power_base_w <= tdp_w; busy power at max_batch >= idle_power_w (busy_power_per_seq_w may be negative:
+/// busy_power_base_w <= tdp_w; idle_power_w <= prefill_power_w <= tdp_w; busy power at max_batch >= idle_power_w (busy_power_per_seq_w may be negative:
 /// measured power can fall slightly as throughput saturates); time terms >= 0; decode_step_base_s > 0;
 /// a one-token prefill takes > 0 s; max_batch >= 1; kv_capacity_tok >= 1.
 /// @throws config_error naming `source`, the field and its value.
@@ -253,6 +266,7 @@ inline void validate(const device_model& m, std::string_view source) {
       {"idle_power_w", &m.idle_power_w, nullptr, nullptr, nullptr},
       {"busy_power_base_w", &m.busy_power_base_w, nullptr, nullptr, nullptr},
       {"busy_power_per_seq_w", &m.busy_power_per_seq_w, nullptr, nullptr, nullptr},
+      {"prefill_power_w", &m.prefill_power_w, nullptr, nullptr, nullptr},
       {"decode_step_base_s", &m.decode_step_base_s, nullptr, nullptr, nullptr},
       {"decode_step_per_seq_s", &m.decode_step_per_seq_s, nullptr, nullptr, nullptr},
       {"decode_step_per_ctx_tok_s", &m.decode_step_per_ctx_tok_s, nullptr, nullptr, nullptr},

@@ -20,9 +20,9 @@
 ///   decode_step_s(batch, total context) and gives one token to every running request. After a prefill, at
 ///   least one decode step runs before the next prefill when requests are decoding (so arrivals cannot starve
 ///   decode).
-/// - Power: idle_power_w with nothing running; busy_power_w(b) while decoding b requests or prefilling into a
-///   batch of b (ASSUMPTION: prefill draws what decode at the same batch draws; device_model gives no prefill
-///   power). Energy is the exact integral of this piecewise-constant power.
+/// - Power: idle_power_w with nothing running; busy_power_w(b) while decoding b requests; prefill_power_w during
+///   a prefill pass (ASSUMPTION: prefill draws prefill_power_w, fitted from Splitwise, whatever the batch and
+///   prompt length). Energy is the exact integral of this piecewise-constant power.
 /// - Time and memory: a request's context is input + tokens generated so far; it leaves the batch after its
 ///   last token. A request that fits no device's KV cache, that the router places nowhere, or that the router
 ///   places on a device too small for it, is rejected and counted (metrics.hpp).
@@ -684,8 +684,7 @@ class simulator {
     }
     if (d.prefilling.empty()) return false;
     d.ph = phase::prefill;
-    const auto b = d.batch + static_cast<std::uint32_t>(d.prefilling.size());
-    set_power(id, d.model->busy_power_w(b));
+    set_power(id, d.model->prefill_power_w);
     events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(prompt_tok));
     return true;
   }
