@@ -187,14 +187,14 @@ struct operating_point {
 /// to reproduce the device model. A decode step at batch b whose requests hold contexts c_i takes
 /// base + per_seq * b + per_ctx * sum(c_i); one request's share of it is (base + per_seq * b) / b + per_ctx * c_i,
 /// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies.
-/// A prefill pass is prefill_base_s + prefill_per_tok_s * n at the prefill power. At batch 1 this is the
+/// A prefill pass is prefill_base_s + prefill_per_tok_s * n at prefill_power_w. At batch 1 this is the
 /// simulator's own arithmetic for a request served alone (tests/service_agreement_test.cpp).
 [[nodiscard]] inline device_params params_at_batch(const device_model& m, site_id site, std::uint32_t batch) {
   const std::uint32_t b = std::max<std::uint32_t>(batch, 1);
   const double bd = static_cast<double>(b);
   const double step_s = m.decode_step_base_s + m.decode_step_per_seq_s * bd;  // at zero context
   const double decode_w = m.busy_power_w(b);
-  const double prefill_w = m.busy_power_w(b);
+  const double prefill_w = m.prefill_power_w;
   device_params p;
   p.rate_tok_s = bd / step_s;
   p.energy_j_per_tok = decode_w * step_s / bd;
