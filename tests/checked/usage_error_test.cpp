@@ -55,7 +55,7 @@ void check_second_release_throws(R& router, std::string_view text) {
   REQUIRE(a);
   CHECK(router.release(*a));
   check_usage_error([&] { router.release(*a); }, text);
-  CHECK(router.state().load(a->device).queued_tok == 0);
+  CHECK(router.state().load(a->device).reserved_ns == 0);
   CHECK(router.state().load(a->device).requests == 0);
 }
 
@@ -70,14 +70,21 @@ struct view_req {
   double deadline_s;
 };
 
+struct slo_req {
+  double input_tok;
+  double deadline_s;
+  double ttft_deadline_s;
+  double tbt_s;
+};
+
 }  // namespace
 
 TEST_CASE("checked.fleet.release_twice_and_ids_out_of_range_throw") {
   fleet f(three);
   f.reserve(0, 100);
   CHECK(f.release({0, 100}));
-  check_usage_error([&] { f.release({0, 100}); }, "fleet::release: work_tok = 100: must not exceed");
-  CHECK(f.load(0).queued_tok == 0);  // unchanged: the refusal happens before anything is touched
+  check_usage_error([&] { f.release({0, 100}); }, "fleet::release: work_ns = 100: must not exceed");
+  CHECK(f.load(0).reserved_ns == 0);  // unchanged: the refusal happens before anything is touched
   CHECK(f.load(0).requests == 0);
   check_usage_error([&] { f.release({3, 1}); }, "fleet::release: device = 3: must be < size()");
   check_usage_error([&] { f.set_available(7, false); }, "fleet::set_available: id = 7: must be < size()");
@@ -92,10 +99,30 @@ TEST_CASE("checked.fleet.release_twice_and_ids_out_of_range_throw") {
   check_usage_error([&] { (void)unindexed.class_top(0); }, "fleet::class_top: index = none");
 }
 
+TEST_CASE("checked.fleet.correct_of_what_release_would_refuse_throws") {
+  fleet f(three);
+  f.reserve(1, 40);
+  assignment out{3, 1};
+  check_usage_error([&] { (void)f.correct(out, 5); }, "fleet::correct: device = 3: must be < size()");
+  assignment big{1, 41};
+  check_usage_error([&] { (void)f.correct(big, 5); }, "fleet::correct: work_ns = 41: must not exceed");
+  assignment a{1, 40};
+  CHECK(f.correct(a, 70));
+  CHECK(f.release(a));
+  check_usage_error([&] { (void)f.correct(a, 5); }, "fleet::correct: work_ns = 70: must not exceed");
+  // Unchanged by every refusal.
+  CHECK(out.work_ns == 1);
+  CHECK(big.work_ns == 41);
+  CHECK(a.work_ns == 70);
+  CHECK(f.load(1).reserved_ns == 0);
+  CHECK(f.load(1).requests == 0);
+}
+
 TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
   fleet f(three);
   argmin_router<joulesched_cost> exact(f, joulesched_cost(5.0));
-  check_second_release_throws(exact, "fleet::release: work_tok = 40");
+  // {40, 10, 5.0} goes to device 1 (0.1 J/token): 39 decode tokens / 200 tok/s = 0.195 s reserved.
+  check_second_release_throws(exact, "fleet::release: work_ns = 195000000");
   check_usage_error([&] { (void)exact.route({40, 10, nan_v}); },
                     "argmin_router::route: budget_s = nan: must be finite");
   check_usage_error([&] { (void)exact.route({40, 10, std::numeric_limits<double>::infinity()}); },
@@ -104,7 +131,7 @@ TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
   check_usage_error([&] { (void)scan.route({40, 10, nan_v}); }, "argmin_router::route: budget_s = nan");
   power_of_d_router<joulesched_cost> pod(f, 2, joulesched_cost(5.0), 1);
   check_usage_error([&] { (void)pod.route({40, 10, nan_v}); }, "power_of_d_router::route: budget_s = nan");
-  for (device_id id = 0; id < f.size(); ++id) CHECK(f.load(id).queued_tok == 0);  // nothing was reserved
+  for (device_id id = 0; id < f.size(); ++id) CHECK(f.load(id).reserved_ns == 0);  // nothing was reserved
 }
 
 TEST_CASE("checked.concurrent.release_twice_and_ids_out_of_range_throw") {
@@ -131,10 +158,10 @@ TEST_CASE("checked.partitioned.foreign_and_out_of_range_assignments_throw") {
   check_usage_error([&] { r0.set_available(4, false); }, "partitioned_router::set_available: id = 4");
   const std::vector<assignment> three_posts(3, assignment{plan.members(0)[0], 0});
   check_usage_error([&] { (void)r0.post_releases(three_posts); }, "partitioned_router::post_releases: size = 3");
-  const auto a = r0.route({10, 0, 1.0});
+  const auto a = r0.route({11, 0, 1.0});  // 10 decode tokens at 1000 tok/s: 0.01 s
   REQUIRE(a);
   CHECK(r0.release(*a));
-  check_usage_error([&] { r0.release(*a); }, "fleet::release: work_tok = 10");
+  check_usage_error([&] { r0.release(*a); }, "fleet::release: work_ns = 10000000");
 }
 
 TEST_CASE("checked.request_view.overflowing_or_out_of_range_inputs_throw") {
@@ -148,6 +175,15 @@ TEST_CASE("checked.request_view.overflowing_or_out_of_range_inputs_throw") {
   check_usage_error([] { (void)make_request_view(view_req{1, 5.0}, 0.0, 5e9); },
                     "make_request_view: output_estimate_tok = 5e+09");
   CHECK(make_request_view(view_req{1, 5.0}, 1.0, 2.0).budget_s == 4.0);
+  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 1.0, nan_v}, 0.0, 1.0); },
+                    "make_request_view: tbt_s = nan");
+  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 1.0, -1.0}, 0.0, 1.0); },
+                    "make_request_view: tbt_s = -1");
+  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, nan_v, 0.0}, 0.0, 1.0); },
+                    "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = nan");
+  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 2e12, 0.0}, 0.0, 1.0); },
+                    "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = 2e+12");
+  CHECK(make_request_view(slo_req{1, 5.0, -3.0, 0.01}, 1.0, 2.0).ttft_budget_s == -4.0);  // already missed: legal
   // checked_request_view still throws config_error (bad input, not misuse).
   CHECK_THROWS_AS((void)checked_request_view(view_req{1, 1.7e308}, -1.7e308, 1.0, "x"), config_error);
 }
