@@ -27,11 +27,11 @@ TEST_CASE("concurrent_fleet.release.twice_or_out_of_range_is_refused") {
     const assignment a{1, 100};
     CHECK(f.release(a));
     CHECK_FALSE(f.release(a));
-    CHECK(f.load(1).queued_tok == 0);
+    CHECK(f.load(1).reserved_ns == 0);
     CHECK(f.load(1).requests == 0);
     f.reserve(1, 30);  // another assignment's work: a second release of 100 tokens would still wrap
     CHECK_FALSE(f.release(a));
-    CHECK(f.load(1).queued_tok == 30);
+    CHECK(f.load(1).reserved_ns == 30);
     CHECK(f.load(1).requests == 1);
     CHECK(f.release({1, 30}));
     CHECK_FALSE(f.release({1, 0}));  // no request left
@@ -50,7 +50,7 @@ TEST_CASE("concurrent_routers.release_twice_is_refused") {
     CHECK(exact.release(*a));
     CHECK_FALSE(pod.release(*a));
   }
-  for (device_id id = 0; id < f.size(); ++id) CHECK(f.load(id).queued_tok == 0);
+  for (device_id id = 0; id < f.size(); ++id) CHECK(f.load(id).reserved_ns == 0);
   CHECK(f.consistent());
 }
 
@@ -65,7 +65,7 @@ TEST_CASE("concurrent_fleet.racing_double_releases_succeed_exactly_once") {
   for (unsigned i = 0; i < n; ++i) {
     const auto id = static_cast<device_id>(i % 4);
     as.push_back({id, 1 + id});
-    f.reserve(as.back().device, as.back().work_tok);
+    f.reserve(as.back().device, as.back().work_ns);
   }
   std::atomic<unsigned> succeeded{0};
   std::latch start(2);
@@ -79,7 +79,7 @@ TEST_CASE("concurrent_fleet.racing_double_releases_succeed_exactly_once") {
   t2.join();
   CHECK(succeeded.load() == n);
   for (device_id id = 0; id < f.size(); ++id) {
-    CHECK(f.load(id).queued_tok == 0);
+    CHECK(f.load(id).reserved_ns == 0);
     CHECK(f.load(id).requests == 0);
   }
   CHECK(f.consistent());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
@@ -64,7 +65,8 @@ void check_equivalence(Cost cost, unsigned fleets, unsigned ops, std::uint64_t s
         if (got) {
           REQUIRE(got->device == expected->device);
           REQUIRE(got->device == *brute);
-          REQUIRE(got->work_tok == v.work_tok);
+          REQUIRE(got->work_ns == reserved_work_ns(ps[got->device], v));
+          REQUIRE(got->work_ns == expected->work_ns);
           outstanding.push_back(*got);
         }
       } else if (dice < 8 && !outstanding.empty()) {
@@ -80,14 +82,14 @@ void check_equivalence(Cost cost, unsigned fleets, unsigned ops, std::uint64_t s
       }
     }
     for (device_id id = 0; id < f.size(); ++id) {
-      REQUIRE(cf.load(id).queued_tok == f.load(id).queued_tok);
+      REQUIRE(cf.load(id).reserved_ns == f.load(id).reserved_ns);
       REQUIRE(cf.load(id).requests == f.load(id).requests);
       REQUIRE(cf.available(id) == f.available(id));
     }
     REQUIRE(cf.consistent());
     for (const auto& a : outstanding) router.release(a);
     for (device_id id = 0; id < cf.size(); ++id) {
-      REQUIRE(cf.load(id).queued_tok == 0);
+      REQUIRE(cf.load(id).reserved_ns == 0);
       REQUIRE(cf.load(id).requests == 0);
     }
     REQUIRE(cf.consistent());
@@ -102,12 +104,13 @@ TEST_CASE("concurrent.top_word.order_and_limits") {
   CHECK(w::pack(0, 5) < w::pack(0, 6));
   CHECK(w::pack(0, w::max_id) < w::pack(1, 0));
   CHECK(w::pack(7, 3) < w::pack(8, 0));
-  CHECK(w::load_tok(w::pack(123456789, 42)) == 123456789);
+  CHECK(w::load_ns(w::pack(123456789, 42)) == 123456789);
   CHECK(w::id(w::pack(123456789, 42)) == 42);
-  CHECK(w::load_tok(w::pack(w::max_load_tok + 5, 1)) == w::max_load_tok);  // saturates
+  CHECK(w::load_ns(w::pack(w::max_load_ns + 5, 1)) == w::max_load_ns);  // saturates
   CHECK(w::pack(~std::uint64_t{0}, w::max_id) < w::empty);
   CHECK(w::max_id == (1u << 24) - 2);
-  CHECK(w::max_load_tok == (std::uint64_t{1} << 40) - 1);
+  CHECK(w::max_load_ns == (std::uint64_t{1} << 40) - 1);  // nanoseconds: about 18 minutes of backlog
+  CHECK(concurrent_fleet::max_exact_load_ns == w::max_load_ns);
 }
 
 TEST_CASE("concurrent_fleet.construction") {
@@ -176,11 +179,11 @@ TEST_CASE("concurrent_argmin_router.one_thread.matches_argmin_router.eta") {
 }
 
 TEST_CASE("concurrent_argmin_router.one_thread.matches_argmin_router.queued_tokens") {
-  check_equivalence(queued_tokens_cost{}, 300, 120, 12);
+  check_equivalence(reserved_work_cost{}, 300, 120, 12);
 }
 
 TEST_CASE("concurrent_argmin_router.one_thread.matches_argmin_router.weighted") {
-  check_equivalence(weighted_cost<energy_term, eta_term, queued_tokens_term>({1.0, 2.0, 0.001}), 300, 120, 13);
+  check_equivalence(weighted_cost<energy_term, eta_term, reserved_work_term>({1.0, 2.0, 0.001}), 300, 120, 13);
 }
 
 TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
@@ -206,7 +209,7 @@ TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
     }
     REQUIRE(cf.consistent());  // power-of-d's reservations reached the shard heaps too
     for (const auto& a : outstanding) cf.release(a);
-    for (device_id id = 0; id < cf.size(); ++id) REQUIRE(cf.load(id).queued_tok == 0);
+    for (device_id id = 0; id < cf.size(); ++id) REQUIRE(cf.load(id).reserved_ns == 0);
     REQUIRE(cf.consistent());
   }
 }
@@ -257,7 +260,7 @@ TEST_CASE("concurrent_argmin_router.one_thread.set_params_matches_brute_force") 
     }
     REQUIRE(cf.consistent());
     for (const auto& a : outstanding) cf.release(a);
-    for (device_id id = 0; id < cf.size(); ++id) REQUIRE(cf.load(id).queued_tok == 0);
+    for (device_id id = 0; id < cf.size(); ++id) REQUIRE(cf.load(id).reserved_ns == 0);
     REQUIRE(cf.consistent());
   }
 }
@@ -272,7 +275,7 @@ TEST_CASE("concurrent_fleet.set_params.fills_a_class_beyond_one_shard") {
   CHECK(cf.class_count() == 1);
   CHECK(cf.shard_count() == 2);
   CHECK(cf.consistent());
-  concurrent_argmin_router<queued_tokens_cost> r(cf);
+  concurrent_argmin_router<reserved_work_cost> r(cf);
   std::vector<int> hits(70, 0);
   for (int k = 0; k < 70; ++k) {
     const auto a = r.route(request_view{10, 0, 1.0, tier::bulk});
@@ -287,14 +290,14 @@ TEST_CASE("concurrent_shard.unlock_applies_changes_posted_while_locked") {
   // The release path never waits: a release that finds its shard locked leaves a pending bit, and the holder
   // must apply it when it unlocks. Played out on one thread: hold the lock, release, unlock.
   concurrent_fleet cf(std::vector<device_params>(4, device_params{1000.0, 0.2}), 1);
-  concurrent_argmin_router<queued_tokens_cost> r(cf);
+  concurrent_argmin_router<reserved_work_cost> r(cf);
   std::vector<assignment> as;
   for (std::uint32_t w : {100u, 200u, 300u, 400u}) as.push_back(*r.route(request_view{w, 0, 1.0, tier::bulk}));
   detail::concurrent_shard& shard = *cf.current().class_shards.at(0);
   CHECK(detail::top_word::id(shard.top()) == as[0].device);  // the device holding 100 tokens
   REQUIRE(shard.try_lock());
   cf.release(as[3]);  // 400 -> 0: posted, not applied (the lock is held)
-  CHECK(cf.load(as[3].device).queued_tok == 0);
+  CHECK(cf.load(as[3].device).reserved_ns == 0);
   CHECK(detail::top_word::id(shard.top()) == as[0].device);  // the heap does not know yet
   shard.unlock();
   CHECK(shard.top() == detail::top_word::pack(0, as[3].device));  // applied on unlock

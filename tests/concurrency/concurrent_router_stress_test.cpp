@@ -117,7 +117,7 @@ TEST_CASE("concurrent_router.stress.route_release_reprofile_loads_return_to_zero
   CHECK(decided.load() > 0);
   // The completion thread's own pops are counted; the routers released the rest themselves.
   for (device_id id = 0; id < n; ++id) {
-    CHECK(cf.load(id).queued_tok == 0);
+    CHECK(cf.load(id).reserved_ns == 0);
     CHECK(cf.load(id).requests == 0);
   }
   CHECK(cf.consistent());
@@ -159,7 +159,7 @@ TEST_CASE("concurrent_router.stress.relaxed_mode_power_of_d_loads_return_to_zero
   CHECK_FALSE(bad_id.load());
   CHECK(decided.load() == 3 * ops);
   for (device_id id = 0; id < n; ++id) {
-    CHECK(cf.load(id).queued_tok == 0);
+    CHECK(cf.load(id).reserved_ns == 0);
     CHECK(cf.load(id).requests == 0);
   }
   CHECK(cf.consistent());
@@ -201,7 +201,7 @@ TEST_CASE("concurrent_router.stress.hot_shard_many_threads") {
   for (auto& t : threads) t.join();
   CHECK(empty.load() == 0);
   CHECK(decided.load() == 4 * ops);
-  for (device_id id = 0; id < n; ++id) CHECK(cf.load(id).queued_tok == 0);
+  for (device_id id = 0; id < n; ++id) CHECK(cf.load(id).reserved_ns == 0);
   CHECK(cf.consistent());
   MESSAGE("hot shard: " << failures.load() << " failed try-locks in " << decided.load() << " decisions");
 }
@@ -270,7 +270,7 @@ TEST_CASE("concurrent_router.stress.never_picks_a_device_drained_before_the_deci
   });
   for (auto& t : threads) t.join();
   CHECK(violations.load() == 0);
-  for (device_id id = 0; id < n; ++id) CHECK(cf.load(id).queued_tok == 0);
+  for (device_id id = 0; id < n; ++id) CHECK(cf.load(id).reserved_ns == 0);
   CHECK(cf.consistent());
   MESSAGE("decisions on devices drained when the decision started (and restored during it): "
           << checked_while_drained.load());

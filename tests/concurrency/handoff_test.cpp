@@ -273,7 +273,7 @@ TEST_CASE("handoff.end_to_end.routers_to_dispatchers_each_request_served_once") 
   CHECK(wrong_dispatcher.load() == 0);
   CHECK(not_in_edf_order.load() == 0);
   for (device_id id = 0; id < n; ++id) {
-    CHECK(cf.load(id).queued_tok == 0);
+    CHECK(cf.load(id).reserved_ns == 0);
     CHECK(cf.load(id).requests == 0);
   }
   CHECK(cf.consistent());

@@ -197,7 +197,7 @@ void run_partitioned_stress(std::size_t parts, std::size_t n, unsigned ops, std:
     REQUIRE(r.state().size() == plan.members(p).size());
     for (device_id l = 0; l < r.state().size(); ++l) {
       INFO("partition " << p << ", local device " << l);
-      CHECK(r.state().load(l).queued_tok == 0);
+      CHECK(r.state().load(l).reserved_ns == 0);
       CHECK(r.state().load(l).requests == 0);
     }
   }
