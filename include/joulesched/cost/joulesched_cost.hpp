@@ -1,5 +1,7 @@
 /// @file joulesched_cost.hpp
-/// @brief The JouleSched cost: eps_n * t_r + lambda * max(0, ETA(n, r) - D_r).
+/// @brief The JouleSched cost: energy(n, r) + lambda * lateness(n, r), each from the request's predicted service on
+/// the device (cost/service.hpp): prefill and decode joules; seconds late against the TTFT budget, the end-to-end
+/// deadline and the pacing target.
 ///
 /// Energy (J) plus a price lambda (J per second of lateness) on the time by which the request would miss
 /// its deadline. lambda = 0 routes purely by energy; a large lambda routes by latency once deadlines are
@@ -21,6 +23,12 @@ class joulesched_cost : public weighted_cost<energy_term, slo_penalty_term> {
 
   /// @throws config_error when lambda_j_per_s is negative, NaN or infinite.
   void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
+
+  /// energy + lambda x lateness, with the request's service predicted once for both terms.
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
+    const service_estimate e = predict_service(d, r);
+    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(l.reserved_s(), e, r);
+  }
 };
 
 static_assert(CostModel<joulesched_cost> && joulesched_cost::monotone_in_load && FlooredCostModel<joulesched_cost>);

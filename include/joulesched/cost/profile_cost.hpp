@@ -20,6 +20,12 @@ class profile_cost : public weighted_cost<profile_energy_term, profile_slo_penal
       : weighted_cost<profile_energy_term, profile_slo_penalty_term>({1.0, lambda_j_per_s}) {}
   [[nodiscard]] double lambda() const noexcept { return weight(1); }
   void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
+
+  /// The weighted sum of the two terms, with the profile read once (the scan evaluates it for every device).
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
+    const service_estimate e = detail::profile_service(d, l, r);
+    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(l.reserved_s(), e, r);
+  }
 };
 
 static_assert(CostModel<profile_cost> && !profile_cost::monotone_in_load);

@@ -40,7 +40,10 @@ namespace detail {
   e.first_token_s = d.request_s + d.prefill_s_per_tok * in;
   e.work_s = e.first_token_s + decode_tok / p.rate_tok_s;
   e.energy_j = d.request_j + d.prefill_j_per_tok * in + decode_tok * p.energy_j_per_tok;
-  e.tbt_s = batch / p.rate_tok_s;
+  // Each batch-mate's prompt is prefilled once while this request decodes, stalling it (the simulator's engine,
+  // like vLLM without chunked prefill, runs prefills between decode steps): batch - 1 stalls of about this
+  // request's own prefill, spread over its decode tokens.
+  e.tbt_s = batch / p.rate_tok_s + (decode_tok > 0 ? (batch - 1.0) * e.first_token_s / decode_tok : 0.0);
   e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }
@@ -62,11 +65,7 @@ struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    const service_estimate e = detail::profile_service(d, l, r);
-    const double start = l.reserved_s();
-    const double pacing = r.tbt_s > 0.0 ? detail::positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
-    return detail::positive_part(start + e.first_token_s - r.ttft_budget_s) +
-           detail::positive_part(start + e.latency_s - r.budget_s) + pacing;
+    return detail::slo_lateness(l.reserved_s(), detail::profile_service(d, l, r), r);
   }
 };
 

@@ -53,6 +53,15 @@ namespace detail {
 [[nodiscard]] inline double positive_part(double x) noexcept { return 0.5 * (x + std::fabs(x)); }
 }  // namespace detail
 
+namespace detail {
+/// The lateness of slo_penalty_term for a request predicted as `e` that starts after `start_s` seconds.
+[[nodiscard]] inline double slo_lateness(double start_s, const service_estimate& e, const request_view& r) noexcept {
+  const double pacing = r.tbt_s > 0.0 ? positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
+  return positive_part(start_s + e.first_token_s - r.ttft_budget_s) + positive_part(start_s + e.latency_s - r.budget_s) +
+         pacing;
+}
+}  // namespace detail
+
 /// @brief Seconds by which the request would miss its SLOs on the device, summed over the kinds:
 /// max(0, B_n + first_token - D_ttft) + max(0, B_n + latency - D_r) + max(0, tbt - target) x decode tokens.
 /// B_n is the device's backlog in seconds: the request is assumed to start once the reserved work ahead of it
@@ -63,11 +72,7 @@ struct slo_penalty_term {
   static constexpr bool non_negative = true;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    const service_estimate e = predict_service(d, r);
-    const double start = l.reserved_s();
-    const double pacing = r.tbt_s > 0.0 ? detail::positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
-    return detail::positive_part(start + e.first_token_s - r.ttft_budget_s) +
-           detail::positive_part(start + e.latency_s - r.budget_s) + pacing;
+    return detail::slo_lateness(l.reserved_s(), predict_service(d, r), r);
   }
 };
 
