@@ -98,10 +98,17 @@ namespace detail {
 template <Device D>
 [[nodiscard]] constexpr device_params params_of(const D& d) {
   using tr = device_traits<D>;
-  return device_params{tr::rate_tok_s(d),        tr::energy_j_per_tok(d),  tr::site(d),
-                       tr::profile(d),           tr::prefill_s_per_tok(d), tr::prefill_j_per_tok(d),
-                       tr::request_s(d),         tr::request_j(d),         tr::ctx_s_per_tok(d),
-                       tr::ctx_j_per_tok(d),     tr::batch(d)};
+  // A specialisation of device_traits written before the prefill fields existed has none of them: each is read
+  // only when the traits provide it (the primary template always does).
+  device_params p{tr::rate_tok_s(d), tr::energy_j_per_tok(d), tr::site(d), tr::profile(d)};
+  if constexpr (requires { tr::prefill_s_per_tok(d); }) p.prefill_s_per_tok = tr::prefill_s_per_tok(d);
+  if constexpr (requires { tr::prefill_j_per_tok(d); }) p.prefill_j_per_tok = tr::prefill_j_per_tok(d);
+  if constexpr (requires { tr::request_s(d); }) p.request_s = tr::request_s(d);
+  if constexpr (requires { tr::request_j(d); }) p.request_j = tr::request_j(d);
+  if constexpr (requires { tr::ctx_s_per_tok(d); }) p.ctx_s_per_tok = tr::ctx_s_per_tok(d);
+  if constexpr (requires { tr::ctx_j_per_tok(d); }) p.ctx_j_per_tok = tr::ctx_j_per_tok(d);
+  if constexpr (requires { tr::batch(d); }) p.batch = tr::batch(d);
+  return p;
 }
 
 /// @brief Whether a fleet keeps its per-class heaps of load (what the exact class-indexed router reads).

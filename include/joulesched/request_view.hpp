@@ -65,19 +65,22 @@ template <Request R>
                      "output_estimate_tok", output_estimate_tok, "must be in [0, 2^32 - 1]");
   JOULESCHED_EXPECTS(std::fabs(budget) <= max_budget_s, "make_request_view", "budget_s (deadline_s - now_s)", budget,
                      "must be finite and within +-max_budget_s (1e12 s)");
-  const std::optional<double> ttft_deadline = tr::ttft_deadline_s(r);
+  // A request_traits specialisation may lack the optional fields (see traits.hpp): each is read only if present.
+  std::optional<double> ttft_deadline;
+  if constexpr (requires { tr::ttft_deadline_s(r); }) ttft_deadline = tr::ttft_deadline_s(r);
   const double ttft_budget = ttft_deadline ? *ttft_deadline - now_s : max_budget_s;
   JOULESCHED_EXPECTS(std::fabs(ttft_budget) <= max_budget_s, "make_request_view",
                      "ttft_budget_s (ttft_deadline_s - now_s)", ttft_budget,
                      "must be finite and within +-max_budget_s (1e12 s)");
-  const double tbt = tr::tbt_s(r);
+  double tbt = 0.0;
+  if constexpr (requires { tr::tbt_s(r); }) tbt = tr::tbt_s(r);
   JOULESCHED_EXPECTS(tbt >= 0.0 && tbt <= max_budget_s, "make_request_view", "tbt_s", tbt,
                      "must be in [0, max_budget_s]");
   request_view v{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), budget,
                  tr::declared_tier(r).value_or(tier::interactive)};
   v.ttft_budget_s = ttft_budget;
   v.tbt_s = tbt;
-  v.slo_class = tr::slo_class(r);
+  if constexpr (requires { tr::slo_class(r); }) v.slo_class = tr::slo_class(r);
   return v;
 }
 
@@ -110,10 +113,13 @@ template <Request R>
     }
   };
   require_budget(detail::require_finite(tr::deadline_s(r), where, "deadline_s"), "deadline_s");
-  if (const std::optional<double> ttft = tr::ttft_deadline_s(r))
-    require_budget(detail::require_finite(*ttft, where, "ttft_deadline_s"), "ttft_deadline_s");
-  const double tbt = detail::require_non_negative(tr::tbt_s(r), where, "tbt_s");
-  if (tbt > max_budget_s) detail::fail(where, "tbt_s", tbt, "must be <= 1e12 s (max_budget_s)");
+  if constexpr (requires { tr::ttft_deadline_s(r); })
+    if (const std::optional<double> ttft = tr::ttft_deadline_s(r))
+      require_budget(detail::require_finite(*ttft, where, "ttft_deadline_s"), "ttft_deadline_s");
+  if constexpr (requires { tr::tbt_s(r); }) {
+    const double tbt = detail::require_non_negative(tr::tbt_s(r), where, "tbt_s");
+    if (tbt > max_budget_s) detail::fail(where, "tbt_s", tbt, "must be <= 1e12 s (max_budget_s)");
+  }
   return make_request_view(r, now_s, output_estimate_tok);
 }
 
