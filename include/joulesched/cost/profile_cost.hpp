@@ -21,6 +21,11 @@ class profile_cost : public weighted_cost<profile_energy_term, profile_slo_penal
   [[nodiscard]] double lambda() const noexcept { return weight(1); }
   void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
 
+  /// The device-seconds the request takes at the batch it would join (what routers over this cost reserve).
+  [[nodiscard]] double work_s(const device_params& d, const device_load& l, const request_view& r) const noexcept {
+    return detail::profile_service(d, l, r).work_s;
+  }
+
   /// The weighted sum of the two terms, with the profile read once (the scan evaluates it for every device).
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = detail::profile_service(d, l, r);

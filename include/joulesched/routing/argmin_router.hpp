@@ -122,7 +122,7 @@ class argmin_router {
   /// Effects: the chosen device's backlog grows by the request's predicted work (cost/service.hpp) and one request.
   /// Returns: the assignment, or empty when no device is available. Complexity: pick + O(log n).
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
-    return assign(*fleet_, pick(v), v);
+    return assign(*fleet_, pick(v), v, cost_);
   }
 
   /// @brief Gives back the work of an assignment. Complexity: O(log n). Returns: fleet::release's answer.

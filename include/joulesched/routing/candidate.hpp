@@ -77,6 +77,14 @@ struct best_candidate {
   }
 };
 
+/// @brief A cost model that predicts a request's device time itself: `c.work_s(params, load, view)`, seconds.
+/// Routers over such a cost reserve what it predicts (a batch-aware cost knows the batch the request joins);
+/// over any other cost they reserve predict_service's work_s.
+template <class Cost>
+concept PredictsWork = requires(const Cost& c, const device_params& d, const device_load& l, const request_view& v) {
+  { c.work_s(d, l, v) } noexcept -> std::convertible_to<double>;
+};
+
 /// @brief Reserves the request's predicted work on the chosen device (reserved_work_ns of its parameters) and
 /// returns the assignment (empty stays empty).
 [[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
@@ -85,6 +93,20 @@ struct best_candidate {
   const std::uint64_t work = reserved_work_ns(f.params(*id), v);
   f.reserve(*id, work);
   return assignment{*id, work};
+}
+
+/// @brief As above, reserving what `cost` predicts when it PredictsWork.
+template <class Cost>
+[[nodiscard]] std::optional<assignment> assign(fleet& f, std::optional<device_id> id, const request_view& v,
+                                               const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
+  if constexpr (PredictsWork<Cost>) {
+    if (!id) return std::nullopt;
+    const std::uint64_t work = to_work_ns(cost.work_s(f.params(*id), f.load(*id), v));
+    f.reserve(*id, work);
+    return assignment{*id, work};
+  } else {
+    return assign(f, id, v);
+  }
 }
 
 }  // namespace joulesched

@@ -66,7 +66,7 @@ class power_of_d_router {
       detail::for_distinct_draws<max_d>(engine_, ids.size(), d_,
                                         [&](std::size_t i) { best.offer(evaluate(cost_, f, ids[i], v)); });
     }
-    return assign(*fleet_, best.id(), v);
+    return assign(*fleet_, best.id(), v, cost_);
   }
 
   /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).

@@ -689,12 +689,12 @@ class simulator {
     return true;
   }
 
-  // The prompt is done: the reservation keeps only the predicted decode (fleet::correct, the API an engine that
-  // learns more uses).
+  // The prompt is done: its predicted prefill leaves the reservation (fleet::correct, the API an engine that
+  // learns more uses), whatever the router predicted for the decode.
   void prompt_done(live_request& lr) noexcept {
     const request_view v{joulesched::detail::whole_tokens(lr.work_tok), lr.input_tok, 0.0, lr.tier};
-    const service_estimate e = predict_service(routing_.params(lr.placed.device), v);
-    routing_.correct(lr.placed, std::min(lr.placed.work_ns, to_work_ns(e.work_s - e.first_token_s)));
+    const std::uint64_t prefill_ns = to_work_ns(predict_service(routing_.params(lr.placed.device), v).first_token_s);
+    routing_.correct(lr.placed, lr.placed.work_ns - std::min(lr.placed.work_ns, prefill_ns));
   }
 
   void complete(device_id id, std::uint32_t slot) {
