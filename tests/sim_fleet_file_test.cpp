@@ -118,7 +118,7 @@ TEST_CASE("sim_fleet_file.nominal_params.at_the_stated_operating_point") {
   const device_params p = nominal_params(m, 0, op);
   // params_at_batch(33): a decode step at batch 33 and zero context takes step = base + per_seq * 33, so
   // rate = 33 / step and eps = busy_power(33) * step / 33; context is priced per token of it (ctx_s_per_tok =
-  // per_ctx, at the same power), the prefill by the model's own coefficients at the busy power.
+  // per_ctx, at the same power), the prefill by the model's own coefficients at its prefill power.
   const double step_s = m.decode_step_base_s + m.decode_step_per_seq_s * 33.0;
   const double w = m.busy_power_w(33);
   CHECK(p.batch == 33.0);
@@ -128,9 +128,9 @@ TEST_CASE("sim_fleet_file.nominal_params.at_the_stated_operating_point") {
   CHECK(p.ctx_s_per_tok == m.decode_step_per_ctx_tok_s);
   CHECK(p.ctx_j_per_tok == doctest::Approx(w * m.decode_step_per_ctx_tok_s));
   CHECK(p.request_s == m.prefill_base_s);
-  CHECK(p.request_j == doctest::Approx(w * m.prefill_base_s));
+  CHECK(p.request_j == doctest::Approx(m.prefill_power_w * m.prefill_base_s));
   CHECK(p.prefill_s_per_tok == m.prefill_per_tok_s);
-  CHECK(p.prefill_j_per_tok == doctest::Approx(w * m.prefill_per_tok_s));
+  CHECK(p.prefill_j_per_tok == doctest::Approx(m.prefill_power_w * m.prefill_per_tok_s));
   // At the operating point's mean context of 1000 tokens a decode token then costs what the device model says:
   // 1 / rate + per_ctx * 1000 = (step + 33 * per_ctx * 1000) / 33 = 1 / m.rate_tok_s(33, 1000), energies alike.
   CHECK(1.0 / p.rate_tok_s + p.ctx_s_per_tok * 1000.0 == doctest::Approx(1.0 / m.rate_tok_s(33, 1000)));
