@@ -8,13 +8,15 @@
 #include <random>
 #include <vector>
 
+#include "joulesched/cost/service.hpp"
 #include "joulesched/types.hpp"
 #include "support/brute_force.hpp"
 
 namespace joulesched::test {
 
 /// Routes v and requires the device that the brute-force argmin over `state` and `cost` picks (none when it
-/// finds none), and an available one; keeps the assignment in `outstanding`.
+/// finds none), an available one, and the reservation of v's predicted work there; keeps the assignment in
+/// `outstanding`.
 template <class Router, class State, class Cost>
 void route_as_brute_force(Router& router, const State& state, const Cost& cost, const request_view& v,
                           std::vector<assignment>& outstanding) {
@@ -24,6 +26,7 @@ void route_as_brute_force(Router& router, const State& state, const Cost& cost, 
   if (!got) return;
   REQUIRE(got->device == *expected);
   REQUIRE(state.available(got->device));
+  REQUIRE(got->work_ns == reserved_work_ns(state.params(got->device), v));  // what v costs on that device
   outstanding.push_back(*got);
 }
 
