@@ -26,8 +26,8 @@ TEST_CASE("fleet.classes.group_equal_params") {
 }
 
 // class_tops() and class_params() are what the class-indexed router reads instead of the heaps: after any mix of
-// reservations, releases, corrections, drains and restores, each class's entry must be its least-loaded available device
-// (lowest id among equals) with that device's load, or no_device when the class has none available.
+// reservations, releases, corrections, drains and restores, each class's entry must be its least-loaded available
+// device (lowest id among equals) with that device's load, or no_device when the class has none available.
 TEST_CASE("fleet.class_tops.follow_every_change") {
   std::vector<device_params> ps;
   for (int i = 0; i < 40; ++i) ps.push_back(i % 3 == 0 ? device_params{100, 0.2} : i % 3 == 1 ? device_params{200, 0.1} : device_params{50, 0.3});
@@ -249,9 +249,12 @@ TEST_CASE("fleet.ctor.rejects_bad_prefill_context_and_batch_fields_naming_them")
   constexpr double inf_v = std::numeric_limits<double>::infinity();
   using field_ptr = double device_params::*;
   const std::pair<field_ptr, const char*> fields[] = {
-      {&device_params::prefill_s_per_tok, "prefill_s_per_tok"}, {&device_params::prefill_j_per_tok, "prefill_j_per_tok"},
-      {&device_params::request_s, "request_s"},                 {&device_params::request_j, "request_j"},
-      {&device_params::ctx_s_per_tok, "ctx_s_per_tok"},         {&device_params::ctx_j_per_tok, "ctx_j_per_tok"},
+      {&device_params::prefill_s_per_tok, "prefill_s_per_tok"},
+      {&device_params::prefill_j_per_tok, "prefill_j_per_tok"},
+      {&device_params::request_s, "request_s"},
+      {&device_params::request_j, "request_j"},
+      {&device_params::ctx_s_per_tok, "ctx_s_per_tok"},
+      {&device_params::ctx_j_per_tok, "ctx_j_per_tok"},
   };
   for (const auto& [field, name] : fields) {
     CAPTURE(name);

@@ -5,10 +5,12 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <vector>
 
 #include "joulesched/cost/service.hpp"
+#include "joulesched/routing/candidate.hpp"
 #include "joulesched/types.hpp"
 #include "support/brute_force.hpp"
 
@@ -21,12 +23,21 @@ template <class Router, class State, class Cost>
 void route_as_brute_force(Router& router, const State& state, const Cost& cost, const request_view& v,
                           std::vector<assignment>& outstanding) {
   const auto expected = brute_force_argmin(state, cost, v);
+  // What the router must reserve there: the cost's own prediction at the load it sees when the cost predicts
+  // work (PredictsWork), else predict_service's.
+  std::uint64_t work = 0;
+  if (expected) {
+    if constexpr (PredictsWork<Cost>)
+      work = to_work_ns(cost.work_s(state.params(*expected), state.load(*expected), v));
+    else
+      work = reserved_work_ns(state.params(*expected), v);
+  }
   const auto got = router.route(v);
   REQUIRE(got.has_value() == expected.has_value());
   if (!got) return;
   REQUIRE(got->device == *expected);
   REQUIRE(state.available(got->device));
-  REQUIRE(got->work_ns == reserved_work_ns(state.params(got->device), v));  // what v costs on that device
+  REQUIRE(got->work_ns == work);
   outstanding.push_back(*got);
 }
 
