@@ -2,7 +2,6 @@
 // energy-aware router and with a tiered router. Nothing here inherits from a joulesched type.
 //
 // Build: part of the examples (JOULESCHED_BUILD_EXAMPLES). Run: ./engine_adapter
-#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -41,14 +40,6 @@ struct joulesched::device_traits<my_engine::gpu_worker> {
   static double energy_j_per_tok(const my_engine::gpu_worker& w) { return w.joules_per_token; }
   static site_id site(const my_engine::gpu_worker& w) { return w.region; }
   static const energy_profile* profile(const my_engine::gpu_worker&) { return nullptr; }
-  // The engine measures neither its prefill nor the cost of context: 0, not modelled, at batch 1 (decode only).
-  static double prefill_s_per_tok(const my_engine::gpu_worker&) { return 0.0; }
-  static double prefill_j_per_tok(const my_engine::gpu_worker&) { return 0.0; }
-  static double request_s(const my_engine::gpu_worker&) { return 0.0; }
-  static double request_j(const my_engine::gpu_worker&) { return 0.0; }
-  static double ctx_s_per_tok(const my_engine::gpu_worker&) { return 0.0; }
-  static double ctx_j_per_tok(const my_engine::gpu_worker&) { return 0.0; }
-  static double batch(const my_engine::gpu_worker&) { return 1.0; }
 };
 
 template <>
@@ -58,10 +49,6 @@ struct joulesched::request_traits<my_engine::inference_request> {
   static std::optional<tier> declared_tier(const my_engine::inference_request& r) {
     return r.batch_job ? tier::bulk : tier::interactive;
   }
-  // No time-to-first-token deadline, no pacing target, one SLO class.
-  static std::optional<double> ttft_deadline_s(const my_engine::inference_request&) { return std::nullopt; }
-  static double tbt_s(const my_engine::inference_request&) { return 0.0; }
-  static std::uint16_t slo_class(const my_engine::inference_request&) { return default_slo_class; }
 };
 
 static_assert(joulesched::Device<my_engine::gpu_worker>);
