@@ -33,6 +33,7 @@ device_model step_model(std::uint32_t max_batch) {
   m.tdp_w = 400;
   m.idle_power_w = 50;
   m.busy_power_base_w = 200;
+  m.prefill_power_w = 300;
   m.busy_power_per_seq_w = 1.5;
   m.decode_step_base_s = 0.01;
   m.decode_step_per_seq_s = 0;

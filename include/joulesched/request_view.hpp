@@ -27,13 +27,6 @@
 
 namespace joulesched {
 
-/// @brief The largest budget (deadline - now) a request_view may carry, in either direction, seconds: 10^12 s,
-/// about 31,700 years. Wide enough for any real deadline and clock origin (Unix time is 1.8e9 s in 2026); a
-/// larger one is a corrupt or sentinel value. Within it, the lateness ETA - budget that cost models price stays
-/// some 290 orders of magnitude below overflow.
-inline constexpr double max_budget_s = 1e12;
-
-static_assert(request_view{}.ttft_budget_s == max_budget_s, "a view's default TTFT budget means none");
 
 /// @brief The largest token count a request_view holds: 2^32 - 1.
 inline constexpr double max_view_tok = std::numeric_limits<std::uint32_t>::max();

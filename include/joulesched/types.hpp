@@ -68,19 +68,25 @@ struct device_load {
   [[nodiscard]] constexpr double reserved_s() const noexcept { return static_cast<double>(reserved_ns) * 1e-9; }
 };
 
+/// @brief The largest budget (deadline - now) a request_view may carry, in either direction, seconds: 10^12 s,
+/// about 31,700 years. Wide enough for any real deadline and clock origin (Unix time is 1.8e9 s in 2026); a
+/// larger one is a corrupt or sentinel value. Within it, the lateness ETA - budget that cost models price stays
+/// some 290 orders of magnitude below overflow.
+inline constexpr double max_budget_s = 1e12;
+
 /// The slo_class of a request that names none.
 inline constexpr std::uint16_t default_slo_class = 0;
 
 /// @brief A request as a router sees it at decision time: estimates, not truth.
 ///
 /// Budgets are relative to now: negative when already missed (legal: the request is late). A TTFT budget of
-/// max_budget_s (request_view.hpp, the default) and a tbt_s of 0 mean "no such SLO".
+/// max_budget_s (the default) and a tbt_s of 0 mean "no such SLO".
 struct request_view {
   std::uint32_t work_tok = 0;   ///< t_r: estimated output tokens
   std::uint32_t input_tok = 0;  ///< prompt tokens
   double budget_s = 0.0;        ///< D_r: end-to-end deadline minus now, seconds
   joulesched::tier tier = tier::interactive;
-  double ttft_budget_s = 1e12;  ///< time-to-first-token deadline minus now, seconds (1e12 = max_budget_s: none)
+  double ttft_budget_s = max_budget_s;  ///< time-to-first-token deadline minus now, seconds (max_budget_s: none)
   double tbt_s = 0.0;           ///< pacing target: most seconds between output tokens after the first (0: none)
   std::uint16_t slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
 };

@@ -55,10 +55,13 @@ namespace detail {
 
 namespace detail {
 /// The lateness of slo_penalty_term for a request predicted as `e` that starts after `start_s` seconds.
+/// The TTFT and pacing parts are skipped for a request without those SLOs (a branch that goes the same way for
+/// every device of one decision).
 [[nodiscard]] inline double slo_lateness(double start_s, const service_estimate& e, const request_view& r) noexcept {
-  const double pacing = r.tbt_s > 0.0 ? positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r) : 0.0;
-  return positive_part(start_s + e.first_token_s - r.ttft_budget_s) + positive_part(start_s + e.latency_s - r.budget_s) +
-         pacing;
+  double late = positive_part(start_s + e.latency_s - r.budget_s);
+  if (r.ttft_budget_s < max_budget_s) late += positive_part(start_s + e.first_token_s - r.ttft_budget_s);
+  if (r.tbt_s > 0.0) late += positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r);
+  return late;
 }
 }  // namespace detail
 

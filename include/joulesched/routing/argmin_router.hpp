@@ -78,13 +78,37 @@ class argmin_router {
   // of line from route(). route_bench `energy`, p50 with / without, on a draft of this change: 74 / 90 ns at 320
   // devices and 3 classes, 98 / 101 ns with 16 classes, 116 / 133-143 ns at 100,000 devices and 3 classes.
   [[nodiscard, gnu::always_inline]] std::optional<device_id> pick(const request_view& v) const JOULESCHED_HOT_NOEXCEPT {
+    return choose(v).id();
+  }
+
+  /// @brief Chooses a device and reserves the request's work on it.
+  /// Effects: the chosen device's backlog grows by the request's predicted work (cost/service.hpp, or the cost's
+  /// own when it PredictsWork) and one request.
+  /// Returns: the assignment, or empty when no device is available. Complexity: pick + O(log n).
+  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
+    return assign_best(*fleet_, choose(v), v, cost_);
+  }
+
+  /// @brief Gives back the work of an assignment. Complexity: O(log n). Returns: fleet::release's answer.
+  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
+
+  /// @brief Corrects the work an assignment holds (fleet::correct). Complexity: O(log n). No allocation.
+  bool correct(assignment& a, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT { return fleet_->correct(a, work_ns); }
+
+  [[nodiscard]] Cost& cost() noexcept { return cost_; }
+  [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
+  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+
+ private:
+  // The best candidate, with the parameters it was priced with.
+  [[nodiscard, gnu::always_inline]] best_candidate choose(const request_view& v) const JOULESCHED_HOT_NOEXCEPT {
     detail::expect_valid_view(v, "argmin_router::route");
     const fleet& f = *fleet_;
     best_candidate best;
     // Written out here rather than through evaluate(): GCC 12 did not inline that call in the scan, and a call
     // per device cost as much as the cost itself.
     const auto consider = [&](const device_params& p, const device_load& l, device_id id) {
-      const candidate c{static_cast<double>(cost_(p, l, v)), l.reserved_ns, id};
+      const candidate c{static_cast<double>(cost_(p, l, v)), l.reserved_ns, id, &p};
       detail::expect_cost(c.cost, "argmin_router::route");
       best.offer(c);
     };
@@ -115,27 +139,9 @@ class argmin_router {
       for (device_id id = 0; id < n; ++id)
         if (f.available(id)) consider(params[id], loads[id], id);
     }
-    return best.id();
+    return best;
   }
 
-  /// @brief Chooses a device and reserves the request's work on it.
-  /// Effects: the chosen device's backlog grows by the request's predicted work (cost/service.hpp) and one request.
-  /// Returns: the assignment, or empty when no device is available. Complexity: pick + O(log n).
-  [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
-    return assign(*fleet_, pick(v), v, cost_);
-  }
-
-  /// @brief Gives back the work of an assignment. Complexity: O(log n). Returns: fleet::release's answer.
-  bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
-
-  /// @brief Corrects the work an assignment holds (fleet::correct). Complexity: O(log n). No allocation.
-  bool correct(assignment& a, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT { return fleet_->correct(a, work_ns); }
-
-  [[nodiscard]] Cost& cost() noexcept { return cost_; }
-  [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
-  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
-
- private:
   // With this many classes or more, the floor-ordered visit goes by blocks (pick_by_blocks). Visiting class by
   // class, the best class changes at unpredictable points once the SLO penalty decides (every device late), and
   // those branches cost more than the early stop saves: route_bench with ROUTE_BENCH_OVERLOAD=1 at 320 devices
@@ -168,7 +174,7 @@ class argmin_router {
       for (std::size_t i = 0; i < m; ++i) ties += costs[i] == least;
       const auto offer = [&](std::size_t i) {
         const auto& t = tops[class_order_[b + i]];
-        if (t.id != fleet::no_device) best.offer(candidate{least, t.reserved_ns, t.id});
+        if (t.id != fleet::no_device) best.offer(candidate{least, t.reserved_ns, t.id, &params[class_order_[b + i]]});
       };
       if (ties == 1 && at != floor_block) {
         offer(at);

@@ -24,6 +24,7 @@ struct candidate {
   double cost = 0.0;
   std::uint64_t reserved_ns = 0;
   device_id id = 0;
+  const device_params* params = nullptr;  ///< the device's parameters (a router reserves by them); not compared
 
   /// True when this candidate wins against `o`: lower cost, then less reserved work, then lower id.
   [[nodiscard]] constexpr bool beats(const candidate& o) const noexcept {
@@ -55,7 +56,8 @@ template <class Cost>
 [[nodiscard]] candidate evaluate(const Cost& cost, const fleet& f, device_id id,
                                  const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   const device_load& l = f.load(id);
-  const candidate c{static_cast<double>(cost(f.params(id), l, v)), l.reserved_ns, id};
+  const device_params& p = f.params(id);
+  const candidate c{static_cast<double>(cost(p, l, v)), l.reserved_ns, id, &p};
   detail::expect_cost(c.cost, "router: evaluate");
   return c;
 }
@@ -95,18 +97,35 @@ concept PredictsWork = requires(const Cost& c, const device_params& d, const dev
   return assignment{*id, work};
 }
 
+/// @brief The work a router over `cost` reserves for `v` on a device of parameters `p` and load `l`.
+template <class Cost>
+[[nodiscard]] std::uint64_t work_ns_for(const Cost& cost, const device_params& p, const device_load& l,
+                                        const request_view& v) noexcept {
+  if constexpr (PredictsWork<Cost>) return to_work_ns(cost.work_s(p, l, v));
+  else return reserved_work_ns(p, v);
+}
+
+/// @brief Reserves, on the best candidate's device, what `cost` predicts for `v` there (work_ns_for), and returns
+/// the assignment; empty when nothing was offered. Reads the candidate's parameters, not the fleet's copy: a
+/// class-indexed router's are the class's, already in cache.
+template <class Cost>
+[[nodiscard]] std::optional<assignment> assign_best(fleet& f, const best_candidate& best, const request_view& v,
+                                                    const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
+  if (!best.found) return std::nullopt;
+  const device_id id = best.best.id;
+  const std::uint64_t work = work_ns_for(cost, *best.best.params, f.load(id), v);
+  f.reserve(id, work);
+  return assignment{id, work};
+}
+
 /// @brief As above, reserving what `cost` predicts when it PredictsWork.
 template <class Cost>
 [[nodiscard]] std::optional<assignment> assign(fleet& f, std::optional<device_id> id, const request_view& v,
                                                const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
-  if constexpr (PredictsWork<Cost>) {
-    if (!id) return std::nullopt;
-    const std::uint64_t work = to_work_ns(cost.work_s(f.params(*id), f.load(*id), v));
-    f.reserve(*id, work);
-    return assignment{*id, work};
-  } else {
-    return assign(f, id, v);
-  }
+  if (!id) return std::nullopt;
+  const std::uint64_t work = work_ns_for(cost, f.params(*id), f.load(*id), v);
+  f.reserve(*id, work);
+  return assignment{*id, work};
 }
 
 }  // namespace joulesched
