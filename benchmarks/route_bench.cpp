@@ -105,6 +105,19 @@ std::vector<device_class> classes_for(std::size_t c) {
   return out;
 }
 
+// A class's parameters with its prefill priced. ASSUMPTION, shaped after the shipped device models (H100 at its
+// nominal batch prefills about as fast per token as it decodes, and draws more while it does): prefill at 10x the
+// decode rate per token at 2x the decode energy per token, and a fixed 5 ms and 3 J per request (the prefill
+// pass's weight read).
+js::device_params priced(const device_class& c) {
+  js::device_params p{c.rate_tok_s, c.energy_j_per_tok, 0, nullptr};
+  p.prefill_s_per_tok = 1.0 / (10.0 * c.rate_tok_s);
+  p.prefill_j_per_tok = 2.0 * c.energy_j_per_tok;
+  p.request_s = 0.005;
+  p.request_j = 3.0;
+  return p;
+}
+
 // n devices, every class present (n >= classes), ids shuffled so that a class's devices are scattered.
 std::vector<js::device_params> make_params(std::size_t n, std::size_t c) {
   const auto cls = classes_for(c);
@@ -120,7 +133,7 @@ std::vector<js::device_params> make_params(std::size_t n, std::size_t c) {
   std::vector<js::device_params> ps;
   ps.reserve(n);
   for (std::size_t k = 0; k < cls.size(); ++k)
-    for (std::size_t i = 0; i < count[k]; ++i) ps.push_back({cls[k].rate_tok_s, cls[k].energy_j_per_tok, 0, nullptr});
+    for (std::size_t i = 0; i < count[k]; ++i) ps.push_back(priced(cls[k]));
   std::mt19937_64 g(n * 131 + c);
   std::shuffle(ps.begin(), ps.end(), g);
   return ps;
@@ -136,8 +149,9 @@ bool overload() {
   return on;
 }
 
-// Output tokens lognormal (median 250, sigma 1, 1..8192); 70 % interactive with budgets U(0.5, 5) s, 30 % bulk
-// with U(20, 120) s. Tight interactive budgets against queues of seconds make the SLO penalty bite often.
+// Output tokens lognormal (median 250, sigma 1, 1..8192), prompts lognormal (median 500, sigma 1, 1..32768);
+// 70 % interactive with budgets U(0.5, 5) s and a TTFT budget of U(0.2, 2) s, 30 % bulk with U(20, 120) s and no
+// TTFT budget. Tight interactive budgets against queues of seconds make the SLO penalty bite often.
 std::vector<js::request_view> make_requests(std::uint64_t seed) {
   std::mt19937_64 g(seed);
   std::lognormal_distribution<double> work(std::log(250.0), 1.0), input(std::log(500.0), 1.0);
@@ -149,6 +163,7 @@ std::vector<js::request_view> make_requests(std::uint64_t seed) {
     const bool bulk = u(g) < 0.3;
     v.budget_s = bulk ? 20.0 + 100.0 * u(g) : 0.5 + 4.5 * u(g);
     if (overload()) v.budget_s = 0.01 * u(g);
+    v.ttft_budget_s = bulk ? js::max_budget_s : std::min(v.budget_s, 0.2 + 1.8 * u(g));
     v.tier = bulk ? js::tier::bulk : js::tier::interactive;
   }
   return out;
@@ -160,24 +175,35 @@ const js::joulesched_cost& energy_cost(double lambda) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The baseline: what an engineer writes first. A vector of {mu, eps, B}; one pass computing
-// eps * (t - 1) + lambda * max(0, B + (t - 1) / mu - D), B the reserved device-seconds (the first output token
-// comes from the prefill, which these devices do not price); keep the least (cost, then reserved work, so that it
-// breaks ties as the library does: the JouleSched cost is flat in load while a device is on time, so ties are
-// common and a lowest-id tie-break would pile work on one device); then add ceil((t - 1) / mu) ns to B. The
-// expressions are written in the same order as predict_service and weighted_cost evaluate them (including
-// (t - 1) * (1 / mu), not (t - 1) / mu), so both round identically (no -ffast-math, no FMA contraction at the
-// default x86-64 target) and the answers can be compared with ==.
+// The baseline: what an engineer writes first. A vector of devices {mu, eps, prefill and per-request seconds and
+// joules, B}; one pass computing, for a request of p prompt and t output tokens,
+//   energy  = J_req + J_pre * p + (t - 1) * eps
+//   first   = S_req + S_pre * p,   latency = first + (t - 1) * (1 / mu)
+//   cost    = energy + lambda * (max(0, B + latency - D) + max(0, B + first - D_ttft))   (the TTFT part if it has one)
+// with B the reserved device-seconds (the first output token comes from the prefill); keep the least (cost, then
+// reserved work, so that it breaks ties as the library does: the JouleSched cost is flat in load while a device
+// is on time, so ties are common and a lowest-id tie-break would pile work on one device); then add
+// ceil(latency) ns to B. The expressions are written in the same order as predict_service and joulesched_cost
+// evaluate them, so both round identically (no -ffast-math, no FMA contraction at the default x86-64 target) and
+// the answers can be compared with ==.
 struct naive_device {
   double rate_tok_s;
   double energy_j_per_tok;
+  double prefill_s_per_tok, prefill_j_per_tok, request_s, request_j;
   std::uint64_t reserved_ns;
 };
 
-// Device-seconds of the request's decode on d.
+[[nodiscard]] inline double naive_decode_tok(const js::request_view& v) noexcept {
+  return v.work_tok > 0 ? static_cast<double>(v.work_tok - 1) : 0.0;
+}
+
+[[nodiscard]] inline double naive_first_s(const naive_device& d, const js::request_view& v) noexcept {
+  return d.request_s + d.prefill_s_per_tok * static_cast<double>(v.input_tok);
+}
+
+// Device-seconds of the request on d (served alone, at batch 1, its latency).
 [[nodiscard]] inline double naive_work_s(const naive_device& d, const js::request_view& v) noexcept {
-  const double decode_tok = v.work_tok > 0 ? static_cast<double>(v.work_tok - 1) : 0.0;
-  return decode_tok * (1.0 / d.rate_tok_s);
+  return naive_first_s(d, v) + naive_decode_tok(v) * (1.0 / d.rate_tok_s);
 }
 
 // The same in whole nanoseconds, rounded up (requests here are far below to_work_ns's 2^50 ns cap).
@@ -187,7 +213,9 @@ struct naive_device {
 
 [[nodiscard]] std::uint32_t naive_pick(const std::vector<naive_device>& ds, double lambda,
                                        const js::request_view& v) noexcept {
-  const double decode_tok = v.work_tok > 0 ? static_cast<double>(v.work_tok - 1) : 0.0;
+  const double decode_tok = naive_decode_tok(v);
+  const double in = static_cast<double>(v.input_tok);
+  const bool has_ttft = v.ttft_budget_s < js::max_budget_s;
   std::uint32_t best = 0;
   double best_cost = std::numeric_limits<double>::infinity();
   std::uint64_t best_q = std::numeric_limits<std::uint64_t>::max();
@@ -195,8 +223,11 @@ struct naive_device {
   for (std::uint32_t i = 0; i < n; ++i) {
     const naive_device& d = ds[i];
     const double backlog_s = static_cast<double>(d.reserved_ns) * 1e-9;
-    const double cost = decode_tok * d.energy_j_per_tok +
-                        lambda * std::max(0.0, backlog_s + naive_work_s(d, v) - v.budget_s);
+    const double energy = d.request_j + d.prefill_j_per_tok * in + decode_tok * d.energy_j_per_tok;
+    const double first = naive_first_s(d, v);
+    double late = std::max(0.0, backlog_s + (first + decode_tok * (1.0 / d.rate_tok_s)) - v.budget_s);
+    if (has_ttft) late += std::max(0.0, backlog_s + first - v.ttft_budget_s);
+    const double cost = 1.0 * energy + lambda * late;
     if (cost < best_cost || (cost == best_cost && d.reserved_ns < best_q)) {
       best = i;
       best_cost = cost;
@@ -230,7 +261,9 @@ class naive_scan {
 std::vector<naive_device> naive_devices_of(const js::fleet& f) {
   std::vector<naive_device> ds(f.size());
   for (js::device_id i = 0; i < f.size(); ++i)
-    ds[i] = {f.params(i).rate_tok_s, f.params(i).energy_j_per_tok, f.load(i).reserved_ns};
+    ds[i] = {f.params(i).rate_tok_s,        f.params(i).energy_j_per_tok, f.params(i).prefill_s_per_tok,
+             f.params(i).prefill_j_per_tok, f.params(i).request_s,        f.params(i).request_j,
+             f.load(i).reserved_ns};
   return ds;
 }
 

@@ -56,3 +56,19 @@ TEST_CASE("traits.specialisations_without_the_new_fields_get_their_defaults") {
   CHECK(v.tier == tier::bulk);
   CHECK(make_request_view(c, 100.0, 64.0).input_tok == 512);
 }
+
+namespace {
+struct optional_ttft_request {
+  double input_tok = 10;
+  double deadline_s = 100;
+  std::optional<double> ttft_deadline_s;
+};
+}  // namespace
+
+TEST_CASE("traits.an_optional_ttft_deadline_member_reads_as_one") {
+  optional_ttft_request r;
+  CHECK(make_request_view(r, 0.0, 10.0).ttft_budget_s == max_budget_s);  // empty: no TTFT SLO
+  r.ttft_deadline_s = 5.0;
+  CHECK(make_request_view(r, 1.0, 10.0).ttft_budget_s == 4.0);
+  CHECK(checked_request_view(r, 1.0, 10.0, "engine").ttft_budget_s == 4.0);
+}

@@ -10,6 +10,7 @@
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/cost/profile_terms.hpp"
+#include "joulesched/cost/service.hpp"
 #include "joulesched/cost/terms.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 #include "joulesched/error.hpp"

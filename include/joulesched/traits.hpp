@@ -128,7 +128,9 @@ struct request_traits {
   }
   /// The absolute TTFT deadline, or empty when the request has none.
   static constexpr std::optional<double> ttft_deadline_s(const R& r) {
-    if constexpr (detail::has_ttft_deadline_s<R, double>) return detail::get_ttft_deadline_s<double>(r);
+    // An optional member (std::optional<double>) or a plain double both read; a double converts to an optional.
+    if constexpr (detail::has_ttft_deadline_s<R, std::optional<double>>)
+      return detail::get_ttft_deadline_s<std::optional<double>>(r);
     else return std::nullopt;
   }
   static constexpr double tbt_s(const R& r) {

@@ -3,7 +3,8 @@
 /// (device params, device load, request view).
 ///
 /// Each term states in `monotone_in_load` whether, for devices of equal parameters, it never decreases as
-/// the device's queued tokens grow and reads nothing else of the load. A weighted sum of monotone terms is
+/// the device's reserved work (its backlog, device_load::reserved_ns) grows and reads nothing else of the
+/// load. A weighted sum of monotone terms is
 /// monotone, which lets routers take the exact class-indexed path. Every term is O(1), noexcept and
 /// allocation-free. A term may also state `non_negative` (its value is never below zero) and provide a floor
 /// (see FlooredCostModel), which lets weighted_cost give the router a bound to stop early on.
@@ -32,6 +33,14 @@ struct energy_term {
     return d.energy_j_per_tok * decode_tokens(r);
   }
   [[nodiscard]] constexpr double floor_key(const device_params& d) const noexcept { return d.energy_j_per_tok; }
+  /// The rest of the energy (prefill, per-request and context joules) at the component-wise least parameters of
+  /// a fleet's classes, less a relative 1e-12 for rounding: at most what any class adds to its floor, so a router
+  /// may add it to every floor (see argmin_router). Tightens the floor of prefill-heavy requests.
+  [[nodiscard]] constexpr double floor_offset(const device_params& least, const request_view& r) const noexcept {
+    const double rest = least.request_j + least.prefill_j_per_tok * static_cast<double>(r.input_tok) +
+                        decode_tokens(r) * (least.ctx_j_per_tok * mean_context_tok(r));
+    return rest * (1.0 - 1e-12);
+  }
 };
 
 /// @brief ETA(n, r) = B_n + latency(n, r): seconds until the request's last token if the device served its

@@ -75,6 +75,17 @@ class weighted_cost {
     return weights_[floored_term] * std::get<floored_term>(terms_).floor(d, r);
   }
 
+  /// @brief What a router may add to every class's floor for `r`, given the component-wise least parameters of
+  /// its classes: the floored term's floor_offset times its weight, or 0 when the term has none.
+  [[nodiscard]] double floor_offset(const device_params& least, const request_view& r) const noexcept
+    requires(floored_term < size)
+  {
+    using term = std::tuple_element_t<floored_term, std::tuple<Terms...>>;
+    if constexpr (requires(const term& t) { t.floor_offset(least, r); })
+      return weights_[floored_term] * std::get<floored_term>(terms_).floor_offset(least, r);
+    else return 0.0;
+  }
+
   /// @brief The floored term's key: weights are non-negative, so they never change the order of floors.
   [[nodiscard]] double floor_key(const device_params& d) const noexcept
     requires(floored_term < size)

@@ -1,6 +1,6 @@
 /// @file concurrent_shard.hpp
 /// @brief (detail) The parts of concurrent_fleet that users do not name: the packed top word, the padded
-/// per-device load, and one shard (a small indexed min-heap of (queued tokens, device id) behind a try-lock).
+/// per-device load, and one shard (a small indexed min-heap of (reserved device-nanoseconds, device id) behind a try-lock).
 ///
 /// Use: only through concurrent_fleet and the concurrent routers. Not for anything else.
 /// Design: a shard holds at most 64 devices of one class. Its heap is touched only by the holder of its
@@ -50,12 +50,12 @@ inline void backoff(unsigned round) noexcept {
   }
 }
 
-/// @brief A shard's top, packed in one 64-bit word: queued tokens in the high 40 bits (saturating), the
+/// @brief A shard's top, packed in one 64-bit word: reserved nanoseconds in the high 40 bits (saturating), the
 /// device id in the low 24 bits.
 ///
 /// Comparing two words as integers compares (load, id) lexicographically, which is the order of the heaps,
 /// so the least word of a class's shards is the class's best device. Limits: ids up to 2^24 - 2 (the id
-/// 2^24 - 1 with a saturated load is `empty`), loads up to 2^40 - 1 tokens (about 1.1e12); larger loads publish
+/// 2^24 - 1 with a saturated load is `empty`), backlogs up to 2^40 - 1 ns (about 18 minutes); larger loads publish
 /// as 2^40 - 1, and routers then see ties where there are none (no longer exact; nothing breaks).
 struct top_word {
   static constexpr unsigned id_bits = 24;
@@ -90,7 +90,7 @@ struct alignas(cache_line_bytes) concurrent_device_load {
 /// the top published in an atomic word, and a mask of pending load changes.
 ///
 /// Slots 0..63 hold members (device ids); a member is in the heap when it is available. key_[slot] is the
-/// member's queued tokens as the heap last saw them; the true value is its concurrent_device_load.
+/// member's reserved work as the heap last saw it; the true value is its concurrent_device_load.
 ///
 /// The pending protocol (releases never wait): whoever changes a member's load without holding the lock
 /// sets the member's bit in `pending_` and then tries the lock; if it gets it, it applies the change itself.
@@ -277,7 +277,7 @@ class alignas(cache_line_bytes) concurrent_shard {
   std::array<std::uint8_t, capacity> heap_{};  // heap_[i]: the slot at heap position i
   std::array<std::uint8_t, capacity> pos_{};   // pos_[slot]: its heap position, no_pos when outside
   std::array<device_id, capacity> member_{};   // member_[slot]: the device, no_member when free
-  std::array<std::uint64_t, capacity> key_{};  // key_[slot]: its queued tokens as the heap knows them
+  std::array<std::uint64_t, capacity> key_{};  // key_[slot]: its reserved work (ns) as the heap knows it
 };
 
 }  // namespace joulesched::detail

@@ -6,7 +6,8 @@
 ///   its least-loaded one, which the fleet keeps on top of a per-class heap. A decision reads one top per
 ///   class and updates one heap entry: O(classes + log n). Use it for fleets of a few device types. When the
 ///   cost has a floor (FlooredCostModel, e.g. joulesched_cost), classes are visited in order of their floor and
-///   the visit stops at the first class whose floor exceeds the best cost found: the same answer, with fewer
+///   the visit stops at the first class whose floor (plus what every class's cost adds to it, floor_offset, e.g. the
+///   least prefill energy of any class) exceeds the best cost found: the same answer, with fewer
 ///   cost evaluations when an energy-cheap class wins (with 8 classes or more, the visit goes by blocks of 8 so
 ///   that a fleet where every device is late, where the early stop rarely comes, decides as fast as without it).
 ///   argmin_path::every_class evaluates every class instead; benchmarks/RESULTS.md compares the two.
@@ -42,6 +43,27 @@ enum class argmin_path {
   scan,         ///< always the scan
 };
 
+namespace detail {
+/// The component-wise least of the classes' parameters (a floor_offset reads its prefill, request and context
+/// joules); all zero for an empty fleet.
+[[nodiscard]] inline device_params least_params(std::span<const device_params> ps) noexcept {
+  if (ps.empty()) return device_params{};
+  device_params m = ps.front();
+  for (const device_params& p : ps) {
+    m.rate_tok_s = std::min(m.rate_tok_s, p.rate_tok_s);
+    m.energy_j_per_tok = std::min(m.energy_j_per_tok, p.energy_j_per_tok);
+    m.prefill_s_per_tok = std::min(m.prefill_s_per_tok, p.prefill_s_per_tok);
+    m.prefill_j_per_tok = std::min(m.prefill_j_per_tok, p.prefill_j_per_tok);
+    m.request_s = std::min(m.request_s, p.request_s);
+    m.request_j = std::min(m.request_j, p.request_j);
+    m.ctx_s_per_tok = std::min(m.ctx_s_per_tok, p.ctx_s_per_tok);
+    m.ctx_j_per_tok = std::min(m.ctx_j_per_tok, p.ctx_j_per_tok);
+    m.batch = std::min(m.batch, p.batch);
+  }
+  return m;
+}
+}  // namespace detail
+
 template <CostModel Cost, argmin_path Path = argmin_path::automatic>
 class argmin_router {
  public:
@@ -68,6 +90,7 @@ class argmin_router {
       class_order_.resize(params.size());
       std::iota(class_order_.begin(), class_order_.end(), std::uint32_t{0});
       std::ranges::stable_sort(class_order_, {}, [&](std::uint32_t c) { return cost_.floor_key(params[c]); });
+      least_ = detail::least_params(params);
     }
   }
 
@@ -120,11 +143,12 @@ class argmin_router {
         // Floors rise along class_order_, so once one exceeds the best cost, no later class can win. Strictly:
         // a class whose floor equals the best cost may still tie it and win on load or id.
         assert(class_order_.size() == tops.size() && "the router's fleet was assigned another fleet");
+        const double offset = floor_offset(v);
         if (class_order_.size() >= floor_block) {
-          pick_by_blocks(tops, params, v, best);
+          pick_by_blocks(tops, params, v, offset, best);
         } else {
           for (const std::uint32_t c : class_order_) {
-            if (best.found && cost_.floor(params[c], v) > best.best.cost) break;
+            if (best.found && cost_.floor(params[c], v) + offset > best.best.cost) break;
             if (tops[c].id != fleet::no_device) consider(params[c], tops[c].load(), tops[c].id);
           }
         }
@@ -154,10 +178,10 @@ class argmin_router {
   // least of them chosen without branching on each comparison, then the usual order among the classes at it.
   [[gnu::always_inline]] void pick_by_blocks(std::span<const fleet::class_top_entry> tops,
                                              std::span<const device_params> params, const request_view& v,
-                                             best_candidate& best) const JOULESCHED_HOT_NOEXCEPT {
+                                             double offset, best_candidate& best) const JOULESCHED_HOT_NOEXCEPT {
     const std::size_t k = class_order_.size();
     for (std::size_t b = 0; b < k; b += floor_block) {
-      if (best.found && cost_.floor(params[class_order_[b]], v) > best.best.cost) break;
+      if (best.found && cost_.floor(params[class_order_[b]], v) + offset > best.best.cost) break;
       const std::size_t m = std::min(floor_block, k - b);
       double costs[floor_block];
       double least = std::numeric_limits<double>::infinity();
@@ -185,9 +209,16 @@ class argmin_router {
     }
   }
 
+  // What may be added to every class's floor for v (weighted_cost::floor_offset; 0 for a cost without one).
+  [[nodiscard]] double floor_offset(const request_view& v) const noexcept {
+    if constexpr (requires { cost_.floor_offset(least_, v); }) return cost_.floor_offset(least_, v);
+    else return 0.0;
+  }
+
   fleet* fleet_;
   Cost cost_{};
   std::vector<std::uint32_t> class_order_;  // classes by ascending floor_key (floor_ordered only)
+  device_params least_{};                   // the component-wise least parameters of the classes (floor_ordered)
 };
 
 /// The exact router forced onto the scan path (the reference the class-indexed path is tested against).

@@ -111,7 +111,9 @@ class concurrent_argmin_router {
       }
       if (chosen->try_lock()) {
         chosen->apply_pending();
-        const std::uint64_t work = reserved_work_ns(chosen_params, v);
+        // The load the cost was evaluated at: the shard's published top.
+        const device_load seen{detail::top_word::load_ns(chosen->top()), 0};
+        const std::uint64_t work = work_ns_for(cost_, chosen_params, seen, v);
         const std::optional<device_id> id = chosen->reserve_top(work);
         chosen->unlock();
         if (id) {
@@ -217,8 +219,8 @@ class concurrent_power_of_d_router {
                                         [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
     }
     if (!best.found) return std::nullopt;
-    const std::uint64_t work =
-        reserved_work_ns(snap.class_params[snap.devices[best.best.id].class_index], v);
+    const std::uint64_t work = work_ns_for(cost_, snap.class_params[snap.devices[best.best.id].class_index],
+                                           fleet_->load(best.best.id), v);
     fleet_->reserve(best.best.id, work);
     ++stats_.decisions;
     return assignment{best.best.id, work};
