@@ -1,4 +1,4 @@
-// The README's "concepts in thirty lines", as a program that compiles and runs (so the README cannot rot).
+// The README's "concepts in forty lines", as a program that compiles and runs (so the README cannot rot).
 #include <cstdio>
 #include <optional>
 #include <vector>
@@ -8,19 +8,28 @@
 int main() {
   using namespace joulesched;
   // [tour]
-  // A fleet is the routing state of a set of devices: parameters, reserved load, availability.
+  // A fleet is the routing state of a set of devices: parameters, reserved work (seconds), availability.
   std::vector<device_params> gpus{
       {/*rate_tok_s=*/2340.0, /*energy_j_per_tok=*/0.117},  // any type satisfying Device works too
       {1850.0, 0.106}, {1850.0, 0.106}, {400.0, 0.10}};
+  for (auto& g : gpus) {  // optional: what a prompt costs (sim::params_at_batch derives all from a device model)
+    g.prefill_s_per_tok = 0.1 / g.rate_tok_s;
+    g.prefill_j_per_tok = 0.2 * g.energy_j_per_tok;
+  }
   fleet f(gpus);
 
-  // A cost model (CostModel) prices a device for a request: here eps*t + lambda*max(0, ETA - deadline).
+  // A cost model (CostModel) prices a device for a request: energy + lambda * seconds late (TTFT, end to end).
   argmin_router<joulesched_cost> router(f, joulesched_cost(/*lambda_j_per_s=*/50.0));  // a Router
 
-  // The router sees a request_view: estimated tokens, prompt tokens, seconds left to the deadline, tier.
+  // The router sees a request_view: estimated output and prompt tokens, seconds left to the deadline, tier,
+  // and optionally a TTFT budget, a pacing target and an SLO class.
   request_view v{/*work_tok=*/250, /*input_tok=*/800, /*budget_s=*/4.0, tier::interactive};
-  std::optional<assignment> a = router.route(v);  // reserves v.work_tok on the chosen device
-  if (a) { /* serve on device a->device ... */ router.release(*a); }  // on completion
+  v.ttft_budget_s = 1.0;
+  std::optional<assignment> a = router.route(v);  // reserves the request's predicted device-seconds
+  if (a) {
+    router.correct(*a, a->work_ns / 2);  // the engine learned more (e.g. the prompt is done)
+    router.release(*a);                  // on completion
+  }
 
   f.set_available(2, false);  // drain a device: no router picks it until restored
 

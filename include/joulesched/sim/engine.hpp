@@ -23,6 +23,10 @@
 /// - Power: idle_power_w with nothing running; busy_power_w(b) while decoding b requests; prefill_power_w during
 ///   a prefill pass (ASSUMPTION: prefill draws prefill_power_w, fitted from Splitwise, whatever the batch and
 ///   prompt length). Energy is the exact integral of this piecewise-constant power.
+/// - Routing: each arrival is routed once, on a request_view with its estimated output, its prompt, its end-to-end
+///   and TTFT budgets, its pacing target and its SLO class (request::cls); the router reserves its predicted
+///   device time. When its prompt is done the engine corrects the reservation (fleet::correct) by the predicted
+///   prefill, and releases the rest at completion.
 /// - Time and memory: a request's context is input + tokens generated so far; it leaves the batch after its
 ///   last token. A request that fits no device's KV cache, that the router places nowhere, or that the router
 ///   places on a device too small for it, is rejected and counted (metrics.hpp).
