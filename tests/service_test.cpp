@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/service.hpp"
@@ -133,14 +134,15 @@ TEST_CASE("cost_terms.read_the_service_by_hand") {
   v.ttft_budget_s = 1.0;
   v.tbt_s = 0.02;
   const device_load l{500'000'000, 3};  // 0.5 s of backlog
-  // first token at 0.5 + 1.01 = 1.51 s: 0.51 s late; last at 0.5 + 1.25022 = 1.75022 s: 0.55022 s late; pacing
-  // (0.024022 - 0.02) x 10 decode tokens = 0.04022 s. Sum 1.10044 s.
-  CHECK(slo_penalty_term{}(p, l, v) == doctest::Approx(1.10044));
+  // first token at 0.5 + 1.01 = 1.51 s: 0.51 s late; last at 0.5 + 1.25022 = 1.75022 s: 0.55022 s late; pacing:
+  // the 0.5 s backlog holds 0.5 / 1.070055 = 0.467266 requests like this one, whose prefills (1.01 s each) stall
+  // its 10 decode tokens by 0.0471938 s each, so (0.024022 + 0.0471938 - 0.02) x 10 = 0.512158 s. Sum 1.572378 s.
+  CHECK(slo_penalty_term{}(p, l, v) == doctest::Approx(1.572378));
   CHECK(eta_term{}(p, l, v) == doctest::Approx(1.75022));
   CHECK(energy_term{}(p, l, v) == doctest::Approx(258.0055));
   CHECK(energy_term{}.floor(p, v) == doctest::Approx(1.0));  // 0.1 J x 10 decode tokens: below 258 J
   CHECK(reserved_work_term{}(p, l, v) == doctest::Approx(0.5));
-  CHECK(joulesched_cost(2.0)(p, l, v) == doctest::Approx(258.0055 + 2.0 * 1.10044));
+  CHECK(joulesched_cost(2.0)(p, l, v) == doctest::Approx(258.0055 + 2.0 * 1.572378));
   // Each SLO kind alone. Already past the TTFT budget (negative, legal): the whole wait counts, 1.51 + 2.
   request_view ttft_only{11, 5000, 100.0};
   ttft_only.ttft_budget_s = -2.0;
@@ -148,12 +150,14 @@ TEST_CASE("cost_terms.read_the_service_by_hand") {
   // No TTFT budget (max_budget_s), no pacing target: only the end-to-end deadline.
   const request_view e2e_only{11, 5000, 1.2};
   CHECK(slo_penalty_term{}(p, l, e2e_only) == doctest::Approx(0.55022));
-  // A pacing target met (tbt 0.024022 <= 0.03) costs nothing; the end-to-end deadline far.
+  // On an idle device a pacing target met (tbt 0.024022 <= 0.03) costs nothing; the end-to-end deadline far.
   request_view paced{11, 5000, 100.0};
   paced.tbt_s = 0.03;
-  CHECK(slo_penalty_term{}(p, l, paced) == 0.0);
-  paced.tbt_s = 0.004022;  // missed by 0.02 s a token, for 10 tokens
-  CHECK(slo_penalty_term{}(p, l, paced) == doctest::Approx(0.2));
+  CHECK(slo_penalty_term{}(p, device_load{}, paced) == 0.0);
+  // Behind the 0.5 s backlog the batch-mates' prefills stall it: (0.024022 + 0.0471938 - 0.03) x 10.
+  CHECK(slo_penalty_term{}(p, l, paced) == doctest::Approx(0.412158));
+  paced.tbt_s = 0.004022;  // missed by 0.02 s a token on the idle device, for 10 tokens
+  CHECK(slo_penalty_term{}(p, device_load{}, paced) == doctest::Approx(0.2));
 }
 
 TEST_CASE("argmin_router.reserves_the_predicted_work_of_the_chosen_device") {
@@ -244,4 +248,46 @@ TEST_CASE("request_view.checked_rejects_bad_ttft_and_tbt_naming_the_field") {
   // Within range both ways, and the bounds: legal.
   CHECK(checked_request_view(slo_request{1, 10.0, -1e12, 1e12, 0}, 0.0, 1.0, "x").ttft_budget_s == -1e12);
   CHECK(checked_request_view(slo_request{1, 10.0, 5.0, 0.0, 0}, 0.0, 1.0, "x").ttft_budget_s == 5.0);
+}
+
+TEST_CASE("service.reservation_is_the_work_at_the_batch_the_request_joins") {
+  // A device at operating batch 8 whose decode step is 0.02 s fixed plus 0.001 s per request: 0.028 s at batch 8,
+  // rate 8 / 0.028 tokens/s. One request of 101 output tokens (100 decode tokens), no prompt cost.
+  device_params p{8.0 / 0.028, 0.1};
+  p.batch = 8.0;
+  p.step_base_s = 0.02;
+  const request_view v{101, 0, 100.0};
+  // At the operating batch, its share: 0.028 / 8 = 0.0035 s a token.
+  CHECK(work_at_batch_s(p, v, 8.0) == doctest::Approx(100 * 0.0035));
+  CHECK(predict_service(p, v).work_s == doctest::Approx(100 * 0.0035));
+  // Alone, each step is its own: 0.02 + 0.001 = 0.021 s a token.
+  CHECK(work_at_batch_s(p, v, 1.0) == doctest::Approx(100 * 0.021));
+  CHECK(reserved_work_ns(p, v, device_load{}) == to_work_ns(work_at_batch_s(p, v, 1.0)));
+  // Joining 3 others: (0.02 + 0.004) / 4 = 0.006 s a token.
+  CHECK(reserved_work_ns(p, v, device_load{123, 3}) == to_work_ns(100 * 0.006));
+  // Without step_base_s the share does not depend on the batch.
+  p.step_base_s = 0.0;
+  CHECK(work_at_batch_s(p, v, 1.0) == doctest::Approx(work_at_batch_s(p, v, 8.0)));
+  // And a router over it reserves that: a fleet of one, routed twice.
+  p.step_base_s = 0.02;
+  fleet f(std::vector<device_params>{p});
+  argmin_router<joulesched_cost> router(f, joulesched_cost(1.0));
+  const auto a = router.route(v);
+  const auto b = router.route(v);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->work_ns == reserved_work_ns(p, v, device_load{}));
+  CHECK(b->work_ns == reserved_work_ns(p, v, device_load{a->work_ns, 1}));
+  CHECK(b->work_ns < a->work_ns);
+}
+
+TEST_CASE("fleet.refuses_a_step_base_beyond_the_whole_step") {
+  device_params p{100.0, 0.1};
+  p.batch = 2.0;
+  p.step_base_s = 0.021;  // the whole step at batch 2 is 2 / 100 = 0.02 s
+  CHECK_THROWS_WITH_AS(checked(p, "gpu 0"), doctest::Contains("step_base_s"), config_error);
+  p.step_base_s = -1.0;
+  CHECK_THROWS_WITH_AS(checked(p, "gpu 0"), doctest::Contains("step_base_s"), config_error);
+  p.step_base_s = 0.02;
+  CHECK_NOTHROW((void)checked(p, "gpu 0"));
 }

@@ -65,7 +65,7 @@ struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    return detail::slo_lateness(l.reserved_s(), detail::profile_service(d, l, r), r);
+    return detail::slo_lateness(l.reserved_s(), detail::profile_service(d, l, r), r, /*backlog_stalls=*/false);
   }
 };
 
