@@ -53,8 +53,7 @@ inline constexpr double max_param_coefficient = 1e6;
 inline constexpr double max_operating_batch = 16777216.0;
 
 /// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s; energy_j_per_tok and the
-/// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24]; step_base_s
-/// in [0, batch / rate_tok_s].
+/// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24].
 /// Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
 inline device_params checked(device_params p, std::string_view where) {
   detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
@@ -76,10 +75,6 @@ inline device_params checked(device_params p, std::string_view where) {
   detail::require_finite(p.batch, where, "batch");
   if (!(p.batch >= 1.0 && p.batch <= max_operating_batch))
     detail::fail(where, "batch", p.batch, "must be in [1, 2^24] (max_operating_batch)");
-  detail::require_non_negative(p.step_base_s, where, "step_base_s");
-  if (!(p.step_base_s <= p.batch / p.rate_tok_s))
-    detail::fail(where, "step_base_s", p.step_base_s,
-                 "must be <= batch / rate_tok_s (the whole decode step at the operating batch)");
   return p;
 }
 
@@ -92,7 +87,7 @@ namespace detail {
   const auto key = [&](device_id i) {
     const auto& p = ps[i];
     return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile, p.prefill_s_per_tok, p.prefill_j_per_tok,
-                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch, p.step_base_s);
+                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch);
   };
   std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
   return order;
@@ -113,7 +108,6 @@ template <Device D>
   if constexpr (requires { tr::ctx_s_per_tok(d); }) p.ctx_s_per_tok = tr::ctx_s_per_tok(d);
   if constexpr (requires { tr::ctx_j_per_tok(d); }) p.ctx_j_per_tok = tr::ctx_j_per_tok(d);
   if constexpr (requires { tr::batch(d); }) p.batch = tr::batch(d);
-  if constexpr (requires { tr::step_base_s(d); }) p.step_base_s = tr::step_base_s(d);
   return p;
 }
 

@@ -36,10 +36,8 @@ inline constexpr std::size_t tier_count = 2;
 /// other t - 1 tokens takes 1 / rate_tok_s + ctx_s_per_tok * ctx device-seconds, where ctx = in + t / 2 is its
 /// mean context. Energies are alike (request_j, prefill_j_per_tok, energy_j_per_tok, ctx_j_per_tok). A request's
 /// own decode runs `batch` times slower than its share of the device (the batch shares each step), so its
-/// latency is prefill + batch * decode device-seconds. A device that runs b requests rather than `batch` gives
-/// each decode token step_base_s / b + (1 / rate_tok_s - step_base_s / batch) device-seconds (what routers
-/// reserve, at the batch a request joins). The prefill, context and step fields default to 0 (not modelled): a
-/// device given only rate_tok_s and energy_j_per_tok prices decode alone.
+/// latency is prefill + batch * decode device-seconds. The prefill and context fields default to 0 (not
+/// modelled): a device given only rate_tok_s and energy_j_per_tok prices decode alone.
 ///
 /// Two devices with equal parameters form a class: the class-indexed router keeps one heap per class.
 struct device_params {
@@ -54,8 +52,6 @@ struct device_params {
   double ctx_s_per_tok = 0.0;      ///< decode device-seconds added per output token per token of context (>= 0)
   double ctx_j_per_tok = 0.0;      ///< joules of the same (>= 0)
   double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
-  double step_base_s = 0.0;        ///< the part of a decode step that no batch size changes (reading the weights),
-                                   ///< seconds, in [0, batch / rate_tok_s]: see predict_service_at
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };

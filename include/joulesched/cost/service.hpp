@@ -69,28 +69,9 @@ inline constexpr std::uint64_t max_work_ns = std::uint64_t{1} << 50;
   return ns >= static_cast<double>(max_work_ns) ? max_work_ns : static_cast<std::uint64_t>(ns);
 }
 
-/// @brief The device-seconds of `r` on a device of parameters `d` that runs `batch` requests (>= 1), the request
-/// included: its prefill, then each decode token step_base_s / batch + (1 / rate_tok_s - step_base_s /
-/// d.batch) + ctx_s_per_tok * ctx, its share of a step at that batch. Equals predict_service's work_s at
-/// batch == d.batch, and whenever step_base_s is 0.
-[[nodiscard]] constexpr double work_at_batch_s(const device_params& d, const request_view& r, double batch) noexcept {
-  const double share = 1.0 / d.rate_tok_s + d.step_base_s * (1.0 / batch - 1.0 / d.batch);
-  return d.request_s + d.prefill_s_per_tok * static_cast<double>(r.input_tok) +
-         decode_tokens(r) * (share + d.ctx_s_per_tok * mean_context_tok(r));
-}
-
-/// @brief The device-nanoseconds of `r` at the operating batch: predict_service's work_s, rounded up. What a router
-/// reserves when the device's step_base_s is 0 (or it runs exactly its operating batch).
+/// @brief The device-nanoseconds a router reserves for `r` on a device of parameters `d`.
 [[nodiscard]] inline std::uint64_t reserved_work_ns(const device_params& d, const request_view& r) noexcept {
   return to_work_ns(predict_service(d, r).work_s);
-}
-
-/// @brief The device-nanoseconds a router reserves for `r` on a device of parameters `d` and load `l`: its work
-/// at the batch it joins (l.requests + 1), so that a device running few requests is charged the whole steps
-/// they take (prompt-heavy traffic, short outputs), not a share of a batch it never reaches.
-[[nodiscard]] inline std::uint64_t reserved_work_ns(const device_params& d, const request_view& r,
-                                                    const device_load& l) noexcept {
-  return to_work_ns(work_at_batch_s(d, r, static_cast<double>(l.requests) + 1.0));
 }
 
 }  // namespace joulesched

@@ -81,7 +81,7 @@ struct best_candidate {
 
 /// @brief A cost model that predicts a request's device time itself: `c.work_s(params, load, view)`, seconds.
 /// Routers over such a cost reserve what it predicts (a batch-aware cost knows the batch the request joins);
-/// over any other cost they reserve reserved_work_ns (service.hpp): the work at the batch the request joins.
+/// over any other cost they reserve predict_service's work_s.
 template <class Cost>
 concept PredictsWork = requires(const Cost& c, const device_params& d, const device_load& l, const request_view& v) {
   { c.work_s(d, l, v) } noexcept -> std::convertible_to<double>;
@@ -92,7 +92,7 @@ concept PredictsWork = requires(const Cost& c, const device_params& d, const dev
 [[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
                                                       const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   if (!id) return std::nullopt;
-  const std::uint64_t work = reserved_work_ns(f.params(*id), v, f.load(*id));
+  const std::uint64_t work = reserved_work_ns(f.params(*id), v);
   f.reserve(*id, work);
   return assignment{*id, work};
 }
@@ -102,7 +102,7 @@ template <class Cost>
 [[nodiscard]] std::uint64_t work_ns_for(const Cost& cost, const device_params& p, const device_load& l,
                                         const request_view& v) noexcept {
   if constexpr (PredictsWork<Cost>) return to_work_ns(cost.work_s(p, l, v));
-  else return reserved_work_ns(p, v, l);
+  else return reserved_work_ns(p, v);
 }
 
 /// @brief Reserves, on the best candidate's device, what `cost` predicts for `v` there (work_ns_for), and returns

@@ -111,10 +111,8 @@ class concurrent_argmin_router {
       }
       if (chosen->try_lock()) {
         chosen->apply_pending();
-        // The load the cost was evaluated at (the shard's published top), with its device's requests now.
-        const std::uint64_t top = chosen->top();
-        const device_load seen{detail::top_word::load_ns(top),
-                               top == detail::top_word::empty ? 0u : fleet_->load(detail::top_word::id(top)).requests};
+        // The load the cost was evaluated at: the shard's published top.
+        const device_load seen{detail::top_word::load_ns(chosen->top()), 0};
         const std::uint64_t work = work_ns_for(cost_, chosen_params, seen, v);
         const std::optional<device_id> id = chosen->reserve_top(work);
         chosen->unlock();

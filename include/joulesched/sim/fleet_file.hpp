@@ -186,8 +186,7 @@ struct operating_point {
 /// @brief The router's view of model `m` running `batch` requests: what predict_service (cost/service.hpp) needs
 /// to reproduce the device model. A decode step at batch b whose requests hold contexts c_i takes
 /// base + per_seq * b + per_ctx * sum(c_i); one request's share of it is (base + per_seq * b) / b + per_ctx * c_i,
-/// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, step_base_s = base, each at busy_power_w(b)
-/// for the energies.
+/// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies.
 /// A prefill pass is prefill_base_s + prefill_per_tok_s * n at prefill_power_w. At batch 1 this is the
 /// simulator's own arithmetic for a request served alone (tests/service_agreement_test.cpp).
 [[nodiscard]] inline device_params params_at_batch(const device_model& m, site_id site, std::uint32_t batch) {
@@ -207,7 +206,6 @@ struct operating_point {
   p.ctx_s_per_tok = m.decode_step_per_ctx_tok_s;
   p.ctx_j_per_tok = decode_w * m.decode_step_per_ctx_tok_s;
   p.batch = bd;
-  p.step_base_s = m.decode_step_base_s;
   return p;
 }
 
