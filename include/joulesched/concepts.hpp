@@ -60,7 +60,8 @@ struct bool_constant_check {};
 /// Expressions: `c(params, load, view)` is noexcept and converts to double; `C::monotone_in_load` is a
 /// constant expression of type bool. Promises: the cost is a pure function of its arguments (no hidden state
 /// that changes between calls of one decision); if `monotone_in_load` is true, then for two devices with equal
-/// params the one with fewer queued tokens never costs more, and the cost reads nothing else of the load.
+/// params the one with less reserved work (device_load::reserved_ns) never costs more, and the cost reads
+/// nothing else of the load.
 /// Routers use that promise to take the exact class-indexed path; a false promise gives wrong answers.
 /// Thread safety: const calls may run concurrently.
 template <class C>

@@ -56,7 +56,7 @@ struct concurrent_route_stats {
   std::uint64_t backoffs = 0;       ///< rounds in which every candidate shard was busy, followed by a pause
 };
 
-/// @brief The exact concurrent router: least cost (ties: fewer queued tokens, lower id) over the shard tops.
+/// @brief The exact concurrent router: least cost (ties: less reserved work, lower id) over the shard tops.
 ///
 /// @tparam Cost a CostModel monotone in load (checked at compile time): within a class the least-loaded device
 ///         is then the least costly, which is what lets a shard's top stand for the whole shard.

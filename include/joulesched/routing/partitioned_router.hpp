@@ -144,7 +144,7 @@ class partitioned_router {
   partitioned_router& operator=(const partitioned_router&) = delete;
 
   /// @brief Applies the releases posted so far, then chooses the partition's least costly device (cost, then
-  /// fewer queued tokens, then lower id inside the partition) and reserves the request's work on it.
+  /// less reserved work, then lower id inside the partition) and reserves the request's work on it.
   /// Returns: the assignment with the fleet-wide device id, or empty when no device of the partition is
   /// available. Throws: nothing. No allocation.
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {

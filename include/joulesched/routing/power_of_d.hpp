@@ -1,6 +1,6 @@
 /// @file power_of_d.hpp
 /// @brief Power-of-d choices: draw d distinct available devices at random and take the one of least cost
-/// (ties: fewer queued tokens, then lower id).
+/// (ties: less reserved work, then lower id).
 ///
 /// Use it for huge fleets, or when many routers read stale load: its cost is O(d^2) with d small, flat in
 /// the fleet's size, and random sampling keeps routers that see the same stale state from herding onto one
