@@ -9,8 +9,6 @@
 /// Cost: one profile eval (two binary searches over small axes), no allocation.
 #pragma once
 
-#include <algorithm>
-
 #include "joulesched/cost/terms.hpp"
 #include "joulesched/profiles/energy_profile.hpp"
 #include "joulesched/types.hpp"
@@ -34,12 +32,11 @@ namespace detail {
   if (d.profile == nullptr) return predict_service(d, r);
   const profile_point p = profile_at(d, l, r);
   const double batch = static_cast<double>(l.requests) + 1.0;
-  const double in = static_cast<double>(r.input_tok);
   const double decode_tok = decode_tokens(r);
   service_estimate e;
-  e.first_token_s = d.request_s + d.prefill_s_per_tok * in;
+  e.first_token_s = prefill_time_s(d, r);
   e.work_s = e.first_token_s + decode_tok / p.rate_tok_s;
-  e.energy_j = d.request_j + d.prefill_j_per_tok * in + decode_tok * p.energy_j_per_tok;
+  e.energy_j = prefill_energy_j(d, r) + decode_tok * p.energy_j_per_tok;
   // Each batch-mate's prompt is prefilled once while this request decodes, stalling it (the simulator's engine,
   // like vLLM without chunked prefill, runs prefills between decode steps): batch - 1 stalls of about this
   // request's own prefill, spread over its decode tokens.

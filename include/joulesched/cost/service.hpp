@@ -13,7 +13,6 @@
 /// Cost: a handful of multiply-adds and one division, noexcept, no allocation.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -40,17 +39,27 @@ struct service_estimate {
   return static_cast<double>(r.input_tok) + 0.5 * static_cast<double>(r.work_tok);
 }
 
+/// @brief Seconds of the request's prefill pass on a device of parameters `d`: request_s + prefill_s_per_tok * in.
+/// It yields the first token.
+[[nodiscard]] constexpr double prefill_time_s(const device_params& d, const request_view& r) noexcept {
+  return d.request_s + d.prefill_s_per_tok * static_cast<double>(r.input_tok);
+}
+
+/// @brief Joules of the same pass: request_j + prefill_j_per_tok * in.
+[[nodiscard]] constexpr double prefill_energy_j(const device_params& d, const request_view& r) noexcept {
+  return d.request_j + d.prefill_j_per_tok * static_cast<double>(r.input_tok);
+}
+
 /// @brief The service of `r` on a device of parameters `d` (see the file note).
 [[nodiscard]] constexpr service_estimate predict_service(const device_params& d, const request_view& r) noexcept {
-  const double in = static_cast<double>(r.input_tok);
   const double decode_tok = decode_tokens(r);
   const double ctx = mean_context_tok(r);
   const double per_tok_s = 1.0 / d.rate_tok_s + d.ctx_s_per_tok * ctx;
-  const double prefill_s = d.request_s + d.prefill_s_per_tok * in;
+  const double prefill_s = prefill_time_s(d, r);
   const double decode_s = decode_tok * per_tok_s;
   service_estimate e;
   e.work_s = prefill_s + decode_s;
-  e.energy_j = d.request_j + d.prefill_j_per_tok * in + decode_tok * (d.energy_j_per_tok + d.ctx_j_per_tok * ctx);
+  e.energy_j = prefill_energy_j(d, r) + decode_tok * (d.energy_j_per_tok + d.ctx_j_per_tok * ctx);
   e.first_token_s = prefill_s;
   e.tbt_s = d.batch * per_tok_s;
   e.latency_s = prefill_s + decode_tok * e.tbt_s;

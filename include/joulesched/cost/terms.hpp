@@ -4,8 +4,7 @@
 ///
 /// Each term states in `monotone_in_load` whether, for devices of equal parameters, it never decreases as
 /// the device's reserved work (its backlog, device_load::reserved_ns) grows and reads nothing else of the
-/// load. A weighted sum of monotone terms is
-/// monotone, which lets routers take the exact class-indexed path. Every term is O(1), noexcept and
+/// load. A weighted sum of monotone terms is monotone, which lets routers take the exact class-indexed path. Every term is O(1), noexcept and
 /// allocation-free. A term may also state `non_negative` (its value is never below zero) and provide a floor
 /// (see FlooredCostModel), which lets weighted_cost give the router a bound to stop early on.
 #pragma once
@@ -37,8 +36,7 @@ struct energy_term {
   /// a fleet's classes, less a relative 1e-12 for rounding: at most what any class adds to its floor, so a router
   /// may add it to every floor (see argmin_router). Tightens the floor of prefill-heavy requests.
   [[nodiscard]] constexpr double floor_offset(const device_params& least, const request_view& r) const noexcept {
-    const double rest = least.request_j + least.prefill_j_per_tok * static_cast<double>(r.input_tok) +
-                        decode_tokens(r) * (least.ctx_j_per_tok * mean_context_tok(r));
+    const double rest = prefill_energy_j(least, r) + decode_tokens(r) * (least.ctx_j_per_tok * mean_context_tok(r));
     return rest * (1.0 - 1e-12);
   }
 };
@@ -60,9 +58,7 @@ namespace detail {
 /// arithmetic for it, where std::max becomes a branch, and whether a device is late is unpredictable from one
 /// class to the next. Not constexpr: std::fabs is constexpr only from C++23.
 [[nodiscard]] inline double positive_part(double x) noexcept { return 0.5 * (x + std::fabs(x)); }
-}  // namespace detail
 
-namespace detail {
 /// The lateness of slo_penalty_term for a request predicted as `e` that starts after `start_s` seconds.
 /// The TTFT and pacing parts are skipped for a request without those SLOs (a branch that goes the same way for
 /// every device of one decision).

@@ -6,9 +6,9 @@
 ///   its least-loaded one, which the fleet keeps on top of a per-class heap. A decision reads one top per
 ///   class and updates one heap entry: O(classes + log n). Use it for fleets of a few device types. When the
 ///   cost has a floor (FlooredCostModel, e.g. joulesched_cost), classes are visited in order of their floor and
-///   the visit stops at the first class whose floor (plus what every class's cost adds to it, floor_offset, e.g. the
-///   least prefill energy of any class) exceeds the best cost found: the same answer, with fewer
-///   cost evaluations when an energy-cheap class wins (with 8 classes or more, the visit goes by blocks of 8 so
+///   the visit stops at the first class whose floor (plus what every class's cost adds to it, floor_offset,
+///   e.g. the least prefill energy of any class) exceeds the best cost found: the same answer, with fewer cost
+///   evaluations when an energy-cheap class wins (with 8 classes or more, the visit goes by blocks of 8 so
 ///   that a fleet where every device is late, where the early stop rarely comes, decides as fast as without it).
 ///   argmin_path::every_class evaluates every class instead; benchmarks/RESULTS.md compares the two.
 /// - scan (any cost): one tight pass over all devices, O(n). Fine for small fleets; the only exact path for

@@ -35,8 +35,9 @@ struct candidate {
 };
 
 namespace detail {
-/// @brief Checked mode: throws usage_error naming `call` unless the view's budget is finite (a NaN or infinite
-/// budget (either of them) or pacing target makes a lateness cost NaN, and a NaN cost would win or lose at random). Otherwise asserted.
+/// @brief Checked mode: throws usage_error naming `call` unless the view's budgets (end to end, TTFT) are finite
+/// and its pacing target finite and >= 0: any of them NaN or infinite makes a lateness cost NaN, and a NaN cost
+/// would win or lose at random. Otherwise asserted.
 inline void expect_valid_view([[maybe_unused]] const request_view& v,
                               [[maybe_unused]] std::string_view call) JOULESCHED_HOT_NOEXCEPT {
   JOULESCHED_EXPECTS(std::isfinite(v.budget_s), call, "budget_s", v.budget_s, "must be finite");
@@ -87,14 +88,20 @@ concept PredictsWork = requires(const Cost& c, const device_params& d, const dev
   { c.work_s(d, l, v) } noexcept -> std::convertible_to<double>;
 };
 
+namespace detail {
+/// Reserves `work_ns` on device `id` of `f` and returns the assignment that gives it back.
+[[nodiscard]] inline assignment reserve_on(fleet& f, device_id id, std::uint64_t work_ns) JOULESCHED_HOT_NOEXCEPT {
+  f.reserve(id, work_ns);
+  return assignment{id, work_ns};
+}
+}  // namespace detail
+
 /// @brief Reserves the request's predicted work on the chosen device (reserved_work_ns of its parameters) and
 /// returns the assignment (empty stays empty).
 [[nodiscard]] inline std::optional<assignment> assign(fleet& f, std::optional<device_id> id,
                                                       const request_view& v) JOULESCHED_HOT_NOEXCEPT {
   if (!id) return std::nullopt;
-  const std::uint64_t work = reserved_work_ns(f.params(*id), v);
-  f.reserve(*id, work);
-  return assignment{*id, work};
+  return detail::reserve_on(f, *id, reserved_work_ns(f.params(*id), v));
 }
 
 /// @brief The work a router over `cost` reserves for `v` on a device of parameters `p` and load `l`.
@@ -105,6 +112,14 @@ template <class Cost>
   else return reserved_work_ns(p, v);
 }
 
+/// @brief As assign(f, id, v), reserving what `cost` predicts (work_ns_for).
+template <class Cost>
+[[nodiscard]] std::optional<assignment> assign(fleet& f, std::optional<device_id> id, const request_view& v,
+                                               const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
+  if (!id) return std::nullopt;
+  return detail::reserve_on(f, *id, work_ns_for(cost, f.params(*id), f.load(*id), v));
+}
+
 /// @brief Reserves, on the best candidate's device, what `cost` predicts for `v` there (work_ns_for), and returns
 /// the assignment; empty when nothing was offered. Reads the candidate's parameters, not the fleet's copy: a
 /// class-indexed router's are the class's, already in cache.
@@ -113,19 +128,7 @@ template <class Cost>
                                                     const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
   if (!best.found) return std::nullopt;
   const device_id id = best.best.id;
-  const std::uint64_t work = work_ns_for(cost, *best.best.params, f.load(id), v);
-  f.reserve(id, work);
-  return assignment{id, work};
-}
-
-/// @brief As above, reserving what `cost` predicts when it PredictsWork.
-template <class Cost>
-[[nodiscard]] std::optional<assignment> assign(fleet& f, std::optional<device_id> id, const request_view& v,
-                                               const Cost& cost) JOULESCHED_HOT_NOEXCEPT {
-  if (!id) return std::nullopt;
-  const std::uint64_t work = work_ns_for(cost, f.params(*id), f.load(*id), v);
-  f.reserve(*id, work);
-  return assignment{*id, work};
+  return detail::reserve_on(f, id, work_ns_for(cost, *best.best.params, f.load(id), v));
 }
 
 }  // namespace joulesched

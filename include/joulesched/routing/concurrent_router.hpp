@@ -86,8 +86,8 @@ class concurrent_argmin_router {
   ///
   /// Effects: reads the published top of every shard, evaluates the cost on the least top of each class, and
   /// try-locks the shard of the best; if it is busy, takes the next best (never waits). Under the lock it
-  /// applies pending releases, reserves the request's predicted work on that class and one request on the shard's true top (fetch_add),
-  /// restores the heap, publishes the new top and unlocks. If every candidate shard is busy, it pauses briefly
+  /// applies pending releases, reserves the request's predicted work and one request on the shard's true top
+  /// (fetch_add), restores the heap, publishes the new top and unlocks. If every candidate shard is busy, it pauses briefly
   /// (spin, then yield) and starts over: with a single shard (one hot class) that is the only way to proceed.
   /// Returns: the assignment, or empty when no shard has an available device.
   /// Complexity: O(shards + classes) per round, one cost evaluation per class, O(log 64) under the lock.

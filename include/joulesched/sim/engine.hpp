@@ -696,8 +696,8 @@ class simulator {
   // The prompt is done: its predicted prefill leaves the reservation (fleet::correct, the API an engine that
   // learns more uses), whatever the router predicted for the decode.
   void prompt_done(live_request& lr) noexcept {
-    const request_view v{joulesched::detail::whole_tokens(lr.work_tok), lr.input_tok, 0.0, lr.tier};
-    const std::uint64_t prefill_ns = to_work_ns(predict_service(routing_.params(lr.placed.device), v).first_token_s);
+    const request_view v{0, lr.input_tok, 0.0, lr.tier};  // the prefill reads only the prompt
+    const std::uint64_t prefill_ns = to_work_ns(prefill_time_s(routing_.params(lr.placed.device), v));
     routing_.correct(lr.placed, lr.placed.work_ns - std::min(lr.placed.work_ns, prefill_ns));
   }
 
