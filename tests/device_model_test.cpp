@@ -61,32 +61,45 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 
+// A measurement excerpt (no quoted fields): its header and its rows of fields, CRLF and blank lines skipped.
+struct table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  [[nodiscard]] std::size_t col(const char* name) const {
+    const auto it = std::find(header.begin(), header.end(), name);
+    REQUIRE(it != header.end());
+    return static_cast<std::size_t>(it - header.begin());
+  }
+};
+
+table read_table(const char* file) {
+  std::ifstream in(source_dir / "data" / "measurements" / file);
+  REQUIRE(in);
+  table t;
+  std::string line;
+  std::getline(in, line);
+  t.header = split(line);
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    t.rows.push_back(split(line));
+    REQUIRE(t.rows.back().size() == t.header.size());
+  }
+  return t;
+}
+
 struct measured_row {
   std::string gpu;
   double avg_batch_size, avg_output_tokens, energy_per_output_token_j, token_throughput_tok_s;
 };
 
 std::vector<measured_row> read_measurements() {
-  std::ifstream in(source_dir / "data" / "measurements" / "mlenergy_v2_llama31_8b.csv");
-  REQUIRE(in);
-  std::string line;
-  std::getline(in, line);
-  const auto header = split(line);
-  auto col = [&](const char* name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    REQUIRE(it != header.end());
-    return static_cast<std::size_t>(it - header.begin());
-  };
-  const auto gpu = col("gpu"), b = col("avg_batch_size"), out = col("avg_output_tokens"),
-             e = col("energy_per_output_token_J"), thr = col("token_throughput_tok_s");
+  const table t = read_table("mlenergy_v2_llama31_8b.csv");
+  const auto gpu = t.col("gpu"), b = t.col("avg_batch_size"), out = t.col("avg_output_tokens"),
+             e = t.col("energy_per_output_token_J"), thr = t.col("token_throughput_tok_s");
   std::vector<measured_row> rows;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto f = split(line);
-    REQUIRE(f.size() == header.size());
+  for (const auto& f : t.rows)
     rows.push_back({f[gpu], std::stod(f[b]), std::stod(f[out]), std::stod(f[e]), std::stod(f[thr])});
-  }
   return rows;
 }
 
@@ -104,26 +117,12 @@ struct measured_v3_row {
 };
 
 std::vector<measured_v3_row> read_measurements_v3() {
-  std::ifstream in(source_dir / "data" / "measurements" / "mlenergy_v3_llama31_8b.csv");
-  REQUIRE(in);
-  std::string line;
-  std::getline(in, line);
-  const auto header = split(line);
-  auto col = [&](const char* name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    REQUIRE(it != header.end());
-    return static_cast<std::size_t>(it - header.begin());
-  };
-  const auto gpu = col("gpu"), b = col("avg_batch_size"), out = col("avg_output_len"), itl = col("median_itl_ms"),
-             p = col("avg_power_W_all_gpus");
+  const table t = read_table("mlenergy_v3_llama31_8b.csv");
+  const auto gpu = t.col("gpu"), b = t.col("avg_batch_size"), out = t.col("avg_output_len"),
+             itl = t.col("median_itl_ms"), p = t.col("avg_power_W_all_gpus");
   std::vector<measured_v3_row> rows;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto f = split(line);
-    REQUIRE(f.size() == header.size());
+  for (const auto& f : t.rows)
     rows.push_back({f[gpu], std::stod(f[b]), std::stod(f[out]), std::stod(f[itl]) * 1e-3, std::stod(f[p])});
-  }
   return rows;
 }
 

@@ -14,6 +14,7 @@
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/sim/engine.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "support/sim_kit.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
@@ -43,11 +44,7 @@ struct first_token_recorder {
 
 // One device of model `m`, one request arriving at 0 on an idle device: what the simulator measures.
 measured serve_alone(const device_model& m, std::uint32_t in, std::uint32_t out) {
-  sim_devices devs;
-  devs.type_names = {m.gpu};
-  devs.type = {0};
-  devs.model = {&m};
-  devs.site = {0};
+  const sim_devices devs = test::devices_of({&m});
   fleet f(std::vector<device_params>{params_at_batch(m, 0, 1)});
   round_robin_router router(f);
   oracle_estimator est;

@@ -18,50 +18,15 @@
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/sim/engine.hpp"
 #include "joulesched/sim/workload.hpp"
+#include "support/sim_kit.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
+using joulesched::test::devices_of;
+using joulesched::test::params_of;
+using joulesched::test::simple_model;
 
 namespace {
-
-// A device model with deterministic, batch-independent times when per_seq and per_ctx are 0.
-device_model simple_model(std::uint32_t max_batch, std::uint64_t kv_tok) {
-  device_model m;
-  m.gpu = "test-gpu";
-  m.serving_model = "test-model";
-  m.tdp_w = 400;
-  m.idle_power_w = 50;
-  m.busy_power_base_w = 200;
-  m.busy_power_per_seq_w = 1.5;
-  m.prefill_power_w = 200;
-  m.decode_step_base_s = 0.01;
-  m.decode_step_per_seq_s = 0;
-  m.decode_step_per_ctx_tok_s = 0;
-  m.prefill_base_s = 0.01;
-  m.prefill_per_tok_s = 0;
-  m.max_batch = max_batch;
-  m.kv_capacity_tok = kv_tok;
-  validate(m, "simple_model");
-  return m;
-}
-
-sim_devices devices_of(const std::vector<const device_model*>& models) {
-  sim_devices d;
-  for (const device_model* m : models) {
-    const auto it = std::find(d.type_names.begin(), d.type_names.end(), m->gpu);
-    d.type.push_back(static_cast<std::uint32_t>(it - d.type_names.begin()));
-    if (it == d.type_names.end()) d.type_names.push_back(m->gpu);
-    d.model.push_back(m);
-    d.site.push_back(0);
-  }
-  return d;
-}
-
-std::vector<device_params> params_of(const std::vector<const device_model*>& models) {
-  std::vector<device_params> ps;
-  for (const device_model* m : models) ps.push_back(nominal_params(*m, 0, operating_point{0.5, 300, 600}));
-  return ps;
-}
 
 // Records every power change and completion.
 struct recorder {

@@ -19,32 +19,12 @@
 #include "joulesched/sim/policies.hpp"
 #include "joulesched/sim/slo.hpp"
 #include "joulesched/sim/workload.hpp"
+#include "support/sim_kit.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
 
 namespace {
-
-// Deterministic times: every decode step 0.01 s, every prefill 0.01 s, whatever the batch.
-device_model step_model(std::uint32_t max_batch) {
-  device_model m;
-  m.gpu = "test-gpu";
-  m.serving_model = "test-model";
-  m.tdp_w = 400;
-  m.idle_power_w = 50;
-  m.busy_power_base_w = 200;
-  m.prefill_power_w = 300;
-  m.busy_power_per_seq_w = 1.5;
-  m.decode_step_base_s = 0.01;
-  m.decode_step_per_seq_s = 0;
-  m.decode_step_per_ctx_tok_s = 0;
-  m.prefill_base_s = 0.01;
-  m.prefill_per_tok_s = 0;
-  m.max_batch = max_batch;
-  m.kv_capacity_tok = 100'000;
-  validate(m, "step_model");
-  return m;
-}
 
 request make(std::uint64_t id, double t, std::uint32_t out, std::uint8_t cls) {
   request r;
@@ -57,15 +37,12 @@ request make(std::uint64_t id, double t, std::uint32_t out, std::uint8_t cls) {
   return r;
 }
 
-// Runs `reqs` on one step_model device.
+// Runs `reqs` on one simple_model device.
 sim_result run_one_device(const std::vector<request>& reqs, std::uint32_t max_batch) {
-  const device_model m = step_model(max_batch);
-  sim_devices devs;
-  devs.model = {&m};
-  devs.type = {0};
-  devs.site = {0};
-  devs.type_names = {m.gpu};
-  fleet f({nominal_params(m, 0, operating_point{0.5, 300, 600})});
+  // Deterministic times: every decode step 0.01 s, every prefill 0.01 s, whatever the batch.
+  const device_model m = test::simple_model(max_batch, 100'000);
+  const sim_devices devs = test::devices_of({&m});
+  fleet f(test::params_of({&m}));
   round_robin_router router(f);
   oracle_estimator est;
   no_control ctl;

@@ -1,5 +1,5 @@
 // The reference every exact router is checked against: evaluate every available device, take the least
-// (cost, queued tokens, id). Deliberately the most obvious code possible.
+// (cost, reserved work, id). Deliberately the most obvious code possible.
 #pragma once
 
 #include <optional>

@@ -1,0 +1,58 @@
+// Small simulated fleets for the engine's tests: a device model with deterministic times, and the simulator's
+// and the router's views of a list of models.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "joulesched/sim/device_model.hpp"
+#include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/fleet_file.hpp"
+
+namespace joulesched::test {
+
+/// A device model with deterministic, batch-independent times (every decode step and every prefill 0.01 s)
+/// when per_seq and per_ctx are 0, as here.
+inline sim::device_model simple_model(std::uint32_t max_batch, std::uint64_t kv_tok) {
+  sim::device_model m;
+  m.gpu = "test-gpu";
+  m.serving_model = "test-model";
+  m.tdp_w = 400;
+  m.idle_power_w = 50;
+  m.busy_power_base_w = 200;
+  m.busy_power_per_seq_w = 1.5;
+  m.prefill_power_w = 200;
+  m.decode_step_base_s = 0.01;
+  m.decode_step_per_seq_s = 0;
+  m.decode_step_per_ctx_tok_s = 0;
+  m.prefill_base_s = 0.01;
+  m.prefill_per_tok_s = 0;
+  m.max_batch = max_batch;
+  m.kv_capacity_tok = kv_tok;
+  sim::validate(m, "simple_model");
+  return m;
+}
+
+/// The simulator's devices, one per model (models of the same gpu name share a type), all at site 0.
+inline sim::sim_devices devices_of(const std::vector<const sim::device_model*>& models) {
+  sim::sim_devices d;
+  for (const sim::device_model* m : models) {
+    const auto it = std::find(d.type_names.begin(), d.type_names.end(), m->gpu);
+    d.type.push_back(static_cast<std::uint32_t>(it - d.type_names.begin()));
+    if (it == d.type_names.end()) d.type_names.push_back(m->gpu);
+    d.model.push_back(m);
+    d.site.push_back(0);
+  }
+  return d;
+}
+
+/// The routers' parameters of the same devices, at the nominal operating point of a 300 / 600-token workload.
+inline std::vector<device_params> params_of(const std::vector<const sim::device_model*>& models) {
+  std::vector<device_params> ps;
+  for (const sim::device_model* m : models)
+    ps.push_back(sim::nominal_params(*m, 0, sim::operating_point{0.5, 300, 600}));
+  return ps;
+}
+
+}  // namespace joulesched::test
