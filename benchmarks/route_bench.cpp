@@ -178,9 +178,11 @@ const js::joulesched_cost& energy_cost(double lambda) {
 // The baseline: what an engineer writes first. A vector of devices {mu, eps, prefill and per-request seconds and
 // joules, B}; one pass computing, for a request of p prompt and t output tokens,
 //   energy  = J_req + J_pre * p + (t - 1) * eps
-//   first   = S_req + S_pre * p,   latency = first + (t - 1) * (1 / mu)
-//   cost    = energy + lambda * (max(0, B + latency - D) + max(0, B + first - D_ttft))   (the TTFT part if it has one)
-// with B the reserved device-seconds (the first output token comes from the prefill); keep the least (cost, then
+//   first   = S_req + S_pre * p,   work = first + (t - 1) * (1 / mu),   n = B / work + 1
+//   last    = first + (t - 1) * (n / mu) * (1 + (1 - 1/n) * (work - first)^-1 * first)
+//   cost    = energy + lambda * (max(0, last - D) + max(0, first - D_ttft))   (the TTFT part if it has one)
+// with B the reserved device-seconds: predict_behind for a device of batch 1 and no capacity limit (the request
+// joins a batch of the n requests its backlog implies; batch-mates' prefills stall it); keep the least (cost, then
 // reserved work, so that it breaks ties as the library does: the JouleSched cost is flat in load while a device
 // is on time, so ties are common and a lowest-id tie-break would pile work on one device); then add
 // ceil(latency) ns to B. The expressions are written in the same order as predict_service and joulesched_cost
@@ -225,8 +227,18 @@ struct naive_device {
     const double backlog_s = static_cast<double>(d.reserved_ns) * 1e-9;
     const double energy = d.request_j + d.prefill_j_per_tok * in + decode_tok * d.energy_j_per_tok;
     const double first = naive_first_s(d, v);
-    double late = std::max(0.0, backlog_s + (first + decode_tok * (1.0 / d.rate_tok_s)) - v.budget_s);
-    if (has_ttft) late += std::max(0.0, backlog_s + first - v.ttft_budget_s);
+    const double work = first + decode_tok * (1.0 / d.rate_tok_s);
+    // Behind the backlog: n = B / work + 1 requests like it, all in one batch (no capacity limit, so the first token
+    // does not wait); the step n / mu, stretched by the others' prefills, (1 - 1/n) x first / decode-seconds.
+    double last = backlog_s + work;
+    if (work > 0.0) {
+      const double n = backlog_s / work + 1.0;
+      const double decode_s = work - first;
+      const double stall = decode_s > 0.0 ? (1.0 - 1.0 / n) * first / decode_s : 0.0;
+      last = first + decode_tok * ((0.0 + n * std::max(0.0, 1.0 / d.rate_tok_s - 0.0 / 1.0)) * (1.0 + stall));
+    }
+    double late = std::max(0.0, last - v.budget_s);
+    if (has_ttft) late += std::max(0.0, (work > 0.0 ? first : backlog_s + first) - v.ttft_budget_s);
     const double cost = 1.0 * energy + lambda * late;
     if (cost < best_cost || (cost == best_cost && d.reserved_ns < best_q)) {
       best = i;

@@ -46,11 +46,16 @@ TEST_CASE("joulesched_cost.value_by_hand") {
   // Already past its deadline: the whole ETA and the overdue time are late: 2 - (-1) = 3 s.
   const request_view late{100, 50, -1.0};
   CHECK(joulesched_cost(2.0)(d, l, late) == doctest::Approx(14.85 + 2.0 * 3.0));
-  // A TTFT budget prices the first token too: it comes at B = 1.505 s (a free prefill), 0.505 s after a budget
-  // of 1 s; with the end-to-end deadline met (budget 10 s) only that counts: 14.85 + 8 * 0.505.
+  // A TTFT budget prices the first token too. With no capacity limit the request joins the running batch at once
+  // (a free prefill: first token at 0 s), so a budget of 1 s is met, and so is the end-to-end deadline (10 s).
   request_view ttft{100, 50, 10.0};
   ttft.ttft_budget_s = 1.0;
-  CHECK(joulesched_cost(8.0)(d, l, ttft) == doctest::Approx(14.85 + 8.0 * 0.505));
+  CHECK(joulesched_cost(8.0)(d, l, ttft) == doctest::Approx(14.85));
+  // On a device that holds one request at a time it waits for the backlog: first token at B = 1.505 s, 0.505 s
+  // after the budget: 14.85 + 8 * 0.505.
+  device_params one_at_a_time = d;
+  one_at_a_time.capacity = 1.0;
+  CHECK(joulesched_cost(8.0)(one_at_a_time, l, ttft) == doctest::Approx(14.85 + 8.0 * 0.505));
 }
 
 TEST_CASE("weighted_cost.sums_weighted_terms") {
@@ -84,6 +89,8 @@ TEST_CASE("weighted_cost.floor_bounds_every_load_and_its_key_orders_floors") {
       p.ctx_s_per_tok = coefficient(rng) * 1e-3;
       p.ctx_j_per_tok = coefficient(rng) * 1e-3;
       p.batch = batch(rng);
+      p.step_s = energy(rng) * p.batch / p.rate_tok_s;
+      p.capacity = p.batch * (1.0 + 4.0 * energy(rng));
     }
     return p;
   };

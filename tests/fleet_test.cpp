@@ -307,10 +307,46 @@ TEST_CASE("fleet.ctor.rejects_bad_prefill_context_and_batch_fields_naming_them")
   CHECK(ok.class_count() == 2);  // a different batch is a different class
 }
 
+// step_s finite, >= 0 and at most the step at the operating batch (batch / rate_tok_s); capacity >= batch, infinity
+// allowed (no limit).
+TEST_CASE("fleet.ctor.rejects_bad_step_and_capacity_naming_them") {
+  constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
+  constexpr double inf_v = std::numeric_limits<double>::infinity();
+  device_params base{100, 0.2};
+  base.batch = 4.0;  // the step at zero context is 4 / 100 = 0.04 s
+  for (const double bad : {nan_v, -1e-9, inf_v, 0.0401}) {
+    CAPTURE(bad);
+    device_params p = base;
+    p.step_s = bad;
+    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }), {"device 1: step_s = "});
+    test::check_mentions(test::error_of([&] { concurrent_fleet f(std::vector<device_params>{p}); }),
+                         {"device 0", "step_s = "});
+  }
+  for (const double bad : {nan_v, -inf_v, 0.0, 3.999}) {
+    CAPTURE(bad);
+    device_params p = base;
+    p.capacity = bad;
+    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }),
+                         {"device 1: capacity = "});
+  }
+  device_params edge = base;
+  edge.step_s = 0.04;
+  edge.capacity = 4.0;
+  const fleet ok(std::vector<device_params>{base, edge});
+  CHECK(ok.params(1).step_s == 0.04);
+  CHECK(ok.params(1).capacity == 4.0);
+  CHECK(ok.params(0).capacity == inf_v);  // the default: no limit
+  CHECK(ok.class_count() == 2);           // a different step or capacity is a different class
+}
+
 namespace {
 // An engine's device with the optional fields as members.
 struct priced_gpu {
   double rate_tok_s, energy_j_per_tok, prefill_s_per_tok, request_j, batch;
+};
+// One that also knows its step's fixed part and how many requests it holds.
+struct batching_gpu {
+  double rate_tok_s, energy_j_per_tok, batch, step_s, capacity;
 };
 }  // namespace
 
@@ -326,4 +362,11 @@ TEST_CASE("fleet.ctor.reads_and_checks_optional_device_members") {
   test::check_mentions(
       test::error_of([] { fleet g(std::vector<priced_gpu>{{100, 0.2, 1e-4, 3.0, 8.0}, {100, 0.2, -2.0, 3.0, 8.0}}); }),
       {"device 1: prefill_s_per_tok = -2"});
+  const fleet g(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 64.0}});
+  CHECK(g.params(0).step_s == 0.01);
+  CHECK(g.params(0).capacity == 64.0);
+  CHECK(f.params(0).step_s == 0.0);  // members it lacks: the defaults
+  CHECK(f.params(0).capacity == std::numeric_limits<double>::infinity());
+  test::check_mentions(test::error_of([] { fleet h(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 2.0}}, "gpus"); }),
+                       {"gpus: device 0: capacity = 2"});
 }

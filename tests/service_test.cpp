@@ -1,12 +1,14 @@
 // cost/service.hpp by hand: what a request costs on a device that prices every part of it (prefill, request,
 // context, operating batch), for prefill-heavy and decode-heavy views and for 0 and 1 output tokens; the
-// nanoseconds a router reserves; the cost terms read from it; and the request_view fields it reads (TTFT
+// nanoseconds a router reserves; its service behind a backlog (capacity, step, stalls; monotone); the cost
+// terms read from it; and the request_view fields it reads (TTFT
 // budget, pacing target, SLO class) as make_request_view and checked_request_view fill and check them.
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -134,30 +136,113 @@ TEST_CASE("cost_terms.read_the_service_by_hand") {
   v.ttft_budget_s = 1.0;
   v.tbt_s = 0.02;
   const device_load l{500'000'000, 3};  // 0.5 s of backlog
-  // first token at 0.5 + 1.01 = 1.51 s: 0.51 s late; last at 0.5 + 1.25022 = 1.75022 s: 0.55022 s late; pacing:
-  // the 0.5 s backlog holds 0.5 / 1.070055 = 0.467266 requests like this one, whose prefills (1.01 s each) stall
-  // its 10 decode tokens by 0.0471938 s each, so (0.024022 + 0.0471938 - 0.02) x 10 = 0.512158 s. Sum 1.572378 s.
-  CHECK(slo_penalty_term{}(p, l, v) == doctest::Approx(1.572378));
-  CHECK(eta_term{}(p, l, v) == doctest::Approx(1.75022));
+  // predict_behind: the 0.5 s backlog holds 0.5 / 1.070055 = 0.467266 requests like this one, so it decodes in a
+  // batch of j = 1.467266 (no capacity limit: admitted at once, first token at 1.01 s, 0.01 s late). Its step
+  // j x 0.0060055 s (step_s 0) is stretched by the others' prefills: (1 - 1 / j) x 1.01 / 0.060055 = 5.355837,
+  // so tbt = 0.0560055 s (= j x 0.0060055 + 0.467266 x 1.01 / 10), 0.0360055 s over its target for 10 tokens:
+  // 0.360055 s; last token at 1.01 + 10 x 0.0560055 = 1.570055 s, 0.370055 s late. Sum 0.74011 s.
+  const service_estimate behind = predict_behind(p, v, 0.5);
+  CHECK(behind.first_token_s == doctest::Approx(1.01));
+  CHECK(behind.tbt_s == doctest::Approx(0.0560055));
+  CHECK(behind.latency_s == doctest::Approx(1.570055));
+  CHECK(slo_penalty_term{}(p, l, v) == doctest::Approx(0.74011));
+  CHECK(eta_term{}(p, l, v) == doctest::Approx(1.75022));  // the fluid ETA: backlog + latency at the batch
   CHECK(energy_term{}(p, l, v) == doctest::Approx(258.0055));
   CHECK(energy_term{}.floor(p, v) == doctest::Approx(1.0));  // 0.1 J x 10 decode tokens: below 258 J
   CHECK(reserved_work_term{}(p, l, v) == doctest::Approx(0.5));
-  CHECK(joulesched_cost(2.0)(p, l, v) == doctest::Approx(258.0055 + 2.0 * 1.572378));
-  // Each SLO kind alone. Already past the TTFT budget (negative, legal): the whole wait counts, 1.51 + 2.
+  CHECK(joulesched_cost(2.0)(p, l, v) == doctest::Approx(258.0055 + 2.0 * 0.74011));
+  // Each SLO kind alone. Already past the TTFT budget (negative, legal): the whole time to it counts, 1.01 + 2.
   request_view ttft_only{11, 5000, 100.0};
   ttft_only.ttft_budget_s = -2.0;
-  CHECK(slo_penalty_term{}(p, l, ttft_only) == doctest::Approx(3.51));
+  CHECK(slo_penalty_term{}(p, l, ttft_only) == doctest::Approx(3.01));
   // No TTFT budget (max_budget_s), no pacing target: only the end-to-end deadline.
   const request_view e2e_only{11, 5000, 1.2};
-  CHECK(slo_penalty_term{}(p, l, e2e_only) == doctest::Approx(0.55022));
-  // On an idle device a pacing target met (tbt 0.024022 <= 0.03) costs nothing; the end-to-end deadline far.
+  CHECK(slo_penalty_term{}(p, l, e2e_only) == doctest::Approx(0.370055));
+  // On an idle device it runs alone, unstalled: tbt 0.0060055 s meets a 0.03 s target and costs nothing.
   request_view paced{11, 5000, 100.0};
   paced.tbt_s = 0.03;
   CHECK(slo_penalty_term{}(p, device_load{}, paced) == 0.0);
-  // Behind the 0.5 s backlog the batch-mates' prefills stall it: (0.024022 + 0.0471938 - 0.03) x 10.
-  CHECK(slo_penalty_term{}(p, l, paced) == doctest::Approx(0.412158));
-  paced.tbt_s = 0.004022;  // missed by 0.02 s a token on the idle device, for 10 tokens
-  CHECK(slo_penalty_term{}(p, device_load{}, paced) == doctest::Approx(0.2));
+  // Behind the 0.5 s backlog: (0.0560055 - 0.03) x 10.
+  CHECK(slo_penalty_term{}(p, l, paced) == doctest::Approx(0.260055));
+  paced.tbt_s = 0.0040055;  // missed by 0.002 s a token on the idle device, for 10 tokens
+  CHECK(slo_penalty_term{}(p, device_load{}, paced) == doctest::Approx(0.02));
+}
+
+TEST_CASE("predict_behind.capacity_step_and_stalls_by_hand") {
+  // 1000 tok/s at batch 4 (1 ms of device time a token), 2 ms of each step fixed; capacity 6 requests;
+  // prefill 10 ms + 0.1 ms a prompt token. A request of 100 prompt and 101 output tokens: prefill p = 0.02 s,
+  // 100 decode tokens of 1 ms: work w = 0.12 s, decode 0.1 s.
+  device_params d{1000.0, 0.1};
+  d.batch = 4.0;
+  d.step_s = 0.002;
+  d.capacity = 6.0;
+  d.request_s = 0.01;
+  d.prefill_s_per_tok = 1e-4;
+  const request_view v{101, 100, 100.0};
+  // Alone (no backlog): a batch of 1, step 0.002 + 1 x (0.001 - 0.002 / 4) = 0.0025 s, no stall.
+  const service_estimate alone = predict_behind(d, v, 0.0);
+  CHECK(alone.first_token_s == doctest::Approx(0.02));
+  CHECK(alone.tbt_s == doctest::Approx(0.0025));
+  CHECK(alone.latency_s == doctest::Approx(0.02 + 100 * 0.0025));
+  CHECK(alone.work_s == doctest::Approx(0.12));
+  CHECK(alone.energy_j == predict_service(d, v).energy_j);
+  // Behind 0.36 s: 3 requests like it, a batch of 4 (the operating one): step 0.002 + 4 x 0.0005 = 0.004 s,
+  // stretched by (1 - 1/4) x 0.02 / 0.1 = 0.15.
+  const service_estimate four = predict_behind(d, v, 0.36);
+  CHECK(four.first_token_s == doctest::Approx(0.02));
+  CHECK(four.tbt_s == doctest::Approx(0.004 * 1.15));
+  // Behind 1.2 s: 10 ahead, 11 with it, 5 beyond the capacity of 6: admitted after 5 x 0.12 = 0.6 s, then a
+  // batch of 6: step 0.002 + 6 x 0.0005 = 0.005 s, stretched by (1 - 1/6) x 0.2.
+  const service_estimate full = predict_behind(d, v, 1.2);
+  CHECK(full.first_token_s == doctest::Approx(0.6 + 0.02));
+  CHECK(full.tbt_s == doctest::Approx(0.005 * (1.0 + 5.0 / 6.0 * 0.2)));
+  CHECK(full.latency_s == doctest::Approx(full.first_token_s + 100 * full.tbt_s));
+  // Beyond the capacity the step stops growing; only the wait does.
+  CHECK(predict_behind(d, v, 12.0).tbt_s == doctest::Approx(full.tbt_s));
+  CHECK(predict_behind(d, v, 12.0).first_token_s == doctest::Approx((100.0 + 1.0 - 6.0) * 0.12 + 0.02));
+}
+
+TEST_CASE("predict_behind.defaults_give_the_fluid_estimate_and_no_work_waits_for_the_backlog") {
+  // {rate, eps} only (batch 1, step_s 0, no capacity limit, no prefill): latency = backlog + t / rate, the ETA the
+  // cost had before it knew the batch.
+  const device_params legacy{200.0, 0.15};
+  const request_view v{101, 0, 10.0};
+  for (const double backlog : {0.0, 0.25, 3.0, 1e4}) {
+    CAPTURE(backlog);
+    const service_estimate e = predict_behind(legacy, v, backlog);
+    CHECK(e.latency_s == doctest::Approx(backlog + 0.5));
+    CHECK(e.first_token_s == 0.0);
+    CHECK(e.latency_s == doctest::Approx(eta_term{}(legacy, device_load{to_work_ns(backlog), 1}, v)).epsilon(1e-9));
+  }
+  // A request of no work (one token on a device that prices decode alone) implies no batch: it waits for all.
+  const service_estimate none = predict_behind(legacy, request_view{1, 50, 1.0}, 2.0);
+  CHECK(none.first_token_s == 2.0);
+  CHECK(none.latency_s == 2.0);
+}
+
+TEST_CASE("predict_behind.times_never_fall_as_the_backlog_grows") {
+  // What keeps the class-indexed argmin exact: for fixed parameters and request, every predicted time is
+  // nondecreasing in the backlog (random parameters, capacities, fixed step parts and requests).
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int i = 0; i < 2000; ++i) {
+    device_params d{50.0 + 5000.0 * u(rng), u(rng)};
+    d.batch = 1.0 + 255.0 * u(rng);
+    d.step_s = u(rng) * d.batch / d.rate_tok_s;
+    d.capacity = rng() % 3 == 0 ? inf_v : d.batch * (1.0 + 4.0 * u(rng));
+    d.request_s = 0.05 * u(rng);
+    d.prefill_s_per_tok = 1e-4 * u(rng);
+    d.ctx_s_per_tok = 1e-6 * u(rng);
+    const request_view v{static_cast<std::uint32_t>(rng() % 2000), static_cast<std::uint32_t>(rng() % 8000), 1.0};
+    service_estimate prev = predict_behind(d, v, 0.0);
+    for (double b = 1e-3; b < 1e5; b *= 1.7) {
+      const service_estimate e = predict_behind(d, v, b);
+      REQUIRE(e.first_token_s >= prev.first_token_s);
+      REQUIRE(e.tbt_s >= prev.tbt_s);
+      REQUIRE(e.latency_s >= prev.latency_s);
+      prev = e;
+    }
+  }
 }
 
 TEST_CASE("argmin_router.reserves_the_predicted_work_of_the_chosen_device") {

@@ -138,6 +138,15 @@ TEST_CASE("sim_fleet_file.nominal_params.at_the_stated_operating_point") {
   // At zero context, the model's own steady decode figures.
   CHECK(p.rate_tok_s == doctest::Approx(m.rate_tok_s(33, 0.0)));
   CHECK(p.energy_j_per_tok == doctest::Approx(m.energy_j_per_tok(33, 0.0)));
+  // The step's fixed part is the model's base; the device holds what its KV cache fits of the operating point's
+  // requests: 135746 / 2000 = 67.9 -> 67 (the nominal batch at batch_fraction 1).
+  CHECK(p.step_s == m.decode_step_base_s);
+  CHECK(p.capacity == 67.0);
+  CHECK(p.capacity == nominal_batch(m, operating_point{1.0, 1000, 2000}));
+  // So the simulator's decode step at any batch b is the router's step_s + b x (1 / rate - step_s / batch).
+  for (const double b : {1.0, 10.0, 33.0, 67.0})
+    CHECK(p.step_s + b * (1.0 / p.rate_tok_s - p.step_s / p.batch) ==
+          doctest::Approx(m.decode_step_base_s + m.decode_step_per_seq_s * b));
   // Batch-bound when requests are small.
   CHECK(nominal_batch(m, operating_point{0.5, 10, 20}) == 160);
   CHECK_THROWS_AS((void)nominal_params(m, 0, operating_point{0.0, 10, 20}), config_error);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <optional>
@@ -53,7 +54,8 @@ inline constexpr double max_param_coefficient = 1e6;
 inline constexpr double max_operating_batch = 16777216.0;
 
 /// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s; energy_j_per_tok and the
-/// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24].
+/// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24]; step_s
+/// finite, >= 0 and at most the operating step (batch / rate_tok_s); capacity >= batch (infinity: no limit).
 /// Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
 inline device_params checked(device_params p, std::string_view where) {
   detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
@@ -75,6 +77,13 @@ inline device_params checked(device_params p, std::string_view where) {
   detail::require_finite(p.batch, where, "batch");
   if (!(p.batch >= 1.0 && p.batch <= max_operating_batch))
     detail::fail(where, "batch", p.batch, "must be in [1, 2^24] (max_operating_batch)");
+  detail::require_non_negative(p.step_s, where, "step_s");
+  // batch / rate_tok_s is the whole step at zero context; a relative 1e-9 absorbs its rounding (a model whose step
+  // has no per-request part gives step_s == batch / rate_tok_s up to one ulp).
+  if (p.step_s > p.batch / p.rate_tok_s * (1.0 + 1e-9))
+    detail::fail(where, "step_s", p.step_s, "must be <= batch / rate_tok_s (the fixed part of a step is at most the step)");
+  if (!(p.capacity >= p.batch))
+    detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
   return p;
 }
 
@@ -87,7 +96,7 @@ namespace detail {
   const auto key = [&](device_id i) {
     const auto& p = ps[i];
     return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile, p.prefill_s_per_tok, p.prefill_j_per_tok,
-                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch);
+                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch, p.step_s, p.capacity);
   };
   std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
   return order;
@@ -108,6 +117,8 @@ template <Device D>
   if constexpr (requires { tr::ctx_s_per_tok(d); }) p.ctx_s_per_tok = tr::ctx_s_per_tok(d);
   if constexpr (requires { tr::ctx_j_per_tok(d); }) p.ctx_j_per_tok = tr::ctx_j_per_tok(d);
   if constexpr (requires { tr::batch(d); }) p.batch = tr::batch(d);
+  if constexpr (requires { tr::step_s(d); }) p.step_s = tr::step_s(d);
+  if constexpr (requires { tr::capacity(d); }) p.capacity = tr::capacity(d);
   return p;
 }
 

@@ -18,6 +18,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "joulesched/types.hpp"
@@ -59,6 +60,8 @@ JOULESCHED_DETAIL_FIELD(request_j)
 JOULESCHED_DETAIL_FIELD(ctx_s_per_tok)
 JOULESCHED_DETAIL_FIELD(ctx_j_per_tok)
 JOULESCHED_DETAIL_FIELD(batch)
+JOULESCHED_DETAIL_FIELD(step_s)
+JOULESCHED_DETAIL_FIELD(capacity)
 JOULESCHED_DETAIL_FIELD(ttft_deadline_s)
 JOULESCHED_DETAIL_FIELD(tbt_s)
 JOULESCHED_DETAIL_FIELD(slo_class)
@@ -71,7 +74,7 @@ JOULESCHED_DETAIL_FIELD(slo_class)
 /// Optional: `site(d)` (site_id, default 0), `profile(d)` (const energy_profile*, default none), and the
 /// prefill and context coefficients and operating batch of device_params (`prefill_s_per_tok`,
 /// `prefill_j_per_tok`, `request_s`, `request_j`, `ctx_s_per_tok`, `ctx_j_per_tok`: default 0, not modelled;
-/// `batch`: default 1).
+/// `batch`: default 1; `step_s`: default 0; `capacity`: default infinity, no limit).
 template <class D>
 struct device_traits {
 #define JOULESCHED_DETAIL_OPTIONAL(name, fallback)                          \
@@ -86,6 +89,8 @@ struct device_traits {
   JOULESCHED_DETAIL_OPTIONAL(ctx_s_per_tok, 0.0)
   JOULESCHED_DETAIL_OPTIONAL(ctx_j_per_tok, 0.0)
   JOULESCHED_DETAIL_OPTIONAL(batch, 1.0)
+  JOULESCHED_DETAIL_OPTIONAL(step_s, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(capacity, std::numeric_limits<double>::infinity())
 #undef JOULESCHED_DETAIL_OPTIONAL
   static constexpr double rate_tok_s(const D& d)
     requires detail::has_rate_tok_s<D, double>

@@ -38,6 +38,9 @@ inline constexpr std::size_t tier_count = 2;
 /// own decode runs `batch` times slower than its share of the device (the batch shares each step), so its
 /// latency is prefill + batch * decode device-seconds. The prefill and context fields default to 0 (not
 /// modelled): a device given only rate_tok_s and energy_j_per_tok prices decode alone.
+/// Behind a backlog (predict_behind) the request joins the batch the backlog implies rather than the operating one:
+/// step_s, the part of a decode step that does not grow with the batch, makes the step linear in the batch
+/// (step_s + j x (decode device-seconds per token - step_s / batch)), and beyond `capacity` requests wait.
 ///
 /// Two devices with equal parameters form a class: the class-indexed router keeps one heap per class.
 struct device_params {
@@ -52,6 +55,8 @@ struct device_params {
   double ctx_s_per_tok = 0.0;      ///< decode device-seconds added per output token per token of context (>= 0)
   double ctx_j_per_tok = 0.0;      ///< joules of the same (>= 0)
   double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
+  double step_s = 0.0;             ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
+  double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= 1; inf: no limit)
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };

@@ -39,7 +39,8 @@ inline std::vector<device_params> random_fleet(std::mt19937_64& rng, std::size_t
 }
 
 /// One device type with random coefficients: rates and energies from small sets (so floors and costs tie
-/// across classes); three in four also price the prefill, the request and the context, at a random batch.
+/// across classes); three in four also price the prefill, the request and the context, at a random batch, fixed step part and
+/// capacity.
 inline device_params random_priced_params(std::mt19937_64& rng) {
   device_params p{200.0 * static_cast<double>(1 + rng() % 12), 0.05 * static_cast<double>(1 + rng() % 6)};
   if (rng() % 4 != 0) {
@@ -52,6 +53,9 @@ inline device_params random_priced_params(std::mt19937_64& rng) {
     p.ctx_j_per_tok = 1e-4 * u(rng);
     constexpr double batches[] = {1.0, 1.5, 2.0, 8.0, 32.0, 256.0};
     p.batch = batches[rng() % std::size(batches)];
+    // The fixed part of a step and a capacity (in one of three, none) shape the service behind a backlog.
+    p.step_s = u(rng) * p.batch / p.rate_tok_s;
+    if (rng() % 3 != 0) p.capacity = p.batch * static_cast<double>(1 + rng() % 4);
   }
   return p;
 }

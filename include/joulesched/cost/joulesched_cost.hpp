@@ -26,8 +26,8 @@ class joulesched_cost : public weighted_cost<energy_term, slo_penalty_term> {
 
   /// energy + lambda x lateness, with the request's service predicted once for both terms.
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
-    const service_estimate e = predict_service(d, r);
-    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(l.reserved_s(), e, r);
+    const service_estimate e = predict_behind(d, r, l.reserved_s());
+    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(e, r);
   }
 };
 

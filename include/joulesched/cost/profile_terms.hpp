@@ -44,6 +44,13 @@ namespace detail {
   e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }
+
+/// The estimate `e` of a request that starts once the device's backlog of `backlog_s` seconds is done.
+[[nodiscard]] inline service_estimate after(double backlog_s, service_estimate e) noexcept {
+  e.first_token_s += backlog_s;
+  e.latency_s += backlog_s;
+  return e;
+}
 }  // namespace detail
 
 /// @brief The request's joules at the batch the device would run with it: the prefill plus eps(batch + 1, seq)
@@ -62,7 +69,7 @@ struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    return detail::slo_lateness(l.reserved_s(), detail::profile_service(d, l, r), r, /*backlog_stalls=*/false);
+    return detail::slo_lateness(detail::after(l.reserved_s(), detail::profile_service(d, l, r)), r);
   }
 };
 

@@ -26,7 +26,8 @@ struct service_estimate {
   double energy_j = 0;       ///< joules it costs
   double first_token_s = 0;  ///< from its start to its first token (its prefill)
   double latency_s = 0;      ///< from its start to its last token
-  double tbt_s = 0;          ///< its time between tokens after the first
+  double tbt_s = 0;          ///< its time between tokens after the first, at the operating batch
+  double decode_s_per_tok = 0;  ///< device-seconds of one decode token: its share of a step
 };
 
 /// @brief Output tokens that decode steps produce: all but the first, which the prefill yields.
@@ -62,7 +63,44 @@ struct service_estimate {
   e.energy_j = prefill_energy_j(d, r) + decode_tok * (d.energy_j_per_tok + d.ctx_j_per_tok * ctx);
   e.first_token_s = prefill_s;
   e.tbt_s = d.batch * per_tok_s;
+  e.decode_s_per_tok = per_tok_s;
   e.latency_s = prefill_s + decode_tok * e.tbt_s;
+  return e;
+}
+
+/// @brief The service of `r` on a device of parameters `d` that holds `backlog_s` device-seconds of reserved
+/// work (queued and running requests), as a continuously batching engine serves it, the backlog taken as
+/// requests like this one (the router knows no other measure of it that keeps the argmin exact):
+/// - the device holds n = backlog_s / work_s + 1 of them with this one; those beyond its capacity (requests of
+///   its traffic it holds at once) wait, so the request is admitted after max(0, n - capacity) x work_s seconds;
+/// - it decodes in a batch of j = min(n, capacity): a step of step_s + j x (decode device-seconds per token -
+///   step_s / batch), the step linear in the batch through the operating point;
+/// - batch-mates' prefills stall its decode (the engine runs prefills between decode steps, as vLLM without
+///   chunked prefill; with chunked prefill the stall is spread over steps, the mean time between tokens alike).
+///   Each request of the device's traffic brings its prefill p once per w of work; in steady state the device
+///   therefore spends p / (w - p) seconds in prefills per second of decode, of which a share 1 - 1 / j is the
+///   other requests'. The step is stretched by that factor: alone (j = 1) the request is not stalled.
+/// first_token_s and latency_s count from now and tbt_s includes the stalls; work_s and energy_j are
+/// predict_service's. Every time is nondecreasing in backlog_s, so a cost of them is monotone in load. A request
+/// of no work waits for the whole backlog. With the defaults (step_s 0, batch 1, no capacity limit) and no
+/// prefill this is the fluid estimate: latency backlog_s + predict_service's latency.
+[[nodiscard]] inline service_estimate predict_behind(const device_params& d, const request_view& r,
+                                                     double backlog_s) noexcept {
+  service_estimate e = predict_service(d, r);
+  if (!(e.work_s > 0.0)) {
+    e.first_token_s += backlog_s;
+    e.latency_s += backlog_s;
+    return e;
+  }
+  const double decode_tok = decode_tokens(r);
+  const double n = backlog_s / e.work_s + 1.0;
+  const double joined = std::fmin(n, d.capacity);
+  const double step_s = d.step_s + joined * std::fmax(0.0, e.decode_s_per_tok - d.step_s / d.batch);
+  const double decode_s = e.work_s - e.first_token_s;
+  const double stall = decode_s > 0.0 ? (1.0 - 1.0 / joined) * e.first_token_s / decode_s : 0.0;
+  e.tbt_s = step_s * (1.0 + stall);
+  e.first_token_s += std::fmax(0.0, n - d.capacity) * e.work_s;
+  e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }
 

@@ -59,41 +59,28 @@ namespace detail {
 /// class to the next. Not constexpr: std::fabs is constexpr only from C++23.
 [[nodiscard]] inline double positive_part(double x) noexcept { return 0.5 * (x + std::fabs(x)); }
 
-/// The lateness of slo_penalty_term for a request predicted as `e` that starts after `start_s` seconds.
-/// The TTFT and pacing parts are skipped for a request without those SLOs (a branch that goes the same way for
-/// every device of one decision).
-/// Pacing with `backlog_stalls`: the backlog holds about start_s / e.work_s requests like this one, and in steady
-/// state as many arrive while it decodes; each one's prefill (about e.first_token_s) stalls its decode (the
-/// engine runs prefills between decode steps, as vLLM without chunked prefill; with chunked prefill the stall is
-/// spread over steps but the mean time between tokens is the same). Without: e.tbt_s as given (a caller that
-/// already counted them, profile_cost).
-[[nodiscard]] inline double slo_lateness(double start_s, const service_estimate& e, const request_view& r,
-                                         bool backlog_stalls = true) noexcept {
-  double late = positive_part(start_s + e.latency_s - r.budget_s);
-  if (r.ttft_budget_s < max_budget_s) late += positive_part(start_s + e.first_token_s - r.ttft_budget_s);
-  if (r.tbt_s > 0.0) {
-    const double decode_tok = decode_tokens(r);
-    const double stalls = backlog_stalls && decode_tok > 0.0 && e.work_s > 0.0
-                              ? (start_s / e.work_s) * e.first_token_s / decode_tok
-                              : 0.0;
-    late += positive_part(e.tbt_s + stalls - r.tbt_s) * decode_tok;
-  }
+/// Seconds by which a request predicted as `e` (times from now) misses its SLOs: e2e, TTFT (only with a
+/// budget below max_budget_s) and pacing (only with a target), the pacing excess counted over its decode tokens.
+[[nodiscard]] inline double slo_lateness(const service_estimate& e, const request_view& r) noexcept {
+  double late = positive_part(e.latency_s - r.budget_s);
+  if (r.ttft_budget_s < max_budget_s) late += positive_part(e.first_token_s - r.ttft_budget_s);
+  if (r.tbt_s > 0.0) late += positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r);
   return late;
 }
 }  // namespace detail
 
-/// @brief Seconds by which the request would miss its SLOs on the device, summed over the kinds:
-/// max(0, B_n + first_token - D_ttft) + max(0, B_n + latency - D_r) + max(0, tbt + stalls - target) x decode
-/// tokens, the stalls those of batch-mates' prefills (detail::slo_lateness).
-/// B_n is the device's backlog in seconds: the request is assumed to start once the reserved work ahead of it
-/// is done (conservative under continuous batching, where it may join the running batch sooner). A TTFT budget
-/// of max_budget_s and a tbt target of 0 contribute nothing.
+/// @brief Seconds by which the request would miss its SLOs on the device, summed over the kinds, as
+/// predict_behind serves it behind the device's backlog B_n (reserved device-seconds):
+/// max(0, first_token - D_ttft) + max(0, latency - D_r) + max(0, tbt - target) x decode tokens, where the first
+/// token waits only for what exceeds the device's capacity and tbt is the step of the batch the backlog implies,
+/// stretched by batch-mates' prefills (detail::slo_lateness). A TTFT budget of max_budget_s and a tbt target of 0
+/// contribute nothing.
 struct slo_penalty_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l,
                                   const request_view& r) const noexcept {
-    return detail::slo_lateness(l.reserved_s(), predict_service(d, r), r);
+    return detail::slo_lateness(predict_behind(d, r, l.reserved_s()), r);
   }
 };
 

@@ -167,7 +167,8 @@ namespace detail {
 /// Nominal batch of a device = max(1, min(round(batch_fraction * max_batch),
 ///                                        floor(batch_fraction * kv_capacity_tok / request_ctx_tok)))
 /// i.e. the device holds `batch_fraction` of what it can hold (by its batch limit or by its KV cache, whichever
-/// binds first). params_at_batch gives the parameters at that batch.
+/// binds first). params_at_batch gives the parameters at that batch; its capacity (device_params::capacity) is the
+/// same formula at batch_fraction 1: all it can hold of requests of the mean size.
 struct operating_point {
   double batch_fraction = 0.5;  ///< ASSUMPTION: devices run half full on average (in (0, 1])
   double mean_ctx_tok = 0.0;    ///< mean context during decode (>= 0); not read since contexts are priced per
@@ -186,7 +187,8 @@ struct operating_point {
 /// @brief The router's view of model `m` running `batch` requests: what predict_service (cost/service.hpp) needs
 /// to reproduce the device model. A decode step at batch b whose requests hold contexts c_i takes
 /// base + per_seq * b + per_ctx * sum(c_i); one request's share of it is (base + per_seq * b) / b + per_ctx * c_i,
-/// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies.
+/// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies,
+/// and step_s = base (so step_s + j x (1 / rate_tok_s - step_s / b) is the step at any batch j).
 /// A prefill pass is prefill_base_s + prefill_per_tok_s * n at prefill_power_w. At batch 1 this is the
 /// simulator's own arithmetic for a request served alone (tests/service_agreement_test.cpp).
 [[nodiscard]] inline device_params params_at_batch(const device_model& m, site_id site, std::uint32_t batch) {
@@ -206,17 +208,21 @@ struct operating_point {
   p.ctx_s_per_tok = m.decode_step_per_ctx_tok_s;
   p.ctx_j_per_tok = decode_w * m.decode_step_per_ctx_tok_s;
   p.batch = bd;
+  p.step_s = m.decode_step_base_s;
   return p;
 }
 
-/// @brief The router's view of one device model at `op`: params_at_batch at its nominal batch.
+/// @brief The router's view of one device model at `op`: params_at_batch at its nominal batch, with the capacity
+/// the model's batch limit and KV cache give requests of the operating point's mean size.
 /// @throws config_error when op is out of range (batch_fraction outside (0, 1], negative contexts).
 [[nodiscard]] inline device_params nominal_params(const device_model& m, site_id site, const operating_point& op) {
   if (!(op.batch_fraction > 0.0 && op.batch_fraction <= 1.0))
     joulesched::detail::fail("operating_point", "batch_fraction", op.batch_fraction, "must be in (0, 1]");
   joulesched::detail::require_non_negative(op.mean_ctx_tok, "operating_point", "mean_ctx_tok");
   joulesched::detail::require_non_negative(op.request_ctx_tok, "operating_point", "request_ctx_tok");
-  return params_at_batch(m, site, nominal_batch(m, op));
+  device_params p = params_at_batch(m, site, nominal_batch(m, op));
+  p.capacity = nominal_batch(m, operating_point{1.0, op.mean_ctx_tok, op.request_ctx_tok});
+  return p;
 }
 
 /// @brief Requests per second one device of model `m` sustains when saturated by requests of mean input
