@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <random>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "joulesched/concepts.hpp"
@@ -157,6 +159,23 @@ static_assert(Router<power_of_d_router<joulesched_cost>>);
 static_assert(Router<tiered_router<declared_tier_classifier, argmin_router<joulesched_cost>, least_loaded_router>>);
 static_assert(!Router<not_a_router>);
 static_assert(!Router<int>);
+// What tiered_router needs: a router that names its fleet, handing it out mutable only when it is mutable.
+static_assert(FleetRouter<argmin_router<joulesched_cost>> && FleetRouter<least_loaded_router> &&
+              FleetRouter<round_robin_router> && FleetRouter<random_router<>> &&
+              FleetRouter<power_of_d_router<joulesched_cost>>);
+static_assert(std::is_same_v<decltype(std::declval<const argmin_router<joulesched_cost>&>().state()), const fleet&>);
+namespace {
+// Routes and releases, but names no fleet: a Router, not a FleetRouter, so tiered_router refuses it at compile time
+// (it used to accept it and then fail inside, calling state()).
+struct stateless_router {
+  std::optional<assignment> route(const request_view&) { return std::nullopt; }
+  bool release(const assignment&) { return true; }
+};
+}  // namespace
+static_assert(Router<stateless_router> && !FleetRouter<stateless_router>);
+template <class R>
+concept tiered_accepts = requires { typename tiered_router<declared_tier_classifier, R, R>; };
+static_assert(tiered_accepts<least_loaded_router> && !tiered_accepts<stateless_router>);
 
 static_assert(TierClassifier<declared_tier_classifier>);
 static_assert(!TierClassifier<ok_cost>);

@@ -370,3 +370,64 @@ TEST_CASE("fleet.ctor.reads_and_checks_optional_device_members") {
   test::check_mentions(test::error_of([] { fleet h(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 2.0}}, "gpus"); }),
                        {"gpus: device 0: capacity = 2"});
 }
+
+// Operating points: classes are every table's distinct points, fixed for the fleet's life; set_point moves a device
+// between the points of its table, keeping its load and availability; misuse changes nothing.
+TEST_CASE("fleet.operating_points.classes_are_the_points_and_moves_rehome_the_device") {
+  const device_params slow{100, 0.2}, mid{150, 0.25}, fast{200, 0.3}, other{80, 0.1};
+  // Two types: {slow, mid, fast} (a GPU's clocks) and {other, mid} (another GPU that shares one point).
+  const std::vector<operating_points> tables{{slow, mid, fast}, {other, mid}};
+  fleet f(tables, {{0, 0}, {0, 0}, {0, 2}, {1, 0}, {1, 1}});
+  CHECK(f.class_count() == 4);  // slow, mid, fast, other: whichever point each device is at
+  CHECK(f.tables().size() == 2);
+  CHECK(f.params(2) == fast);
+  CHECK(f.class_of(4) == f.class_of(f.size() - 1));
+  const std::uint32_t mid_class = f.class_of(4);
+  CHECK(f.class_top(mid_class) == std::optional<device_id>(4));
+  // Device 0 moves to mid with work reserved: it joins mid's heap with its load.
+  f.reserve(0, 1'000);
+  CHECK(f.set_point(0, 1));
+  CHECK(f.params(0) == mid);
+  CHECK(f.class_of(0) == mid_class);
+  CHECK(f.point_of(0) == device_point{0, 1});
+  CHECK(f.load(0).reserved_ns == 1'000);
+  CHECK(f.class_top(mid_class) == std::optional<device_id>(4));  // 4 carries less work
+  f.reserve(4, 5'000);
+  CHECK(f.class_top(mid_class) == std::optional<device_id>(0));
+  // The slow class still holds device 1; a class every device left is empty, not gone.
+  CHECK(f.class_top(f.class_of(1)) == std::optional<device_id>(1));
+  CHECK(f.set_point(2, 0));
+  CHECK(f.class_count() == 4);
+  for (std::size_t c = 0; c < f.class_count(); ++c)
+    if (f.class_params()[c] == fast) CHECK_FALSE(f.class_top(c).has_value());
+  // A drained device moves too, and comes back in its new class.
+  f.set_available(3, false);
+  CHECK(f.set_point(3, 1));
+  CHECK_FALSE(f.available(3));
+  f.set_available(3, true);
+  CHECK(f.class_of(3) == mid_class);
+  CHECK(f.class_top(mid_class) == std::optional<device_id>(3));  // no work: the least loaded
+  // Releasing after a move gives back what was reserved.
+  CHECK(f.release(assignment{0, 1'000}));
+  CHECK(f.load(0).reserved_ns == 0);
+}
+
+TEST_CASE("fleet.operating_points.bad_tables_and_moves_name_the_value") {
+  const device_params ok{100, 0.2};
+  device_params bad{100, 0.2};
+  bad.energy_j_per_tok = -1.0;
+  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok, bad}}, {{0, 0}}, "gpus"); }),
+                       {"gpus: table 0 point 1: energy_j_per_tok = -1"});
+  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{}}, {}, "gpus"); }),
+                       {"gpus: table 0", "points"});
+  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok}}, {{0, 0}, {1, 0}}); }),
+                       {"device 1: table = 1"});
+  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok}}, {{0, 3}}); }),
+                       {"device 0: point = 3"});
+  fleet f(std::vector<operating_points>{{ok, ok}}, {{0, 0}});
+  CHECK_FALSE(f.set_point(0, 2));   // outside its table
+  CHECK_FALSE(f.set_point(5, 0));   // no such device
+  CHECK(f.point_of(0).point == 0);  // unchanged
+  fleet plain(std::vector<device_params>{ok});
+  CHECK_FALSE(plain.set_point(0, 0));  // built without tables
+}

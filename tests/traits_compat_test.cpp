@@ -1,5 +1,6 @@
 // An engine's trait specialisations written before the prefill, TTFT and pacing fields existed still compile and
 // give the defaults: prefill and context not modelled, batch 1, no TTFT budget, no pacing target, SLO class 0.
+// Specialisations with only the required members (traits.hpp's own example) satisfy the concepts and route.
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -71,4 +72,34 @@ TEST_CASE("traits.an_optional_ttft_deadline_member_reads_as_one") {
   r.ttft_deadline_s = 5.0;
   CHECK(make_request_view(r, 1.0, 10.0).ttft_budget_s == 4.0);
   CHECK(checked_request_view(r, 1.0, 10.0, "engine").ttft_budget_s == 4.0);
+}
+
+// traits.hpp's documented example, verbatim, and a request_traits with only its required members.
+namespace doc {
+struct gpu { double tokens_per_second; double joules_per_token; };
+struct call {
+  double prompt_tokens;
+  double deadline_unix_s;
+};
+}  // namespace doc
+template <> struct joulesched::device_traits<doc::gpu> {
+  static double rate_tok_s(const doc::gpu& g) { return g.tokens_per_second; }
+  static double energy_j_per_tok(const doc::gpu& g) { return g.joules_per_token; }
+};
+template <>
+struct joulesched::request_traits<doc::call> {
+  static double input_tok(const doc::call& c) { return c.prompt_tokens; }
+  static double deadline_s(const doc::call& c) { return c.deadline_unix_s; }
+};
+
+static_assert(Device<doc::gpu> && Request<doc::call>);
+
+TEST_CASE("traits.the_documented_example_and_required_members_alone_work") {
+  const fleet f(std::vector<doc::gpu>{{2000.0, 0.1}, {500.0, 0.3}});
+  CHECK(f.params(1).site == 0);  // not provided: the defaults
+  CHECK(f.params(1).profile == nullptr);
+  const request_view v = checked_request_view(doc::call{100.0, 50.0}, 40.0, 64.0, "doc");
+  CHECK(v.tier == tier::interactive);  // no declared tier
+  CHECK(v.budget_s == 10.0);
+  CHECK(v.input_tok == 100);
 }

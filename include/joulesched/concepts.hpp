@@ -16,26 +16,25 @@ namespace joulesched {
 /// @brief A device an engine routes to, read through device_traits<D>.
 ///
 /// Expressions: `device_traits<D>::rate_tok_s(d)` and `device_traits<D>::energy_j_per_tok(d)` convert to
-/// double; `site(d)` and `profile(d)` are optional. Promises: rate in tokens/s, finite and > 0; energy in
-/// joules per token, finite and >= 0 (fleet checks both at construction and names the device that breaks them).
+/// double. Everything else a specialisation may provide (`site(d)`, `profile(d)`, the prefill and batching
+/// fields) is optional: params_of reads it only when present. Promises: rate in tokens/s, finite and > 0; energy
+/// in joules per token, finite and >= 0 (fleet checks both at construction and names the device that breaks them).
 template <class D>
 concept Device = requires(const D& d) {
   { device_traits<D>::rate_tok_s(d) } -> std::convertible_to<double>;
   { device_traits<D>::energy_j_per_tok(d) } -> std::convertible_to<double>;
-  { device_traits<D>::site(d) } -> std::convertible_to<site_id>;
-  { device_traits<D>::profile(d) } -> std::convertible_to<const energy_profile*>;
 };
 
 /// @brief A request, read through request_traits<R>.
 ///
-/// Expressions: `request_traits<R>::input_tok(r)` and `request_traits<R>::deadline_s(r)` convert to double.
-/// Promises: tokens finite and >= 0; deadline finite, absolute, in seconds on the caller's clock. A deadline in
-/// the past is legal: the request simply has negative slack.
+/// Expressions: `request_traits<R>::input_tok(r)` and `request_traits<R>::deadline_s(r)` convert to double;
+/// the rest (`declared_tier(r)`, the TTFT deadline, pacing target and SLO class) is optional: make_request_view
+/// reads it only when present. Promises: tokens finite and >= 0; deadline finite, absolute, in seconds on the
+/// caller's clock. A deadline in the past is legal: the request simply has negative slack.
 template <class R>
 concept Request = requires(const R& r) {
   { request_traits<R>::input_tok(r) } -> std::convertible_to<double>;
   { request_traits<R>::deadline_s(r) } -> std::convertible_to<double>;
-  { request_traits<R>::declared_tier(r) } -> std::convertible_to<std::optional<tier>>;
 };
 
 /// @brief A request whose true output length is known (simulators, oracle estimator).
@@ -102,6 +101,16 @@ template <class R>
 concept Router = requires(R& r, const request_view& v, const assignment& a) {
   { r.route(v) } -> std::same_as<std::optional<assignment>>;
   r.release(a);
+};
+
+class fleet;
+
+/// @brief A Router over one `fleet` that it names: what routers sharing a fleet need (tiered_router checks that
+/// its two routers share one). Expressions: `r.state()` is the fleet, mutable through a mutable router only.
+template <class R>
+concept FleetRouter = Router<R> && requires(R& r, const R& cr) {
+  { r.state() } -> std::same_as<fleet&>;
+  { cr.state() } -> std::same_as<const fleet&>;
 };
 
 /// @brief A per-device queue that orders waiting requests (EDF, LLF).

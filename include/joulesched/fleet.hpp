@@ -6,6 +6,9 @@
 /// routers do), so that all of them see the same load. Construction groups devices into classes of equal
 /// parameters in O(n log n). reserve() and release() update one heap entry: O(log n), no allocation. A fleet
 /// built with fleet_index::none keeps no heaps (O(1) updates) for routers that never read them.
+/// A fleet built from operating-point tables (one per device type: its clocks or power caps) lets set_point()
+/// move a device between the points of its table at run time, in O(log n): the classes are every table's points,
+/// fixed for the fleet's life, so routers' class orders stay valid and only membership changes.
 /// Not thread-safe: one thread routes and releases (see routing/concurrent_router.hpp for many threads).
 ///
 /// Misuse (see usage_error.hpp): release() refuses, changing nothing and returning false, an assignment whose
@@ -107,9 +110,11 @@ namespace detail {
 template <Device D>
 [[nodiscard]] constexpr device_params params_of(const D& d) {
   using tr = device_traits<D>;
-  // A specialisation of device_traits written before the prefill fields existed has none of them: each is read
-  // only when the traits provide it (the primary template always does).
-  device_params p{tr::rate_tok_s(d), tr::energy_j_per_tok(d), tr::site(d), tr::profile(d)};
+  // Only rate_tok_s and energy_j_per_tok are required; a specialisation of device_traits may provide any of the
+  // others, each read only when present (the primary template always provides them).
+  device_params p{tr::rate_tok_s(d), tr::energy_j_per_tok(d)};
+  if constexpr (requires { tr::site(d); }) p.site = tr::site(d);
+  if constexpr (requires { tr::profile(d); }) p.profile = tr::profile(d);
   if constexpr (requires { tr::prefill_s_per_tok(d); }) p.prefill_s_per_tok = tr::prefill_s_per_tok(d);
   if constexpr (requires { tr::prefill_j_per_tok(d); }) p.prefill_j_per_tok = tr::prefill_j_per_tok(d);
   if constexpr (requires { tr::request_s(d); }) p.request_s = tr::request_s(d);
@@ -121,6 +126,18 @@ template <Device D>
   if constexpr (requires { tr::capacity(d); }) p.capacity = tr::capacity(d);
   return p;
 }
+
+/// @brief The operating points of one device type: the parameters it runs with at each clock or power cap
+/// (FREESH's and Festina's GPU frequencies), one entry per point. A fleet built with tables forms its classes
+/// from every point of every table, so moving a device between points changes no class and no router's order.
+using operating_points = std::vector<device_params>;
+
+/// @brief Where a device of a fleet with operating points starts: its type's table and the point in it.
+struct device_point {
+  std::uint32_t table = 0;  ///< index into the fleet's tables
+  std::uint32_t point = 0;  ///< index into that table
+  friend bool operator==(const device_point&, const device_point&) = default;
+};
 
 /// @brief Whether a fleet keeps its per-class heaps of load (what the exact class-indexed router reads).
 enum class fleet_index : std::uint8_t {
@@ -150,6 +167,33 @@ class fleet {
                  fleet_index index = fleet_index::by_class)
       : index_(index) {
     for (std::size_t i = 0; i < ps.size(); ++i) checked(ps[i], std::string(source) + ": device " + std::to_string(i));
+    init(std::move(ps));
+  }
+
+  /// @brief A fleet whose devices can move between operating points at run time (set_point). Device i starts at
+  /// tables[devices[i].table][devices[i].point]. Classes are formed from every point of every table, so the
+  /// number of classes is the number of distinct points, whichever point each device is at.
+  /// @throws config_error naming the table and point of a parameter out of range, an empty table, or the device
+  /// whose table or point index is out of range.
+  fleet(std::vector<operating_points> tables, const std::vector<device_point>& devices,
+        std::string_view source = "fleet", fleet_index index = fleet_index::by_class)
+      : index_(index) {
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      if (tables[t].empty()) detail::fail(std::string(source) + ": table " + std::to_string(t), "points", 0, "must not be empty");
+      for (std::size_t k = 0; k < tables[t].size(); ++k)
+        checked(tables[t][k], std::string(source) + ": table " + std::to_string(t) + " point " + std::to_string(k));
+    }
+    std::vector<device_params> ps;
+    ps.reserve(devices.size());
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+      const std::string where = std::string(source) + ": device " + std::to_string(i);
+      const device_point at = devices[i];
+      if (at.table >= tables.size()) detail::fail(where, "table", at.table, "must be < the number of tables");
+      if (at.point >= tables[at.table].size()) detail::fail(where, "point", at.point, "must be < its table's size");
+      ps.push_back(tables[at.table][at.point]);
+    }
+    tables_ = std::move(tables);
+    point_of_ = devices;
     init(std::move(ps));
   }
 
@@ -230,24 +274,50 @@ class fleet {
       avail_pos_[id] = npos;
     }
     if (index_ == fleet_index::none) return;
-    const std::uint32_t c = class_of_[id];
-    if (on) {
-      const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
-      place(slot, heap_entry{load_[id].reserved_ns, id});
-      sift_up(c, slot);
-    } else {
-      const std::uint32_t slot = heap_pos_[id];
-      const std::uint32_t last = class_begin_[c] + --class_size_[c];
-      heap_pos_[id] = npos;
-      if (slot != last) {
-        const device_id moved = heap_[last].id;
-        place(slot, heap_[last]);
-        sift_down(c, slot);
-        sift_up(c, heap_pos_[moved]);
-      }
-    }
-    refresh_top(c);
+    if (on) heap_insert(id);
+    else heap_erase(id);
   }
+
+  /// @brief Moves a device to another point of its table (a clock or power cap change): its parameters become
+  /// the point's, and it joins that point's class heap. Routers see the change at their next decision and stay
+  /// exact; their class order does not change, since classes are the tables' points. Work already reserved on
+  /// the device stays reserved as it was (an engine that re-prices it calls correct()). Complexity: O(log n), no
+  /// allocation. Returns: true; false, changing nothing, for a fleet built without tables, an id >= size() or a
+  /// point outside the device's table (checked mode: usage_error).
+  bool set_point(device_id id, std::uint32_t point) JOULESCHED_HOT_NOEXCEPT {
+    if (id >= size()) {
+      detail::misuse("fleet::set_point", "id", id, "must be < size()");
+      return false;
+    }
+    if (tables_.empty()) {
+      detail::misuse("fleet::set_point", "tables", "none", "the fleet was built without operating points");
+      return false;
+    }
+    device_point& at = point_of_[id];
+    if (point >= tables_[at.table].size()) {
+      detail::misuse("fleet::set_point", "point", point, "must be < the size of the device's table");
+      return false;
+    }
+    at.point = point;
+    const std::uint32_t c = table_class_[table_begin_[at.table] + point];
+    if (c == class_of_[id]) return true;
+    const bool indexed = heap_pos_[id] != npos;
+    if (indexed) heap_erase(id);
+    class_of_[id] = c;
+    params_[id] = class_params_[c];
+    if (indexed) heap_insert(id);
+    return true;
+  }
+
+  /// @brief The table and point a device is at; for a fleet built without tables, {0, 0}. Precondition
+  /// (checked mode: usage_error): id < size().
+  [[nodiscard]] device_point point_of(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+    JOULESCHED_EXPECTS(id < size(), "fleet::point_of", "id", id, "must be < size()");
+    return point_of_.empty() ? device_point{} : point_of_[id];
+  }
+
+  /// @brief The operating-point tables the fleet was built with (empty without).
+  [[nodiscard]] std::span<const operating_points> tables() const noexcept { return tables_; }
 
   /// @brief Reserves `work_ns` device-nanoseconds of work (one request) on a device. Complexity: O(log n), O(1)
   /// without class heaps. No allocation. Precondition (checked mode: usage_error): id < size(). A device's
@@ -321,38 +391,86 @@ class fleet {
     refresh_top(c);
   }
 
+  // Adds an available device to its class's heap (its slice has room: it was sized for every device that may
+  // be in the class).
+  void heap_insert(device_id id) noexcept {
+    const std::uint32_t c = class_of_[id];
+    const std::uint32_t slot = class_begin_[c] + class_size_[c]++;
+    place(slot, heap_entry{load_[id].reserved_ns, id});
+    sift_up(c, slot);
+    refresh_top(c);
+  }
+
+  // Takes a device out of its class's heap.
+  void heap_erase(device_id id) noexcept {
+    const std::uint32_t c = class_of_[id];
+    const std::uint32_t slot = heap_pos_[id];
+    const std::uint32_t last = class_begin_[c] + --class_size_[c];
+    heap_pos_[id] = npos;
+    if (slot != last) {
+      const device_id moved = heap_[last].id;
+      place(slot, heap_[last]);
+      sift_down(c, slot);
+      sift_up(c, heap_pos_[moved]);
+    }
+    refresh_top(c);
+  }
+
   void init(std::vector<device_params> ps) {
     if (ps.size() >= npos) detail::fail("fleet", "size", ps.size(), "must be < 2^32 - 1");
     params_ = std::move(ps);
     const auto n = static_cast<std::uint32_t>(params_.size());
     size_ = n;
     load_.assign(n, device_load{});
-    // Group equal parameters: sort ids by parameters, then cut where they change.
-    const std::vector<device_id> order = detail::ids_by_params(params_);
-    class_of_.assign(n, 0);
-    class_begin_.clear();
-    std::uint32_t begin = 0;
-    const auto same = [&](device_id a, device_id b) { return params_[a] == params_[b]; };
+    // Group equal parameters: sort every parameter set (each device's, then each table point's) and cut where
+    // they change. The classes are then fixed for the fleet's life.
+    std::vector<device_params> all = params_;
+    table_begin_.clear();
+    for (const operating_points& t : tables_) {
+      table_begin_.push_back(static_cast<std::uint32_t>(all.size() - n));
+      all.insert(all.end(), t.begin(), t.end());
+    }
+    const std::vector<device_id> order = detail::ids_by_params(all);
+    std::vector<std::uint32_t> class_of_all(all.size(), 0);
+    class_params_.clear();
+    const auto same = [&](device_id a, device_id b) { return all[a] == all[b]; };
     for (auto&& members : order | ranges::views::chunk_by(same)) {
-      const auto c = static_cast<std::uint32_t>(class_begin_.size());
-      class_begin_.push_back(begin);
-      for (const device_id id : members) class_of_[id] = c;
-      begin += static_cast<std::uint32_t>(ranges::distance(members));
+      const auto c = static_cast<std::uint32_t>(class_params_.size());
+      class_params_.push_back(all[*ranges::begin(members)]);
+      for (const device_id k : members) class_of_all[k] = c;
     }
-    class_begin_.push_back(n);
-    const std::size_t classes = class_begin_.size() - 1;
-    class_size_.resize(classes);
-    class_params_.resize(classes);
-    for (std::size_t c = 0; c < classes; ++c) {
-      class_size_[c] = class_begin_[c + 1] - class_begin_[c];
-      class_params_[c] = params_[order[class_begin_[c]]];
+    class_of_.assign(class_of_all.begin(), class_of_all.begin() + n);
+    table_class_.assign(class_of_all.begin() + n, class_of_all.end());
+    // A class's heap slice holds every device that may be in it: those that start there, and those whose
+    // table has a point in it (each counted once).
+    const std::size_t classes = class_params_.size();
+    std::vector<std::uint32_t> room(classes, 0);
+    std::vector<std::vector<std::uint32_t>> table_classes(tables_.size());
+    for (std::size_t t = 0; t < tables_.size(); ++t) {
+      auto& cs = table_classes[t];
+      for (std::size_t k = 0; k < tables_[t].size(); ++k) cs.push_back(table_class_[table_begin_[t] + k]);
+      std::sort(cs.begin(), cs.end());
+      cs.erase(std::unique(cs.begin(), cs.end()), cs.end());
     }
+    for (std::uint32_t id = 0; id < n; ++id) {
+      if (tables_.empty()) {
+        ++room[class_of_[id]];
+      } else {
+        for (const std::uint32_t c : table_classes[point_of_[id].table]) ++room[c];  // its start is among them
+      }
+    }
+    class_begin_.assign(classes + 1, 0);
+    for (std::size_t c = 0; c < classes; ++c) class_begin_[c + 1] = class_begin_[c] + room[c];
+    class_size_.assign(classes, 0);
     // Without class heaps every device's heap slot is npos, so reserve and release skip the heap.
     heap_pos_.assign(n, npos);
     if (index_ == fleet_index::by_class) {
       // All loads are zero, so ids in ascending order already form a valid heap within each class.
-      heap_.resize(n);
-      for (std::uint32_t k = 0; k < n; ++k) place(k, heap_entry{0, order[k]});
+      heap_.resize(class_begin_[classes]);
+      for (std::uint32_t id = 0; id < n; ++id) {
+        const std::uint32_t c = class_of_[id];
+        place(class_begin_[c] + class_size_[c]++, heap_entry{0, id});
+      }
       tops_.resize(classes);
       for (std::uint32_t c = 0; c < classes; ++c) refresh_top(c);
     }
@@ -408,14 +526,19 @@ class fleet {
   std::vector<device_params> params_;
   std::vector<device_load> load_;
   std::vector<std::uint32_t> class_of_;
-  std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c] + class_size_[c])
-  std::vector<std::uint32_t> class_size_;   // available devices of class c
+  std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c + 1]), room for
+                                            // every device that may be in it; its heap is the first class_size_[c]
+  std::vector<std::uint32_t> class_size_;   // available devices in class c's heap (0 without class heaps)
   std::vector<device_params> class_params_; // the parameters of class c
   std::vector<class_top_entry> tops_;       // a copy of each class heap's top, with its load
   std::vector<heap_entry> heap_;
   std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained or unindexed
   std::vector<device_id> avail_;
   std::vector<std::uint32_t> avail_pos_;    // index of each device in avail_, npos when drained
+  std::vector<operating_points> tables_;    // the operating points devices move between (empty: none)
+  std::vector<device_point> point_of_;      // each device's table and point (empty without tables)
+  std::vector<std::uint32_t> table_begin_;  // where table t's points start in table_class_
+  std::vector<std::uint32_t> table_class_;  // the class of each table point
 };
 
 }  // namespace joulesched

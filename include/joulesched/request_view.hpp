@@ -69,8 +69,10 @@ template <Request R>
   if constexpr (requires { tr::tbt_s(r); }) tbt = tr::tbt_s(r);
   JOULESCHED_EXPECTS(tbt >= 0.0 && tbt <= max_budget_s, "make_request_view", "tbt_s", tbt,
                      "must be in [0, max_budget_s]");
+  std::optional<tier> declared;
+  if constexpr (requires { tr::declared_tier(r); }) declared = tr::declared_tier(r);
   request_view v{detail::whole_tokens(output_estimate_tok), detail::whole_tokens(in), budget,
-                 tr::declared_tier(r).value_or(tier::interactive)};
+                 declared.value_or(tier::interactive)};
   v.ttft_budget_s = ttft_budget;
   v.tbt_s = tbt;
   if constexpr (requires { tr::slo_class(r); }) v.slo_class = tr::slo_class(r);

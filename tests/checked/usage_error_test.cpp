@@ -118,6 +118,17 @@ TEST_CASE("checked.fleet.correct_of_what_release_would_refuse_throws") {
   CHECK(f.load(1).requests == 0);
 }
 
+TEST_CASE("checked.fleet.set_point_outside_the_table_throws_and_changes_nothing") {
+  const device_params p{100, 0.2};
+  fleet f(std::vector<operating_points>{{p, {200, 0.1}}}, {{0, 0}});
+  check_usage_error([&] { (void)f.set_point(0, 2); }, "fleet::set_point: point = 2: must be <");
+  check_usage_error([&] { (void)f.set_point(1, 0); }, "fleet::set_point: id = 1: must be < size()");
+  fleet plain(std::vector<device_params>{p});
+  check_usage_error([&] { (void)plain.set_point(0, 0); }, "fleet::set_point: tables = none");
+  CHECK(f.point_of(0).point == 0);
+  CHECK(f.params(0) == p);
+}
+
 TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
   fleet f(three);
   argmin_router<joulesched_cost> exact(f, joulesched_cost(5.0));

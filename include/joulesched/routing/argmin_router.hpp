@@ -120,7 +120,8 @@ class argmin_router {
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
-  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const fleet& state() const noexcept { return *fleet_; }
 
  private:
   // The best candidate, with the parameters it was priced with.

@@ -140,7 +140,8 @@ class concurrent_argmin_router {
 
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
-  [[nodiscard]] concurrent_fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] concurrent_fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const concurrent_fleet& state() const noexcept { return *fleet_; }
   [[nodiscard]] const concurrent_route_stats& stats() const noexcept { return stats_; }
   void reset_stats() noexcept { stats_ = {}; }
 
@@ -233,7 +234,8 @@ class concurrent_power_of_d_router {
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
   [[nodiscard]] std::uint32_t d() const noexcept { return d_; }
-  [[nodiscard]] concurrent_fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] concurrent_fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const concurrent_fleet& state() const noexcept { return *fleet_; }
   [[nodiscard]] const concurrent_route_stats& stats() const noexcept { return stats_; }
   void reset_stats() noexcept { stats_ = {}; }
 

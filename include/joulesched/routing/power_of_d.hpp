@@ -74,7 +74,8 @@ class power_of_d_router {
   [[nodiscard]] Cost& cost() noexcept { return cost_; }
   [[nodiscard]] const Cost& cost() const noexcept { return cost_; }
   [[nodiscard]] std::uint32_t d() const noexcept { return d_; }
-  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const fleet& state() const noexcept { return *fleet_; }
 
  private:
   fleet* fleet_;

@@ -29,7 +29,8 @@ class random_router {
 
   /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
-  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const fleet& state() const noexcept { return *fleet_; }
 
  private:
   fleet* fleet_;

@@ -36,7 +36,8 @@ class round_robin_router {
 
   /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).
   bool release(const assignment& a) JOULESCHED_HOT_NOEXCEPT { return fleet_->release(a); }
-  [[nodiscard]] fleet& state() const noexcept { return *fleet_; }
+  [[nodiscard]] fleet& state() noexcept { return *fleet_; }
+  [[nodiscard]] const fleet& state() const noexcept { return *fleet_; }
 
  private:
   fleet* fleet_;

@@ -16,7 +16,7 @@
 
 namespace joulesched {
 
-template <TierClassifier Classifier, Router Interactive, Router Bulk>
+template <TierClassifier Classifier, FleetRouter Interactive, FleetRouter Bulk>
 class tiered_router {
  public:
   /// @throws config_error when the two routers route over different fleets.
@@ -40,7 +40,8 @@ class tiered_router {
   [[nodiscard]] Bulk& bulk() noexcept { return bulk_; }
   [[nodiscard]] const Bulk& bulk() const noexcept { return bulk_; }
   [[nodiscard]] const Classifier& classifier() const noexcept { return classify_; }
-  [[nodiscard]] fleet& state() const noexcept { return interactive_.state(); }
+  [[nodiscard]] fleet& state() noexcept { return interactive_.state(); }
+  [[nodiscard]] const fleet& state() const noexcept { return interactive_.state(); }
 
  private:
   Classifier classify_;
