@@ -117,7 +117,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t request_count = in.ConsumeIntegralInRange(0, 24);
   for (std::size_t i = 0; i < request_count; ++i)
     src.requests.push_back(request_from(in, i, src.requests.empty() ? 0.0 : src.requests.back().arrival_s));
-  opts.expected_requests = request_count;
 
   sim_result r;
   if (!fuzz::accepts([&] { r = run_policy(policy, devices, params, src, settings, opts); })) return 0;

@@ -120,7 +120,7 @@ TEST_CASE("sim_slo.recorder.counts_each_kind_per_tier_and_per_class") {
   CHECK(bu.tbt.count == 0);
   CHECK(r.all.tbt.count == 4);
   CHECK(in.tbt.max_s == doctest::Approx(0.5));
-  CHECK(in.tbt.p50_s == doctest::Approx(0.01));
+  CHECK(in.tbt.p50_s == doctest::Approx(0.01).epsilon(quantile_sketch::default_alpha));  // a streamed percentile
   CHECK(in.tbt.mean_s == doctest::Approx((0.01 + 0.01 + 0.5 + 0.02) / 4));
 }
 

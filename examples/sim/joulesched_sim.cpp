@@ -291,7 +291,7 @@ experiment build(const options& o) {
   if (!(e.rate_rps * peak * e.window_s <= sim::bounds::max_expected_requests))
     js::detail::fail("the run", "expected requests", e.rate_rps * e.window_s,
                      "must be at most " + std::to_string(sim::bounds::max_expected_requests) +
-                         " (the metrics keep 12 bytes per request); shorten --duration or lower the load");
+                         " (about 13 minutes of simulation per policy); shorten --duration or lower the load");
   if (e.utilisation > 1.0)
     e.warnings.push_back("utilisation " + std::to_string(e.utilisation) +
                          " is above saturation: queues grow for as long as the window lasts");
@@ -582,7 +582,6 @@ int run(const options& o) {
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;
-  eo.expected_requests = static_cast<std::size_t>(std::min(1e8, e.rate_rps * e.window_s * 1.05 + 1000));
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
     const std::string name = sim::to_string(kind);

@@ -203,8 +203,6 @@ struct engine_options {
   /// window_s, even if every request finished earlier (idle devices keep drawing idle power); it never cuts
   /// requests short: they all finish, and the whole run's energy is reported too. 0: the window is the run.
   double window_s = 0.0;
-  /// Room reserved for this many completions before the run (speed only).
-  std::size_t expected_requests = 0;
   /// Called about every `progress_interval_wall_s` seconds of wall time with (simulated now, requests read).
   std::function<void(double, std::uint64_t)> progress;
   double progress_interval_wall_s = 2.0;
@@ -314,9 +312,6 @@ class simulator {
     const auto wall0 = std::chrono::steady_clock::now();
     const std::clock_t cpu0 = std::clock();
     auto last_progress = wall0;
-    // A hint for speed only: capped, so that an absurd one is no length_error or allocation failure.
-    metrics_.reserve(static_cast<std::size_t>(
-        std::min<double>(static_cast<double>(opts_.expected_requests), bounds::max_expected_requests)));
     for (device_id d = 0; d < dev_.size(); ++d) observer_.on_power(d, 0.0, dev_[d].power_w);
 
     const double period = control_.period_s();
