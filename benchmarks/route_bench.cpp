@@ -232,10 +232,10 @@ struct naive_device {
     // does not wait); the step n / mu, stretched by the others' prefills, (1 - 1/n) x first / decode-seconds.
     double last = backlog_s + work;
     if (work > 0.0) {
-      const double n = backlog_s / work + 1.0;
+      const double batch = backlog_s / work + 1.0;
       const double decode_s = work - first;
-      const double stall = decode_s > 0.0 ? (1.0 - 1.0 / n) * first / decode_s : 0.0;
-      last = first + decode_tok * ((0.0 + n * std::max(0.0, 1.0 / d.rate_tok_s - 0.0 / 1.0)) * (1.0 + stall));
+      const double stall = decode_s > 0.0 ? (1.0 - 1.0 / batch) * first / decode_s : 0.0;
+      last = first + decode_tok * ((0.0 + batch * std::max(0.0, 1.0 / d.rate_tok_s - 0.0 / 1.0)) * (1.0 + stall));
     }
     double late = std::max(0.0, last - v.budget_s);
     if (has_ttft) late += std::max(0.0, (work > 0.0 ? first : backlog_s + first) - v.ttft_budget_s);

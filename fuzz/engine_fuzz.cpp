@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   settings.seed = in.ConsumeIntegral<std::uint8_t>();
   settings.power_of_d = in.ConsumeIntegralInRange<std::uint32_t>(0, 4);
 
-  std::vector<device_model> models(in.ConsumeIntegralInRange(1, 2));
+  std::vector<device_model> models(in.ConsumeIntegralInRange<std::size_t>(1, 2));
   for (device_model& m : models) {
     m = model_from(in);
     if (!fuzz::accepts([&] { validate(m, "fuzz model"); })) return 0;
@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   vector_source src;
-  const std::size_t request_count = in.ConsumeIntegralInRange(0, 24);
+  const std::size_t request_count = in.ConsumeIntegralInRange<std::size_t>(0, 24);
   for (std::size_t i = 0; i < request_count; ++i)
     src.requests.push_back(request_from(in, i, src.requests.empty() ? 0.0 : src.requests.back().arrival_s));
 

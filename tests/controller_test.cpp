@@ -81,7 +81,7 @@ TEST_CASE("count_window.matches_brute_force_over_random_outcomes") {
     all.push_back(missed);
     const std::size_t from = all.size() > n ? all.size() - n : 0;
     std::size_t misses = 0;
-    for (std::size_t j = from; j < all.size(); ++j) misses += all[j] ? 1 : 0;
+    for (std::size_t j = from; j < all.size(); ++j) misses += all[j] ? 1u : 0u;
     REQUIRE(w.samples(i) == all.size() - from);
     REQUIRE(w.miss_rate(i) == doctest::Approx(static_cast<double>(misses) / static_cast<double>(all.size() - from)));
   }

@@ -541,7 +541,7 @@ TEST_CASE("partitioned_router.inbox_holds_exactly_its_rounded_capacity_over_many
       as.push_back(*a);
     }
     std::size_t accepted = 0;
-    for (const auto& a : as) accepted += r.post_release(a) ? 1 : 0;
+    for (const auto& a : as) accepted += r.post_release(a) ? 1u : 0u;
     CHECK(accepted == std::min<std::size_t>(k, 8));
     CHECK(r.apply_posted() == accepted);
     for (std::size_t i = accepted; i < k; ++i) r.release(as[i]);

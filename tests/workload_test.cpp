@@ -83,7 +83,7 @@ TEST_CASE("workload.mix_source.deterministic_per_seed") {
   mix_source c(small_mix(), o);
   const auto rc = drain(c);
   std::size_t differ = 0;
-  for (std::size_t i = 0; i < ra.size(); ++i) differ += same(ra[i], rc[i]) ? 0 : 1;
+  for (std::size_t i = 0; i < ra.size(); ++i) differ += same(ra[i], rc[i]) ? 0u : 1u;
   CHECK(differ > 19'000);
 }
 

@@ -130,7 +130,7 @@ TEST_CASE("handoff_queue.stress.each_item_once_in_producer_order") {
   std::vector<std::unique_ptr<item[]>> items;
   for (int p = 0; p < producers; ++p) {
     items.push_back(std::make_unique<item[]>(per_producer));
-    for (int i = 0; i < per_producer; ++i) items.back()[i] = item{p, i, {}};
+    for (int i = 0; i < per_producer; ++i) items.back()[static_cast<std::size_t>(i)] = item{p, i, {}};
   }
   std::atomic<std::uint64_t> full{0};
   std::atomic<bool> hung{false};
@@ -141,7 +141,7 @@ TEST_CASE("handoff_queue.stress.each_item_once_in_producer_order") {
     threads.emplace_back([&, p] {
       go.arrive_and_wait();
       for (int i = 0; i < per_producer && !hung.load(std::memory_order_relaxed); ++i) {
-        while (!q.push(items[static_cast<std::size_t>(p)][i])) {
+        while (!q.push(items[static_cast<std::size_t>(p)][static_cast<std::size_t>(i)])) {
           full.fetch_add(1, std::memory_order_relaxed);
           std::this_thread::yield();
         }
@@ -268,7 +268,7 @@ TEST_CASE("handoff.end_to_end.routers_to_dispatchers_each_request_served_once") 
   REQUIRE_FALSE(hung.load());
   CHECK(served_total.load() == total);
   std::size_t once = 0;
-  for (std::size_t i = 0; i < total; ++i) once += served[i].load() == 1 ? 1 : 0;
+  for (std::size_t i = 0; i < total; ++i) once += served[i].load() == 1 ? 1u : 0u;
   CHECK(once == total);
   CHECK(wrong_dispatcher.load() == 0);
   CHECK(not_in_edf_order.load() == 0);

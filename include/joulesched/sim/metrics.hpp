@@ -79,7 +79,7 @@ struct slo_misses {
   [[nodiscard]] std::uint64_t count_of(slo_kind k) const noexcept { return count[static_cast<std::size_t>(k)]; }
   [[nodiscard]] double rate_of(slo_kind k) const noexcept { return rate[static_cast<std::size_t>(k)]; }
   void add(const slo_outcome& o) noexcept {
-    for (std::size_t k = 0; k < slo_kind_count; ++k) count[k] += o.missed(static_cast<slo_kind>(k)) ? 1 : 0;
+    for (std::size_t k = 0; k < slo_kind_count; ++k) count[k] += o.missed(static_cast<slo_kind>(k)) ? 1u : 0u;
   }
   void add(const slo_misses& m) noexcept {
     for (std::size_t k = 0; k < slo_kind_count; ++k) count[k] += m.count[k];
@@ -182,7 +182,7 @@ class metrics_recorder {
     ++m.completed;
     m.late += o.e2e ? 1 : 0;
     m.late_ttft += o.ttft ? 1 : 0;
-    m.violations += o.any() ? 1 : 0;
+    m.violations += o.any() ? 1u : 0u;
     m.misses.add(o);
     class_metrics& c = class_of(cls);
     ++c.completed;

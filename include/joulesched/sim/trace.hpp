@@ -435,7 +435,7 @@ struct json_cursor {
     ws();
     if (i >= s.size() || s[i] != '"') return std::nullopt;
     const std::size_t start = ++i;
-    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2u : 1u;
     if (i >= s.size()) return std::nullopt;
     return s.substr(start, i++ - start);
   }
