@@ -318,7 +318,8 @@ TEST_CASE("fleet.ctor.rejects_bad_step_and_capacity_naming_them") {
     CAPTURE(bad);
     device_params p = base;
     p.step_s = bad;
-    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }), {"device 1: step_s = "});
+    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }),
+                         {"device 1: step_s = "});
     test::check_mentions(test::error_of([&] { concurrent_fleet f(std::vector<device_params>{p}); }),
                          {"device 0", "step_s = "});
   }

@@ -100,4 +100,13 @@ TEST_CASE("quantile_sketch.merge_is_adding_both_samples_and_empty_answers_zero")
   z.add(2.0);
   CHECK(z.quantile(0.5) == 0.0);
   CHECK(z.quantile(1.0) == 2.0);
+  // An absurd value costs no more buckets than max_value does.
+  quantile_sketch big;
+  big.add(1.0);
+  big.add(1e300);
+  quantile_sketch bound;
+  bound.add(1.0);
+  bound.add(quantile_sketch::max_value);
+  CHECK(big.bucket_count() == bound.bucket_count());
+  CHECK(big.max() == 1e300);
 }

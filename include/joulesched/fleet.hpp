@@ -84,7 +84,8 @@ inline device_params checked(device_params p, std::string_view where) {
   // batch / rate_tok_s is the whole step at zero context; a relative 1e-9 absorbs its rounding (a model whose step
   // has no per-request part gives step_s == batch / rate_tok_s up to one ulp).
   if (p.step_s > p.batch / p.rate_tok_s * (1.0 + 1e-9))
-    detail::fail(where, "step_s", p.step_s, "must be <= batch / rate_tok_s (the fixed part of a step is at most the step)");
+    detail::fail(where, "step_s", p.step_s,
+                 "must be <= batch / rate_tok_s (the fixed part of a step is at most the step)");
   if (!(p.capacity >= p.batch))
     detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
   return p;
@@ -179,7 +180,8 @@ class fleet {
         std::string_view source = "fleet", fleet_index index = fleet_index::by_class)
       : index_(index) {
     for (std::size_t t = 0; t < tables.size(); ++t) {
-      if (tables[t].empty()) detail::fail(std::string(source) + ": table " + std::to_string(t), "points", 0, "must not be empty");
+      if (tables[t].empty())
+        detail::fail(std::string(source) + ": table " + std::to_string(t), "points", 0, "must not be empty");
       for (std::size_t k = 0; k < tables[t].size(); ++k)
         checked(tables[t][k], std::string(source) + ": table " + std::to_string(t) + " point " + std::to_string(k));
     }

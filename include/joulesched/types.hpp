@@ -56,7 +56,7 @@ struct device_params {
   double ctx_j_per_tok = 0.0;      ///< joules of the same (>= 0)
   double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
   double step_s = 0.0;             ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
-  double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= 1; inf: no limit)
+  double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= batch; inf: none)
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };

@@ -30,11 +30,14 @@ class quantile_sketch {
   /// Values at or below this (seconds) count as zero: 1 ns. ASSUMPTION: no latency the simulator measures is
   /// that short except an exact zero.
   static constexpr double min_positive = 1e-9;
+  /// Values above this (seconds) are kept in its bucket: 1e15 s. ASSUMPTION: no latency is longer (the
+  /// simulator's budgets stop at 1e12 s); it bounds the buckets an absurd value could add.
+  static constexpr double max_value = 1e15;
 
   explicit quantile_sketch(double alpha = default_alpha)
       : alpha_(alpha), log_gamma_(std::log((1.0 + alpha) / (1.0 - alpha))) {}
 
-  /// Adds one value (finite, >= 0; a NaN or negative value is counted as zero).
+  /// Adds one value (>= 0; a NaN or negative value is counted as zero, one above max_value in max_value's bucket).
   void add(double x) {
     ++count_;
     sum_ += x > 0.0 ? x : 0.0;
@@ -44,7 +47,7 @@ class quantile_sketch {
       ++zeros_;
       return;
     }
-    const auto i = static_cast<std::int64_t>(std::ceil(std::log(x) / log_gamma_));
+    const auto i = static_cast<std::int64_t>(std::ceil(std::log(std::min(x, max_value)) / log_gamma_));
     grow_to(i);
     ++buckets_[static_cast<std::size_t>(i - offset_)];
   }
