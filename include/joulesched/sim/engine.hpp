@@ -488,11 +488,9 @@ class simulator {
       return;
     }
     const double estimate = estimator_.estimate(r, r.tier);
-    request_view view{joulesched::detail::whole_tokens(std::max(0.0, estimate)), r.input_tok,
-                      r.deadline_s - now_, r.tier};
-    view.ttft_budget_s = r.ttft_deadline_s - now_;
-    view.slo_class = r.cls;
-    view.tbt_s = r.tbt_s;
+    // The view an engine would build (request_traits<sim::request>, request.hpp); the estimate saturates at
+    // what a view holds.
+    const request_view view = make_request_view(r, now_, std::min(std::max(0.0, estimate), max_view_tok));
     const std::optional<assignment> a = router_.route(view);
     if (!a) {
       reject(r.tier, r.cls, rejected_no_device_, true);

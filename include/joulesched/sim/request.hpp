@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "joulesched/traits.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
@@ -36,6 +38,23 @@ struct request {
   joulesched::tier tier = joulesched::tier::interactive;
   std::uint8_t cls = 0;          ///< workload class index into the mix (chat, rag, batch, ...): the SLO class
 };
+
+}  // namespace joulesched::sim
+
+/// How the library reads a simulated request, as it reads an engine's: make_request_view builds the router's view
+/// from it (the request's own `tier` is its declared tier, its `cls` its SLO class).
+template <>
+struct joulesched::request_traits<joulesched::sim::request> {
+  static double input_tok(const sim::request& r) { return r.input_tok; }
+  static double deadline_s(const sim::request& r) { return r.deadline_s; }
+  static std::optional<double> ttft_deadline_s(const sim::request& r) { return r.ttft_deadline_s; }
+  static double tbt_s(const sim::request& r) { return r.tbt_s; }
+  static std::uint16_t slo_class(const sim::request& r) { return r.cls; }
+  static std::optional<tier> declared_tier(const sim::request& r) { return r.tier; }
+  static double output_tok(const sim::request& r) { return r.output_tok; }
+};
+
+namespace joulesched::sim {
 
 /// @brief A stream of requests in arrival order.
 ///
