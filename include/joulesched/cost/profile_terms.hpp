@@ -44,13 +44,6 @@ namespace detail {
   e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }
-
-/// The estimate `e` of a request that starts once the device's backlog of `backlog_s` seconds is done.
-[[nodiscard]] inline service_estimate after(double backlog_s, service_estimate e) noexcept {
-  e.first_token_s += backlog_s;
-  e.latency_s += backlog_s;
-  return e;
-}
 }  // namespace detail
 
 /// @brief The request's joules at the batch the device would run with it: the prefill plus eps(batch + 1, seq)

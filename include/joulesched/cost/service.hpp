@@ -68,6 +68,15 @@ struct service_estimate {
   return e;
 }
 
+namespace detail {
+/// The estimate `e` of a request that starts once the device's backlog of `backlog_s` seconds is done.
+[[nodiscard]] constexpr service_estimate after(double backlog_s, service_estimate e) noexcept {
+  e.first_token_s += backlog_s;
+  e.latency_s += backlog_s;
+  return e;
+}
+}  // namespace detail
+
 /// @brief The service of `r` on a device of parameters `d` that holds `backlog_s` device-seconds of reserved
 /// work (queued and running requests), as a continuously batching engine serves it, the backlog taken as
 /// requests like this one (the router knows no other measure of it that keeps the argmin exact):
@@ -87,11 +96,7 @@ struct service_estimate {
 [[nodiscard]] inline service_estimate predict_behind(const device_params& d, const request_view& r,
                                                      double backlog_s) noexcept {
   service_estimate e = predict_service(d, r);
-  if (!(e.work_s > 0.0)) {
-    e.first_token_s += backlog_s;
-    e.latency_s += backlog_s;
-    return e;
-  }
+  if (!(e.work_s > 0.0)) return detail::after(backlog_s, e);
   const double decode_tok = decode_tokens(r);
   const double n = backlog_s / e.work_s + 1.0;
   const double joined = std::fmin(n, d.capacity);

@@ -4,8 +4,8 @@
 ///
 /// Each term states in `monotone_in_load` whether, for devices of equal parameters, it never decreases as
 /// the device's reserved work (its backlog, device_load::reserved_ns) grows and reads nothing else of the
-/// load. A weighted sum of monotone terms is monotone, which lets routers take the exact class-indexed path. Every term is O(1), noexcept and
-/// allocation-free. A term may also state `non_negative` (its value is never below zero) and provide a floor
+/// load. A weighted sum of monotone terms is monotone, which lets routers take the exact class-indexed path.
+/// Every term is O(1), noexcept and allocation-free. A term may also state `non_negative` (its value is never below zero) and provide a floor
 /// (see FlooredCostModel), which lets weighted_cost give the router a bound to stop early on.
 #pragma once
 
