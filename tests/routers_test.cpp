@@ -55,14 +55,29 @@ inline void correct_one_at_random(std::mt19937_64& rng, fleet& f, std::vector<as
   REQUIRE(f.load(a.device).requests == requests);
 }
 
-// Drives a router through random routes, releases, corrections, drains and restores; before every decision,
-// checks that the router picks what the brute-force argmin picks, and that it never picks a drained device.
-template <class MakeRouter, class MakeParams, class MakeRequest = request_view (*)(std::mt19937_64&)>
-void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops, MakeParams make_params,
+// Moves one device, drawn at random, to a random point of its table (a fleet built with operating points): it
+// takes the point's parameters and keeps its reserved work.
+inline void move_one_at_random(std::mt19937_64& rng, fleet& f) {
+  const auto id = static_cast<device_id>(rng() % f.size());
+  const operating_points& table = f.tables()[f.point_of(id).table];
+  const auto point = static_cast<std::uint32_t>(rng() % table.size());
+  const device_load before = f.load(id);
+  REQUIRE(f.set_point(id, point));
+  REQUIRE(f.point_of(id).point == point);
+  REQUIRE(f.params(id) == table[point]);
+  REQUIRE(f.load(id).reserved_ns == before.reserved_ns);
+}
+
+// Drives a router through random routes, releases, corrections, drains and restores (and, on a fleet with
+// operating points, moves between points); before every decision, checks that the router picks what the
+// brute-force argmin picks, and that it never picks a drained device. `make_fleet` returns the device
+// parameters or the fleet itself.
+template <class MakeRouter, class MakeFleet, class MakeRequest = request_view (*)(std::mt19937_64&)>
+void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned ops, MakeFleet make_fleet,
                                      MakeRequest make_request = random_request) {
   std::mt19937_64 rng(42);
   for (unsigned trial = 0; trial < fleets; ++trial) {
-    fleet f(make_params(rng));
+    fleet f(make_fleet(rng));
     auto router = make(f, rng);
     std::vector<assignment> outstanding;
     for (unsigned op = 0; op < ops; ++op) {
@@ -73,6 +88,8 @@ void check_exact_against_brute_force(MakeRouter make, unsigned fleets, unsigned 
         release_one_at_random(rng, outstanding, [&](const assignment& a) { router.release(a); });
       } else if (dice < 10 && !outstanding.empty()) {
         correct_one_at_random(rng, f, outstanding);
+      } else if (dice == 11 && !f.tables().empty()) {
+        move_one_at_random(rng, f);
       } else {
         f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 3 != 0);
       }
@@ -131,55 +148,36 @@ TEST_CASE("argmin_router.class_indexed.priced_fleets_match_brute_force") {
 }
 
 // Operating points (issue 12): devices of 1-4 types, each type a table of 1-6 random priced points (clocks), some
-// shared across tables; routes, releases, corrections, drains and moves between points interleaved. Both
-// class-indexed paths and the scan give exactly the brute-force argmin after every move.
-template <class Router>
-void check_exact_under_point_changes(unsigned fleets, unsigned ops) {
-  std::mt19937_64 rng(7);
-  for (unsigned trial = 0; trial < fleets; ++trial) {
-    std::vector<operating_points> tables(1 + rng() % 4);
-    for (auto& t : tables) {
-      for (std::size_t k = 1 + rng() % 6; k > 0; --k) t.push_back(joulesched::test::random_priced_params(rng));
-      if (rng() % 3 == 0) t.push_back(tables[0].front());  // a point two types share
-    }
-    std::vector<device_point> at(1 + rng() % 40);
-    for (auto& d : at) {
-      d.table = static_cast<std::uint32_t>(rng() % tables.size());
-      d.point = static_cast<std::uint32_t>(rng() % tables[d.table].size());
-    }
-    fleet f(tables, at);
-    Router router(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
-    std::vector<assignment> outstanding;
-    for (unsigned op = 0; op < ops; ++op) {
-      const auto dice = rng() % 14;
-      if (dice < 7) {
-        route_as_brute_force(router, f, router.cost(), random_priced_request(rng), outstanding);
-      } else if (dice < 9 && !outstanding.empty()) {
-        release_one_at_random(rng, outstanding, [&](const assignment& a) { REQUIRE(router.release(a)); });
-      } else if (dice < 10 && !outstanding.empty()) {
-        correct_one_at_random(rng, f, outstanding);
-      } else if (dice < 11) {
-        f.set_available(static_cast<device_id>(rng() % f.size()), rng() % 3 != 0);
-      } else {
-        const auto id = static_cast<device_id>(rng() % f.size());
-        const auto& table = tables[f.point_of(id).table];
-        const auto point = static_cast<std::uint32_t>(rng() % table.size());
-        const device_load before = f.load(id);
-        REQUIRE(f.set_point(id, point));
-        REQUIRE(f.point_of(id).point == point);
-        REQUIRE(f.params(id) == table[point]);
-        REQUIRE(f.load(id).reserved_ns == before.reserved_ns);  // its work stays reserved
-      }
-    }
-    for (const auto& a : outstanding) REQUIRE(router.release(a));
-    for (device_id id = 0; id < f.size(); ++id) REQUIRE(f.load(id).reserved_ns == 0);
+// shared across tables.
+fleet random_table_fleet(std::mt19937_64& rng) {
+  std::vector<operating_points> tables(1 + rng() % 4);
+  for (auto& t : tables) {
+    for (std::size_t k = 1 + rng() % 6; k > 0; --k) t.push_back(joulesched::test::random_priced_params(rng));
+    if (rng() % 3 == 0) t.push_back(tables[0].front());  // a point two types share
   }
+  std::vector<device_point> at(1 + rng() % 40);
+  for (auto& d : at) {
+    d.table = static_cast<std::uint32_t>(rng() % tables.size());
+    d.point = static_cast<std::uint32_t>(rng() % tables[d.table].size());
+  }
+  return fleet(std::move(tables), at);
 }
 
+// The JouleSched router on `Path` at a random fixed lambda.
+template <argmin_path Path>
+argmin_router<joulesched_cost, Path> energy_router_on(fleet& f, std::mt19937_64& rng) {
+  return argmin_router<joulesched_cost, Path>(f, joulesched_cost(static_cast<double>(rng() % 5) * 3.0));
+}
+
+// Routes, releases, corrections, drains and moves between points interleaved: both class-indexed paths and the
+// scan give exactly the brute-force argmin after every move.
 TEST_CASE("argmin_router.operating_points.moves_keep_every_path_exact") {
-  check_exact_under_point_changes<argmin_router<joulesched_cost>>(300, 120);
-  check_exact_under_point_changes<argmin_router<joulesched_cost, argmin_path::every_class>>(150, 120);
-  check_exact_under_point_changes<argmin_router<joulesched_cost, argmin_path::scan>>(150, 120);
+  check_exact_against_brute_force(energy_router_on<argmin_path::automatic>, 300, 120, random_table_fleet,
+                                  random_priced_request);
+  check_exact_against_brute_force(energy_router_on<argmin_path::every_class>, 150, 120, random_table_fleet,
+                                  random_priced_request);
+  check_exact_against_brute_force(energy_router_on<argmin_path::scan>, 150, 120, random_table_fleet,
+                                  random_priced_request);
 }
 
 TEST_CASE("argmin_router.every_class.priced_fleets_match_brute_force") {
