@@ -24,25 +24,10 @@ using namespace joulesched;
 using namespace joulesched::sim;
 using joulesched::test::devices_of;
 using joulesched::test::params_of;
+using joulesched::test::recorder;
 using joulesched::test::simple_model;
 
 namespace {
-
-// Records every power change and completion.
-struct recorder {
-  struct power_change {
-    device_id d;
-    double t_s, w;
-  };
-  struct done {
-    device_id d;
-    double first_token_s, done_s;
-  };
-  std::vector<power_change> power;
-  std::map<std::uint64_t, done> completions;
-  void on_power(device_id d, double t, double w) { power.push_back({d, t, w}); }
-  void on_complete(std::uint64_t id, device_id d, double first, double t) { completions[id] = {d, first, t}; }
-};
 
 // One class of constant lengths (input_tok, output_tok) and long deadlines, Poisson at rate_rps.
 workload_mix constant_mix(double input_tok, double output_tok) {

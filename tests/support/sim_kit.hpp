@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "joulesched/sim/device_model.hpp"
@@ -54,5 +55,21 @@ inline std::vector<device_params> params_of(const std::vector<const sim::device_
     ps.push_back(sim::nominal_params(*m, 0, sim::operating_point{0.5, 300, 600}));
   return ps;
 }
+
+/// A SimObserver that records every power change and completion.
+struct recorder {
+  struct power_change {
+    device_id d;
+    double t_s, w;
+  };
+  struct done {
+    device_id d;
+    double first_token_s, done_s;
+  };
+  std::vector<power_change> power;
+  std::map<std::uint64_t, done> completions;
+  void on_power(device_id d, double t, double w) { power.push_back({d, t, w}); }
+  void on_complete(std::uint64_t id, device_id d, double first, double t) { completions[id] = {d, first, t}; }
+};
 
 }  // namespace joulesched::test

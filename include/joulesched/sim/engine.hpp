@@ -43,19 +43,18 @@
 ///   intrusive queue hooks), recycled through a free list.
 /// Cost: O(log devices + log batch + log queue + router) per event; in steady state nothing is allocated.
 ///
+/// Actions during a run (actuator.hpp): a controller whose tick takes an `actuator&` may move a device to another
+/// operating point of its table (sim_devices::point_tables; the new speed and power hold from the next step
+/// boundary), power it off (it drains first, then draws power_states::off_w) and on (a wake-up delay at the wake
+/// power), and route its waiting requests again. Wake-ups are timers (timer_queue.hpp) beside the device events;
+/// energy is each device's energy_meter (energy_meter.hpp), advanced at each of its events.
+///
 /// Extension points (seams, not built):
 /// - Sites with time-varying carbon intensity and PUE: `device_state::site` is kept; `account()` is the one place
-///   where power becomes energy, so carbon = energy x PUE(site) x intensity(site, t) belongs there (split the
-///   interval at the intensity series' hour boundaries). A cost term that reads `device_params::site` routes by it.
-/// - Per-device frequency operating points: `device_state` copies the model's coefficients; a DVFS change is a
-///   new set of coefficients applied at a step boundary (cut the plan as an arrival does, then re-plan), with
-///   the router's `device_params` updated through the fleet.
+///   where power becomes energy, so a carbon meter (energy x PUE(site) x intensity(site, t), split at the
+///   intensity series' hour boundaries) goes beside the energy meter there.
 /// - Several models per GPU: today a device serves one model; the generalisation is one batch (finish heap,
 ///   waiting queue, coefficients) per model on a device and one power function of all of them.
-/// - GPUs switched off and on: `fleet::set_available(id, false)` already keeps routers away; a device phase `off`
-///   (power 0, a wake-up delay before its next admission) would go beside idle/prefill/decode.
-/// - Migration of queued work: the waiting queue supports cancel(handle) in O(1); re-route with the router and
-///   release the old assignment.
 #pragma once
 
 #include <algorithm>
@@ -82,13 +81,16 @@
 #include "joulesched/queues/deadline_queue.hpp"
 #include "joulesched/queues/intrusive_queue.hpp"
 #include "joulesched/request_view.hpp"
+#include "joulesched/sim/actuator.hpp"
 #include "joulesched/sim/device_model.hpp"
+#include "joulesched/sim/energy_meter.hpp"
 #include "joulesched/sim/event_queue.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
 #include "joulesched/sim/request.hpp"
 #include "joulesched/sim/slo.hpp"
+#include "joulesched/sim/timer_queue.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
@@ -162,13 +164,14 @@ static_assert(RequestQueue<waiting_queue>);
 ///
 /// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, outcome)`
 /// for every completed or policy-rejected request, `outcome` the slo_outcome (slo.hpp) of what it missed
-/// (every kind for a rejection); `c.tick(now_s)`. Promises: no allocation on on_outcome.
+/// (every kind for a rejection); and either `c.tick(now_s)`, for a controller that only tunes its policy, or
+/// `c.tick(now_s, act)` with an `actuator& act` (actuator.hpp), for one that acts on the fleet: changes operating
+/// points, powers devices off and on, moves queued work. Promises: no allocation on on_outcome.
 template <class C>
 concept SimControl = requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
   { cc.period_s() } -> std::convertible_to<double>;
   c.on_outcome(t, tr, o);
-  c.tick(t);
-};
+} && (requires(C& c, double t) { c.tick(t); } || requires(C& c, double t, actuator& a) { c.tick(t, a); });
 
 /// @brief No controller: nothing is tuned.
 struct no_control {
@@ -206,6 +209,8 @@ struct engine_options {
   /// Called about every `progress_interval_wall_s` seconds of wall time with (simulated now, requests read).
   std::function<void(double, std::uint64_t)> progress;
   double progress_interval_wall_s = 2.0;
+  /// What powering a device off and on costs (actuator::power_off, power_on).
+  power_states power;
 };
 
 /// @brief Stops a source at a time horizon: requests arriving at or after `end_s` are not handed on (and so
@@ -234,6 +239,11 @@ struct sim_devices {
   std::vector<std::uint32_t> type;         ///< per device id: index into type_names
   std::vector<site_id> site;               ///< per device id
   std::vector<std::string> type_names;     ///< device_model::gpu of each type, in order of first appearance
+  /// Operating points (optional): tables of models, indexed as the routing fleet's tables (fleet::tables()), one
+  /// model per point. When given, device i is at the point the routing fleet says (fleet::point_of(i)), model[i]
+  /// must be that point's model, and a controller may move it within its table (actuator::set_point). The
+  /// points of a table differ in speed and power, not in memory: they share max_batch and kv_capacity_tok.
+  std::vector<std::vector<device_model>> point_tables;
 
   [[nodiscard]] std::size_t size() const noexcept { return model.size(); }
 
@@ -251,6 +261,18 @@ struct sim_devices {
     return d;
   }
 };
+
+/// @brief The routing fleet's operating-point tables for simulated ones: each point's nominal_params at `op`.
+[[nodiscard]] inline std::vector<operating_points> routing_tables(const std::vector<std::vector<device_model>>& tables,
+                                                                 const operating_point& op) {
+  std::vector<operating_points> out;
+  out.reserve(tables.size());
+  for (const auto& t : tables) {
+    operating_points& ps = out.emplace_back();
+    for (const device_model& m : t) ps.push_back(nominal_params(m, 0, op));
+  }
+  return out;
+}
 
 /// @brief The simulator (see the file note).
 /// @tparam R        the routing policy; it routes over `routing`, the fleet the engine releases into.
@@ -283,6 +305,8 @@ class simulator {
       joulesched::detail::fail("engine_options", "window_s", opts_.window_s,
                                "must be 0 (the whole run) or in [" + joulesched::detail::shortest(bounds::min_window_s) +
                                    ", " + std::to_string(bounds::max_window_s) + "] s");
+    opts_.power.validate("engine_options: power");
+    check_point_tables();
     dev_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const device_model& m = *devices.model[i];
@@ -290,6 +314,7 @@ class simulator {
       const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
       dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate),
                         sim_clock{&now_});
+      if (!devices.point_tables.empty()) dev_.back().at = routing.point_of(static_cast<device_id>(i));
       max_kv_tok_ = std::max(max_kv_tok_, m.kv_capacity_tok);
     }
   }
@@ -312,7 +337,7 @@ class simulator {
     const auto wall0 = std::chrono::steady_clock::now();
     const std::clock_t cpu0 = std::clock();
     auto last_progress = wall0;
-    for (device_id d = 0; d < dev_.size(); ++d) observer_.on_power(d, 0.0, dev_[d].power_w);
+    for (device_id d = 0; d < dev_.size(); ++d) observer_.on_power(d, 0.0, dev_[d].meter.power_w);
 
     const double period = control_.period_s();
     const bool ticking = period > 0.0 && std::isfinite(period);
@@ -320,36 +345,38 @@ class simulator {
       joulesched::detail::fail("simulator: the controller", "period_s", period,
                                "must be 0, +inf or >= " + joulesched::detail::shortest(bounds::min_control_period_s) +
                                    " s (bounds::min_control_period_s)");
-    std::uint64_t ticks = 0;  // tick k is at k * period exactly (no accumulated rounding)
-    double next_tick = ticking ? period : std::numeric_limits<double>::infinity();
+    period_ = period;
+    constexpr timer tick{timer_kind::control_tick, 0};
+    if (ticking) timers_.schedule(tick, period);  // tick k is at k * period exactly (no accumulated rounding)
     request next;
     bool have = pull(src, next);
     std::uint64_t events = 0;
     for (;;) {
-      const double t_dev = events_.top_time_s();
-      const double t_arr = have ? next.arrival_s : std::numeric_limits<double>::infinity();
-      if (ticking && in_flight_ == 0 && have && next_tick < next.arrival_s) {
+      if (ticking && !(have || in_flight_ > 0)) {
+        timers_.cancel(tick);  // nothing left to control; other timers (wake-ups) still fire
+      } else if (ticking && in_flight_ == 0 && timers_.time_of(tick) < next.arrival_s) {
         // Nothing in flight: sleep through the idle ticks to the first one at or after the next arrival.
         const double k = std::ceil(next.arrival_s / period);
         if (k < 0x1p62) {
-          ticks = static_cast<std::uint64_t>(k) - 1;
-          next_tick = period * k;
+          ticks_ = static_cast<std::uint64_t>(k) - 1;
+          timers_.schedule(tick, period * k);
         } else {
-          next_tick = std::numeric_limits<double>::infinity();  // beyond any tick count: the controller sleeps
+          timers_.cancel(tick);  // beyond any tick count: the controller sleeps
         }
       }
-      const double t_tick = (have || in_flight_ > 0) ? next_tick : std::numeric_limits<double>::infinity();
-      if (t_dev == std::numeric_limits<double>::infinity() && t_arr == t_dev && t_tick == t_dev) break;
-      if (!window_taken_ && opts_.window_s > 0.0 && std::min({t_dev, t_arr, t_tick}) > opts_.window_s)
+      const double t_dev = events_.top_time_s();
+      const double t_arr = have ? next.arrival_s : std::numeric_limits<double>::infinity();
+      const double t_tim = timers_.top_time_s();
+      if (t_dev == std::numeric_limits<double>::infinity() && t_arr == t_dev && t_tim == t_dev) break;
+      if (!window_taken_ && opts_.window_s > 0.0 && std::min({t_dev, t_arr, t_tim}) > opts_.window_s)
         take_window(opts_.window_s);
       ++events;
-      if (t_dev <= t_arr && t_dev <= t_tick) {
+      if (t_dev <= t_arr && t_dev <= t_tim) {
         now_ = t_dev;
         on_device_event(events_.top());  // re-schedules or cancels the device's event
-      } else if (t_tick <= t_arr) {
-        now_ = t_tick;
-        control_.tick(now_);
-        next_tick = period * static_cast<double>(++ticks + 1);
+      } else if (t_tim <= t_arr) {
+        now_ = t_tim;
+        on_timer(timers_.pop());
       } else {
         now_ = t_arr;
         on_arrival(next);
@@ -383,7 +410,7 @@ class simulator {
   [[nodiscard]] const Observer& observer() const noexcept { return observer_; }
 
  private:
-  enum class phase : std::uint8_t { idle, prefill, decode };
+  enum class phase : std::uint8_t { idle, prefill, decode, off, waking };
 
   struct finish_entry {
     std::uint64_t step;  // the decode step after which the request has its last token
@@ -397,29 +424,34 @@ class simulator {
 
   struct device_state {
     device_state(const device_model& m, std::uint32_t type_, site_id site_, discipline_key key, sim_clock clock)
-        : step_base_s(m.decode_step_base_s),
-          step_per_seq_s(m.decode_step_per_seq_s),
-          step_per_ctx_s(m.decode_step_per_ctx_tok_s),
-          prefill_base_s(m.prefill_base_s),
-          prefill_per_tok_s(m.prefill_per_tok_s),
-          idle_w(m.idle_power_w),
-          max_batch(m.max_batch),
-          kv_cap_tok(m.kv_capacity_tok),
-          model(&m),
-          type(type_),
-          site(site_),
-          power_w(m.idle_power_w),
-          waiting(key, clock) {
+        : max_batch(m.max_batch), kv_cap_tok(m.kv_capacity_tok), type(type_), site(site_), waiting(key, clock) {
+      load(m);
+      meter.set_power(m.idle_power_w);
       finish.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
       prefilling.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
     }
+    // Takes the speed and power of an operating point (memory is the same at every point).
+    void load(const device_model& m) noexcept {
+      step_base_s = m.decode_step_base_s;
+      step_per_seq_s = m.decode_step_per_seq_s;
+      step_per_ctx_s = m.decode_step_per_ctx_tok_s;
+      prefill_base_s = m.prefill_base_s;
+      prefill_per_tok_s = m.prefill_per_tok_s;
+      idle_w = m.idle_power_w;
+      model = &m;
+    }
+    [[nodiscard]] bool serving() const noexcept { return ph == phase::prefill || ph == phase::decode; }
     // coefficients, copied from the model for locality
-    double step_base_s, step_per_seq_s, step_per_ctx_s, prefill_base_s, prefill_per_tok_s, idle_w;
+    double step_base_s = 0, step_per_seq_s = 0, step_per_ctx_s = 0, prefill_base_s = 0, prefill_per_tok_s = 0;
+    double idle_w = 0;
     std::uint32_t max_batch;
     std::uint64_t kv_cap_tok;
-    const device_model* model;
+    const device_model* model = nullptr;
     std::uint32_t type;
     site_id site;
+    device_point at{};                     // its table and point (with operating points)
+    const device_model* pending = nullptr;  // a point to take at the next step boundary
+    bool off_pending = false;               // powered off while serving: off once empty
     // serving state
     phase ph = phase::idle;
     std::uint32_t batch = 0;        // requests decoding
@@ -430,9 +462,8 @@ class simulator {
     double plan_t0_s = 0, plan_a_s = 0;
     std::uint64_t plan_k = 0;
     // power and energy
-    double power_w;
-    double since_s = 0;
-    double energy_j = 0, busy_s = 0;
+    energy_meter meter;
+    double busy_s = 0;
     double window_energy_j = 0, window_busy_s = 0;  // over the measurement window
     std::vector<finish_entry> finish;  // min-heap
     std::vector<std::uint32_t> prefilling;
@@ -519,15 +550,23 @@ class simulator {
     lr.cls = r.cls;
     lr.slot = slot;
     ++in_flight_;
+    enqueue(a->device, lr);
+  }
+
+  // Puts a request in a device's waiting queue and lets the device consider it.
+  void enqueue(device_id id, live_request& lr) {
+    device_state& d = dev_[id];
     d.waiting.push(lr);
     switch (d.ph) {
       case phase::idle: {
         account(d);
-        next_phase(a->device, false);
+        next_phase(id, false);
         break;
       }
-      case phase::decode: cut_plan(a->device); break;
+      case phase::decode: cut_plan(id, false); break;
       case phase::prefill: break;  // considered when the prefill ends
+      case phase::off:
+      case phase::waking: break;  // considered when it wakes
     }
   }
 
@@ -544,7 +583,7 @@ class simulator {
     now_ = t_s;
     for (device_state& d : dev_) {
       account(d);
-      d.window_energy_j = d.energy_j;
+      d.window_energy_j = d.meter.energy_j;
       d.window_busy_s = d.busy_s;
     }
     window_end_s_ = t_s;
@@ -574,10 +613,11 @@ class simulator {
     return std::min<std::uint64_t>(k, d.plan_k - 1);
   }
 
-  // An arrival that could be admitted: end the decode plan at the next step boundary.
-  void cut_plan(device_id id) noexcept {
+  // An arrival that could be admitted, or (force) a change of operating point: end the decode plan at the next
+  // step boundary.
+  void cut_plan(device_id id, bool force) noexcept {
     device_state& d = dev_[id];
-    if (d.plan_k <= 1 || !head_fits(d)) return;
+    if (d.plan_k <= 1 || !(force || head_fits(d))) return;
     const std::uint64_t done = steps_done(d, now_ - d.plan_t0_s);
     if (done + 1 >= d.plan_k) return;
     d.plan_k = done + 1;
@@ -594,16 +634,15 @@ class simulator {
 
   // Energy and busy time up to now_, at the power that held since the last change.
   void account(device_state& d) noexcept {
-    const double dt = now_ - d.since_s;
-    d.energy_j += d.power_w * dt;
-    if (d.ph != phase::idle) d.busy_s += dt;
-    d.since_s = now_;
+    if (d.serving()) d.busy_s += now_ - d.meter.since_s;
+    d.meter.advance(now_);
   }
 
+  // Precondition: the device's meter is advanced to now_ (account).
   void set_power(device_id id, double w) noexcept {
     device_state& d = dev_[id];
-    if (w != d.power_w) {
-      d.power_w = w;
+    if (w != d.meter.power_w) {
+      d.meter.set_power(w);
       observer_.on_power(id, now_, w);
     }
   }
@@ -645,6 +684,10 @@ class simulator {
       d.prefilling.clear();
       after_prefill = true;
     }
+    if (d.pending) {  // a step boundary: take the new operating point
+      d.load(*d.pending);
+      d.pending = nullptr;
+    }
     next_phase(id, after_prefill);
   }
 
@@ -663,9 +706,15 @@ class simulator {
       events_.schedule(id, now_ + plan_time(d, d.plan_k));
     } else {
       assert(d.waiting.empty() && d.kv_tok == 0);
-      d.ph = phase::idle;
-      set_power(id, d.idle_w);
       events_.cancel(id);
+      if (d.off_pending) {  // drained: switch off
+        d.off_pending = false;
+        d.ph = phase::off;
+        set_power(id, opts_.power.off_w);
+      } else {
+        d.ph = phase::idle;
+        set_power(id, d.idle_w);
+      }
     }
   }
 
@@ -717,6 +766,182 @@ class simulator {
     free_.push_back(slot);  // capacity reserved with each chunk: no allocation
   }
 
+  // ---- timers ----
+  void on_timer(timer t) {
+    switch (t.kind) {
+      case timer_kind::control_tick:
+        if constexpr (requires(Control& c, double now, actuator& act) { c.tick(now, act); }) control_.tick(now_, acting_);
+        else control_.tick(now_);
+        timers_.schedule({timer_kind::control_tick, 0}, period_ * static_cast<double>(++ticks_ + 1));
+        break;
+      case timer_kind::wake: {
+        device_state& d = dev_[t.device];
+        assert(d.ph == phase::waking);
+        account(d);
+        d.ph = phase::idle;
+        routing_.set_available(t.device, true);
+        next_phase(t.device, false);  // serves what was moved to it while it woke, or idles
+        break;
+      }
+    }
+  }
+
+  // ---- the actuator (actuator.hpp) ----
+  void check_point_tables() const {
+    const auto& tables = devices_.point_tables;
+    if (tables.empty()) return;
+    const std::span<const operating_points> routed = routing_.tables();
+    if (routed.size() != tables.size())
+      joulesched::detail::fail("simulator: sim_devices", "point_tables", tables.size(),
+                               "must have as many tables as the routing fleet (" + std::to_string(routed.size()) + ")");
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      const std::string where = "simulator: point table " + std::to_string(t);
+      if (tables[t].size() != routed[t].size())
+        joulesched::detail::fail(where, "points", tables[t].size(),
+                                 "must equal the routing fleet's table (" + std::to_string(routed[t].size()) + ")");
+      for (std::size_t k = 0; k < tables[t].size(); ++k) {
+        const device_model& m = tables[t][k];
+        validate(m, where + " point " + std::to_string(k));
+        if (m.max_batch != tables[t][0].max_batch || m.kv_capacity_tok != tables[t][0].kv_capacity_tok)
+          joulesched::detail::fail(where + " point " + std::to_string(k), "kv_capacity_tok", m.kv_capacity_tok,
+                                   "and max_batch must equal point 0's: points differ in speed and power, not memory");
+      }
+    }
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+      const device_point at = routing_.point_of(static_cast<device_id>(i));
+      if (devices_.model[i] != &tables[at.table][at.point])
+        joulesched::detail::fail("simulator: device " + std::to_string(i), "model", i,
+                                 "must be point_tables[" + std::to_string(at.table) + "][" + std::to_string(at.point) +
+                                     "], where the routing fleet puts it");
+    }
+  }
+
+  device_state& checked_device(device_id id, const char* call) {
+    if (id >= dev_.size())
+      joulesched::detail::fail(call, "device", id, "must be < the fleet's " + std::to_string(dev_.size()) + " devices");
+    return dev_[id];
+  }
+
+  void act_set_point(device_id id, std::uint32_t point) {
+    device_state& d = checked_device(id, "actuator::set_point");
+    if (devices_.point_tables.empty())
+      joulesched::detail::fail("actuator::set_point", "point", point,
+                               "cannot be set: the simulated devices have no operating points (sim_devices::point_tables)");
+    const auto& table = devices_.point_tables[d.at.table];
+    if (point >= table.size())
+      joulesched::detail::fail("actuator::set_point", "point", point,
+                               "must be < the device's " + std::to_string(table.size()) + " points");
+    if (point == d.at.point) return;
+    routing_.set_point(id, point);
+    d.at.point = point;
+    const device_model& m = table[point];
+    if (d.serving()) {
+      d.pending = &m;  // taken at the next step boundary
+      if (d.ph == phase::decode) cut_plan(id, true);
+      return;
+    }
+    d.pending = nullptr;
+    account(d);
+    d.load(m);
+    if (d.ph == phase::idle) set_power(id, d.idle_w);
+  }
+
+  void act_power_off(device_id id) {
+    device_state& d = checked_device(id, "actuator::power_off");
+    if (d.ph == phase::off || d.off_pending) return;
+    routing_.set_available(id, false);
+    if (d.ph == phase::waking) timers_.cancel({timer_kind::wake, id});
+    if (d.ph == phase::idle || d.ph == phase::waking) {
+      account(d);
+      d.ph = phase::off;
+      set_power(id, opts_.power.off_w);
+    } else {
+      d.off_pending = true;  // serves what it holds; next_phase switches it off
+    }
+  }
+
+  void act_power_on(device_id id) {
+    device_state& d = checked_device(id, "actuator::power_on");
+    if (d.off_pending) {
+      d.off_pending = false;
+      routing_.set_available(id, true);
+    } else if (d.ph == phase::off) {
+      account(d);
+      d.ph = phase::waking;
+      set_power(id, opts_.power.wake_w.value_or(d.idle_w));
+      timers_.schedule({timer_kind::wake, id}, now_ + opts_.power.wake_s);
+    }
+  }
+
+  std::size_t act_move_waiting(device_id id) {
+    device_state& d = checked_device(id, "actuator::move_waiting");
+    moving_.clear();
+    while (!d.waiting.empty()) moving_.push_back(d.waiting.pop().slot);
+    std::size_t moved = 0;
+    for (const std::uint32_t slot : moving_) {
+      live_request& lr = at(slot);
+      request r;
+      r.input_tok = lr.input_tok;
+      r.deadline_s = lr.deadline_s;
+      r.ttft_deadline_s = lr.ttft_deadline_s;
+      r.tbt_s = lr.tbt_s;
+      r.tier = lr.tier;
+      r.cls = lr.cls;
+      const std::optional<assignment> a = router_.route(make_request_view(r, now_, lr.work_tok));
+      const std::uint64_t need = std::uint64_t{lr.input_tok} + lr.output_tok;
+      if (a && a->device != id && need <= dev_[a->device].kv_cap_tok) {
+        router_.release(lr.placed);
+        lr.placed = *a;
+        enqueue(a->device, lr);
+        ++moved;
+      } else {
+        if (a) router_.release(*a);
+        d.waiting.push(lr);
+      }
+    }
+    return moved;
+  }
+
+  [[nodiscard]] device_power power_of(const device_state& d) const noexcept {
+    if (d.off_pending) return device_power::draining;
+    if (d.ph == phase::off) return device_power::off;
+    if (d.ph == phase::waking) return device_power::waking;
+    return device_power::on;
+  }
+
+  // The actuator a controller's tick receives: forwards to the simulator.
+  class acting final : public actuator {
+   public:
+    explicit acting(simulator& s) noexcept : s_(&s) {}
+    [[nodiscard]] std::size_t size() const noexcept override { return s_->dev_.size(); }
+    [[nodiscard]] device_power power(device_id d) const override {
+      return s_->power_of(s_->checked_device(d, "actuator::power"));
+    }
+    [[nodiscard]] std::uint32_t point(device_id d) const override {
+      return s_->checked_device(d, "actuator::point").at.point;
+    }
+    [[nodiscard]] std::uint32_t point_count(device_id d) const override {
+      const device_state& ds = s_->checked_device(d, "actuator::point_count");
+      return s_->devices_.point_tables.empty()
+                 ? 1u
+                 : static_cast<std::uint32_t>(s_->devices_.point_tables[ds.at.table].size());
+    }
+    [[nodiscard]] std::size_t waiting(device_id d) const override {
+      return s_->checked_device(d, "actuator::waiting").waiting.size();
+    }
+    [[nodiscard]] std::size_t running(device_id d) const override {
+      const device_state& ds = s_->checked_device(d, "actuator::running");
+      return ds.batch + ds.prefilling.size();
+    }
+    void set_point(device_id d, std::uint32_t p) override { s_->act_set_point(d, p); }
+    void power_off(device_id d) override { s_->act_power_off(d); }
+    void power_on(device_id d) override { s_->act_power_on(d); }
+    std::size_t move_waiting(device_id d) override { return s_->act_move_waiting(d); }
+
+   private:
+    simulator* s_;
+  };
+
   sim_result finish(double end_s, std::uint64_t events) {
     sim_result r;
     metrics_.summarize_into(r);
@@ -735,8 +960,8 @@ class simulator {
     for (std::size_t t = 0; t < r.types.size(); ++t) bulk_total += type_bulk_tok_[t];
     for (std::size_t i = 0; i < dev_.size(); ++i) {
       const device_state& d = dev_[i];
-      r.device_energy_j[i] = d.energy_j;
-      r.energy_total_j += d.energy_j;
+      r.device_energy_j[i] = d.meter.energy_j;
+      r.energy_total_j += d.meter.energy_j;
       r.energy_j += d.window_energy_j;
       type_metrics& tm = r.types[d.type];
       ++tm.devices;
@@ -767,6 +992,11 @@ class simulator {
   engine_options opts_;
   [[no_unique_address]] Observer observer_;
   event_heap events_;
+  timer_queue timers_{devices_.size()};
+  acting acting_{*this};
+  double period_ = 0.0;      // the controller's tick period
+  std::uint64_t ticks_ = 0;  // ticks fired (or slept through)
+  std::vector<std::uint32_t> moving_;  // scratch of act_move_waiting
   // The request slab is declared before the devices so that it outlives their waiting queues: members are
   // destroyed in reverse order, and a queue's destruction unlinks the requests still in it. (~simulator
   // empties the queues first anyway, so a run that throws leaves nothing dangling.)
