@@ -13,6 +13,10 @@
 //   BM_concurrent_power_of_d_relaxed_mode  the same over a relaxed-mode state: loads only, no shard heaps
 //   BM_partitioned                   partitioned_router: the fleet dealt into one partition per thread, each
 //                                    thread routes exactly over its own and releases its own assignments
+//   BM_exact_under_writes_1_per_ms   concurrent_argmin_router threads (all cores but one) routing while a writer
+//                                    re-profiles or drains one device every millisecond for JOULESCHED_CHURN_S
+//                                    seconds (default 60): counters give the snapshots alive at most and the
+//                                    process's resident memory before and after, so flat memory is measured
 //   BM_partitioned_cross_completion  the same, but every release is made on the next thread: the router
 //                                    thread hands completed assignments to thread t+1 (a ring per thread) in
 //                                    batches of 1 or 8, which posts them to the owner's inbox; owners apply
@@ -30,11 +34,15 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -288,6 +296,74 @@ BENCHMARK(BM_partitioned_cross_completion)
     ->Teardown(teardown_partitioned)
     ->ThreadRange(1, max_threads)
     ->UseRealTime();
+
+// Resident memory of this process in KiB (Linux /proc/self/statm; 0 elsewhere).
+double resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * 4.0;  // ASSUMPTION: 4 KiB pages (x86-64 and arm64 Linux defaults)
+}
+
+void BM_exact_under_writes_1_per_ms(benchmark::State& state) {
+  const char* env = std::getenv("JOULESCHED_CHURN_S");
+  const double seconds = env ? std::atof(env) : 60.0;
+  const unsigned routers = std::max(1u, std::thread::hardware_concurrency() - 1);
+  for (auto _ : state) {
+    concurrent_fleet cf(three_class_fleet(), shards_per_class);
+    const double rss0 = resident_kib();
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> decisions{0};
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < routers; ++t) {
+      threads.emplace_back([&, t] {
+        concurrent_argmin_router<joulesched_cost> router(cf, joulesched_cost(lambda_j_per_s));
+        const auto vs = requests(t + 1);
+        std::vector<assignment> ring(window);
+        std::vector<bool> used(window, false);
+        std::uint64_t k = 0;
+        for (; !stop.load(std::memory_order_relaxed); ++k) {
+          const std::size_t slot = k % window;
+          if (used[slot]) router.release(ring[slot]);
+          const auto a = router.route(vs[k % vs.size()]);
+          used[slot] = a.has_value();
+          if (a) ring[slot] = *a;
+        }
+        for (std::size_t i = 0; i < window; ++i)
+          if (used[i]) router.release(ring[i]);
+        decisions += k;
+      });
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t writes = 0;
+    std::size_t most_alive = 0;
+    double rss_1s = 0;
+    std::vector<bool> changed(cf.size(), false);
+    for (auto next = start; std::chrono::duration<double>(next - start).count() < seconds;
+         next += std::chrono::milliseconds(1)) {
+      std::this_thread::sleep_until(next);
+      const auto id = static_cast<device_id>(writes % 288);  // an A100 or H100: re-profiled, or drained
+      changed[id] = !changed[id];
+      if (writes % 2 == 0) cf.set_params(id, changed[id] == (id < 160) ? h100 : a100);
+      else cf.set_available(id, !changed[id]);
+      ++writes;
+      most_alive = std::max(most_alive, cf.snapshot_count());
+      if (writes == 1000) rss_1s = resident_kib();  // after a second: threads and their stacks are resident
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stop = true;
+    for (auto& th : threads) th.join();
+    state.counters["writes"] = static_cast<double>(writes);
+    state.counters["writes_per_s"] = static_cast<double>(writes) / wall;
+    state.counters["routes_per_s"] = static_cast<double>(decisions.load()) / wall;
+    state.counters["snapshots_alive_max"] = static_cast<double>(most_alive);
+    state.counters["rss_start_kib"] = rss0;
+    state.counters["rss_1s_kib"] = rss_1s;
+    state.counters["rss_end_kib"] = resident_kib();
+    state.counters["router_threads"] = routers;
+  }
+}
+BENCHMARK(BM_exact_under_writes_1_per_ms)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 
 // The benchmark checks its own answers: one thread, the benchmarked fleet and requests, the same ring of
 // releases; the concurrent exact router must choose what argmin_router chooses at every step.

@@ -84,6 +84,8 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the concurrent r
 struct alignas(cache_line_bytes) concurrent_device_load {
   std::atomic<std::uint64_t> reserved_ns{0};
   std::atomic<std::uint32_t> requests{0};
+  /// Where a load change is posted: (shard index << 32) | slot, as the fleet's writer last set it.
+  std::atomic<std::uint64_t> home{0};
 };
 
 /// @brief A shard: up to 64 devices of one class, a 4-ary min-heap of them by (key, id) behind a try-lock,

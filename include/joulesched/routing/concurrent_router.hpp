@@ -72,12 +72,14 @@ class concurrent_argmin_router {
   /// Shards tried in one round before the router pauses and starts over.
   static constexpr unsigned max_tries_per_round = 8;
 
-  /// @throws config_error when the state is in relaxed mode (its shard heaps do not follow the loads).
+  /// @throws config_error when the state is in relaxed mode (its shard heaps do not follow the loads), or when
+  /// all of the fleet's reader slots are taken (concurrent_fleet::max_readers routers already read it).
   explicit concurrent_argmin_router(concurrent_fleet& f)
     requires std::default_initializable<Cost>
       : concurrent_argmin_router(f, Cost{}) {}
-  /// @throws config_error when the state is in relaxed mode (its shard heaps do not follow the loads).
-  concurrent_argmin_router(concurrent_fleet& f, Cost cost) : fleet_(&f), cost_(std::move(cost)) {
+  /// @throws config_error when the state is in relaxed mode (its shard heaps do not follow the loads), or when
+  /// all of the fleet's reader slots are taken (concurrent_fleet::max_readers routers already read it).
+  concurrent_argmin_router(concurrent_fleet& f, Cost cost) : fleet_(&f), reader_(f), cost_(std::move(cost)) {
     if (f.mode() != concurrent_mode::exact)
       detail::fail("concurrent_argmin_router", "fleet mode", "relaxed", "must be exact (shard heaps kept up to date)");
   }
@@ -95,7 +97,7 @@ class concurrent_argmin_router {
   /// whose drain() returned before this call started.
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     detail::expect_valid_view(v, "concurrent_argmin_router::route");
-    const concurrent_fleet::snapshot& snap = fleet_->current();
+    const concurrent_fleet::snapshot& snap = reader_.read();
     std::array<const detail::concurrent_shard*, max_tries_per_round> tried{};
     unsigned n_tried = 0;
     for (unsigned round = 0;;) {
@@ -181,6 +183,7 @@ class concurrent_argmin_router {
   }
 
   concurrent_fleet* fleet_;
+  concurrent_fleet::reader reader_;  // announces the snapshot a decision reads
   Cost cost_{};
   concurrent_route_stats stats_{};
 };
@@ -197,9 +200,9 @@ class concurrent_power_of_d_router {
  public:
   static constexpr std::uint32_t max_d = 32;
 
-  /// @throws config_error when d is 0 or above max_d.
+  /// @throws config_error when d is 0 or above max_d, or when all of the fleet's reader slots are taken.
   concurrent_power_of_d_router(concurrent_fleet& f, std::uint32_t d, Cost cost, std::uint64_t seed)
-      : fleet_(&f), d_(d), cost_(std::move(cost)), engine_(seed) {
+      : fleet_(&f), reader_(f), d_(d), cost_(std::move(cost)), engine_(seed) {
     if (d == 0 || d > max_d)
       detail::fail("concurrent_power_of_d_router", "d", d, "must be in [1, " + std::to_string(max_d) + "]");
   }
@@ -210,7 +213,7 @@ class concurrent_power_of_d_router {
   /// returned before this call started (it draws from the snapshot that drain() published).
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     detail::expect_valid_view(v, "concurrent_power_of_d_router::route");
-    const concurrent_fleet::snapshot& snap = fleet_->current();
+    const concurrent_fleet::snapshot& snap = reader_.read();
     const auto& ids = snap.available_ids;
     best_candidate best;
     if (ids.size() <= d_) {
@@ -250,6 +253,7 @@ class concurrent_power_of_d_router {
   }
 
   concurrent_fleet* fleet_;
+  concurrent_fleet::reader reader_;  // announces the snapshot a decision reads
   std::uint32_t d_;
   Cost cost_;
   Engine engine_;

@@ -21,12 +21,12 @@
 /// power-of-d only) they are the two atomic adds alone. Writers (set_available, set_params) take a mutex, copy
 /// the snapshot (O(n)) and spin briefly on one or two shard locks.
 ///
-/// Snapshot reclamation, plainly: every write publishes a new snapshot and keeps the old one until the
-/// concurrent_fleet is destroyed, because a router may still be reading it and nothing tracks readers. Each
-/// costs about 20 bytes per device, 16 per shard and 70 per class (about 7 KB for 320 devices in 3 classes);
-/// snapshot_count() reports them. That suits fleets drained and re-profiled by operators (thousands of writes
-/// over the state's life); a fleet written many times a second would need an epoch scheme (router threads
-/// announcing the snapshot they read), which this does not have.
+/// Snapshot reclamation: hazard pointers. Each router holds a `reader`, which owns one of max_readers slots
+/// and announces in it the snapshot it reads. A write publishes a new snapshot, retires the old one, and frees
+/// every retired snapshot that no slot announces. So at most max_readers + 1 snapshots are alive, however
+/// many writes there are (snapshot_count() reports them). A reader's announcement stays until its next read,
+/// so its steady-state cost is one acquire load and a compare: it stores only after a write.
+/// Releases do not read snapshots: each device's line holds where its load changes are posted (`home`).
 ///
 /// Misuse (see usage_error.hpp), as fleet.hpp: release() refuses, changing nothing and returning false, an
 /// assignment whose device is out of range or that would take the device's tokens or requests below zero (a
@@ -40,6 +40,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,7 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "joulesched/concepts.hpp"
@@ -87,6 +89,8 @@ class concurrent_fleet {
   static constexpr std::uint32_t max_devices_per_shard = detail::concurrent_shard::capacity;
   /// Shards per class when none is given: enough for a few router threads to find different shards free.
   static constexpr std::uint32_t default_shards_per_class = 4;
+  /// Readers (router objects) that may exist at once over one fleet: one hazard slot each.
+  static constexpr std::size_t max_readers = 256;
 
   /// @brief What routers read: an immutable picture of parameters, availability and classes.
   struct snapshot {
@@ -141,26 +145,72 @@ class concurrent_fleet {
   concurrent_fleet(const concurrent_fleet&) = delete;
   concurrent_fleet& operator=(const concurrent_fleet&) = delete;
 
-  // ---- Reading: any thread, lock-free. ----
+ private:
+  struct alignas(detail::cache_line_bytes) reader_slot {
+    std::atomic<const snapshot*> hazard{nullptr};
+    std::atomic<bool> taken{false};
+  };
+
+ public:
+  /// @brief A thread's handle for reading snapshots: owns one hazard slot of the fleet (see the file note).
+  /// One reader per thread at a time; a router holds one. Copying claims another slot; moving hands it over.
+  class reader {
+   public:
+    /// @throws config_error when all max_readers slots are taken.
+    explicit reader(const concurrent_fleet& f) : fleet_(&f), slot_(f.claim_slot()) {}
+    reader(const reader& o) : reader(*o.fleet_) {}
+    reader(reader&& o) noexcept : fleet_(o.fleet_), slot_(std::exchange(o.slot_, nullptr)) {}
+    reader& operator=(reader o) noexcept {
+      std::swap(fleet_, o.fleet_);
+      std::swap(slot_, o.slot_);
+      return *this;
+    }
+    ~reader() {
+      if (slot_ == nullptr) return;
+      slot_->hazard.store(nullptr, std::memory_order_release);
+      slot_->taken.store(false, std::memory_order_release);
+    }
+
+    /// @brief The current snapshot, valid (unchanged, not freed) until this reader's next read() or its end.
+    /// Complexity: one acquire load and a compare when nothing was written since the last read; else a
+    /// seq_cst store and load per attempt (a writer in between makes it try again). No allocation, no lock.
+    [[nodiscard]] const snapshot& read() const noexcept {
+      const snapshot* p = fleet_->current_.load(std::memory_order_acquire);
+      if (p == slot_->hazard.load(std::memory_order_relaxed)) return *p;  // announced since, so never freed
+      for (;;) {
+        slot_->hazard.store(p, std::memory_order_seq_cst);
+        const snapshot* q = fleet_->current_.load(std::memory_order_seq_cst);
+        if (q == p) return *p;
+        p = q;
+      }
+    }
+
+   private:
+    const concurrent_fleet* fleet_;
+    reader_slot* slot_;
+  };
+
+  // ---- Reading. ----
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] concurrent_mode mode() const noexcept { return mode_; }
 
-  /// @brief The current snapshot. Stays valid (unchanged) until the concurrent_fleet is destroyed.
-  /// Complexity: one acquire load.
+  /// @brief The current snapshot, for a thread that no other thread writes against (tests, a single writer
+  /// between its writes). It is freed by a later write; routers read through a `reader` instead.
   [[nodiscard]] const snapshot& current() const noexcept { return *current_.load(std::memory_order_acquire); }
 
-  /// The device's parameters in the current snapshot.
-  [[nodiscard]] const device_params& params(device_id id) const JOULESCHED_HOT_NOEXCEPT {
-    const snapshot& s = current();
+  /// The device's parameters now. Any thread; takes the writers' mutex.
+  [[nodiscard]] device_params params(device_id id) const {
     JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::params", "id", id, "must be < size()");
-    return s.class_params[s.devices[id].class_index];
+    const std::lock_guard guard(writer_);
+    return classes_[dev_[id].class_index].params;
   }
 
-  /// Whether the device takes work, in the current snapshot.
-  [[nodiscard]] bool available(device_id id) const JOULESCHED_HOT_NOEXCEPT {
+  /// Whether the device takes work now. Any thread; takes the writers' mutex.
+  [[nodiscard]] bool available(device_id id) const {
     JOULESCHED_EXPECTS(id < size_, "concurrent_fleet::available", "id", id, "must be < size()");
-    return current().devices[id].available;
+    const std::lock_guard guard(writer_);
+    return dev_[id].available;
   }
 
   /// @brief The device's reserved load now (two relaxed loads: the fields may be from slightly different times).
@@ -170,10 +220,19 @@ class concurrent_fleet {
     return device_load{l.reserved_ns.load(std::memory_order_relaxed), l.requests.load(std::memory_order_relaxed)};
   }
 
-  /// Classes with at least one device (available or not), in the current snapshot.
-  [[nodiscard]] std::size_t class_count() const noexcept { return current().classes.size(); }
-  /// Shards of those classes, in the current snapshot.
-  [[nodiscard]] std::size_t shard_count() const noexcept { return current().class_shards.size(); }
+  /// Classes with at least one device (available or not). Any thread; takes the writers' mutex.
+  [[nodiscard]] std::size_t class_count() const {
+    const std::lock_guard guard(writer_);
+    return static_cast<std::size_t>(std::ranges::count_if(classes_, [](const class_record& c) { return c.members > 0; }));
+  }
+  /// Shards of those classes. Any thread; takes the writers' mutex.
+  [[nodiscard]] std::size_t shard_count() const {
+    const std::lock_guard guard(writer_);
+    std::size_t n = 0;
+    for (const class_record& c : classes_)
+      if (c.members > 0) n += c.shards.size();
+    return n;
+  }
 
   // ---- Load: any thread, never waits. ----
 
@@ -262,9 +321,9 @@ class concurrent_fleet {
   /// @brief Re-profiles a device: it moves to the class of its new parameters (a new class if none has them).
   /// Effects: the device leaves its shard, a new snapshot is published, then it joins a shard of its new class
   /// with its current load (if available). Between the first and last step exact routers do not see it.
-  /// Why in this order: a release that read the old snapshot posts to the old shard; its seq_cst load change
-  /// comes before its snapshot read, which comes before the publish, which comes before the new shard reads
-  /// the load, so the new shard's key includes it.
+  /// Why in this order: a release that read the device's old home posts to the old shard; its seq_cst load
+  /// change comes before its home read, which comes before the new home is stored, which comes before the new
+  /// shard reads the load, so the new shard's key includes it.
   /// Complexity: O(n + classes + shards). @throws config_error for a bad id or parameter (nothing changed);
   /// std::bad_alloc (the device is unchanged; an unused class or shard may remain).
   void set_params(device_id id, const device_params& p) {
@@ -302,6 +361,7 @@ class concurrent_fleet {
     from.clear_member(old.slot);
     from.unlock();
 
+    set_home(id);
     publish(std::move(next));  // cannot throw: room was made above
 
     detail::concurrent_shard& to = *shards_[shard_index];
@@ -314,10 +374,11 @@ class concurrent_fleet {
 
   // ---- For tests and debugging. ----
 
-  /// @brief Snapshots kept (the current one and every retired one). Complexity: O(1).
+  /// @brief Snapshots alive: the current one and the retired ones a reader still announced at the last write.
+  /// At most max_readers + 1. Complexity: O(1).
   [[nodiscard]] std::size_t snapshot_count() const {
     const std::lock_guard guard(writer_);
-    return snapshots_.size();
+    return 1 + retired_.size();
   }
 
   /// @brief True when every shard's heap holds exactly the available devices of its slots and, in exact mode,
@@ -376,6 +437,7 @@ class concurrent_fleet {
         const device_id id = order[begin + m];
         const std::uint32_t shard_index = classes_[k].shards[m % shard_count];
         dev_[id] = snapshot::device_entry{k, shard_index, m / shard_count, true};
+        set_home(id);
         ++shard_members_[shard_index];
         detail::concurrent_shard& s = *shards_[shard_index];
         s.lock_spin();
@@ -428,7 +490,7 @@ class concurrent_fleet {
 
   [[nodiscard]] std::unique_ptr<snapshot> build_snapshot() const {
     auto s = std::make_unique<snapshot>();
-    s->version = snapshots_.size();
+    s->version = current_owned_ ? current_owned_->version + 1 : 0;
     s->devices = dev_;
     s->class_params.reserve(classes_.size());
     for (const auto& c : classes_) {
@@ -445,23 +507,52 @@ class concurrent_fleet {
     return s;
   }
 
-  /// Makes room to keep one more snapshot, so that publish() cannot throw.
-  void publish_prepare() { snapshots_.reserve(snapshots_.size() + 1); }
+  /// Makes room to retire one more snapshot, so that publish() cannot throw.
+  void publish_prepare() { retired_.reserve(retired_.size() + 1); }
 
-  /// Keeps `s` (and every older snapshot) and makes it current. Throws only when publish_prepare() was not
-  /// called first. seq_cst: see set_params.
+  /// Makes `s` current, retires the old one and frees every retired snapshot no reader announces. Throws only
+  /// when publish_prepare() was not called first. seq_cst: see set_params, and the reader's announcement.
   void publish(std::unique_ptr<snapshot> s) {
     publish_prepare();  // a no-op when room was made already
-    snapshot* p = s.get();
-    snapshots_.push_back(std::move(s));
-    current_.store(p, std::memory_order_seq_cst);
+    current_.store(s.get(), std::memory_order_seq_cst);
+    if (current_owned_) retired_.push_back(std::move(current_owned_));
+    current_owned_ = std::move(s);
+    // A reader that announced a retired snapshot before this point keeps it; one announcing after it re-reads
+    // current_ and finds the new one (both seq_cst), so it never uses what is freed here.
+    std::erase_if(retired_, [this](const std::unique_ptr<snapshot>& r) {
+      for (std::size_t i = 0; i < max_readers; ++i)
+        if (slots_[i].hazard.load(std::memory_order_seq_cst) == r.get()) return false;
+      return true;
+    });
   }
 
+  [[nodiscard]] reader_slot* claim_slot() const {
+    for (std::size_t i = 0; i < max_readers; ++i) {
+      bool free = false;
+      if (!slots_[i].taken.load(std::memory_order_relaxed) &&
+          slots_[i].taken.compare_exchange_strong(free, true, std::memory_order_acq_rel))
+        return &slots_[i];
+    }
+    detail::fail("concurrent_fleet", "readers", max_readers,
+                 "are all taken: at most max_readers routers may read one fleet at once");
+  }
+
+  // Writer only: publishes where the device's load changes are posted: its shard's address, whose low 6 bits
+  // are 0 (shards are cache-line aligned), or'ed with its slot (< 64). Shards live as long as the fleet.
+  static_assert(alignof(detail::concurrent_shard) >= detail::concurrent_shard::capacity);
+  void set_home(device_id id) noexcept {
+    const auto& d = dev_[id];
+    const auto shard = reinterpret_cast<std::uintptr_t>(shards_[d.shard_index].get());
+    loads_[id].home.store(std::uint64_t{shard} | d.slot, std::memory_order_seq_cst);
+  }
+
+  // seq_cst, with the load change before it: see set_params.
   void notify(device_id id) noexcept {
     if (mode_ == concurrent_mode::relaxed) return;
-    const snapshot& s = *current_.load(std::memory_order_seq_cst);
-    const auto& d = s.devices[id];
-    s.shards[d.shard_index]->notify(d.slot);
+    const std::uint64_t home = loads_[id].home.load(std::memory_order_seq_cst);
+    constexpr std::uint64_t slot_mask = detail::concurrent_shard::capacity - 1;
+    reinterpret_cast<detail::concurrent_shard*>(static_cast<std::uintptr_t>(home & ~slot_mask))
+        ->notify(static_cast<std::uint32_t>(home & slot_mask));
   }
 
   concurrent_mode mode_;
@@ -475,7 +566,9 @@ class concurrent_fleet {
   std::vector<class_record> classes_;
   std::vector<std::unique_ptr<detail::concurrent_shard>> shards_;
   std::vector<std::uint32_t> shard_members_;
-  std::vector<std::unique_ptr<snapshot>> snapshots_;  // every snapshot ever published; the last is current
+  std::unique_ptr<snapshot> current_owned_;          // what current_ points to
+  std::vector<std::unique_ptr<snapshot>> retired_;  // replaced, still announced by a reader at the last write
+  mutable std::array<reader_slot, max_readers> slots_{};
 };
 
 }  // namespace joulesched
