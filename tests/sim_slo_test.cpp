@@ -238,10 +238,10 @@ TEST_CASE("sim_slo.pi_target.the_controller_holds_only_its_kind") {
   // Every outcome misses e2e only. Pointed at ttft the controller sees no miss and lowers lambda; pointed at
   // e2e (or any) it sees every request miss and raises it. A rejection misses every kind, ttft included.
   const auto run = [](slo_kind target, const slo_outcome& o) {
-    joulesched_cost cost(100.0);
+    shared_price lambda(100.0);
     policy_settings s;
     s.pi_target = target;
-    pi_lambda_control c(cost, s);
+    pi_lambda_control c(lambda, s);
     for (int i = 0; i < 100; ++i) c.on_outcome(0.005 * i, tier::interactive, o);
     c.tick(1.0);
     REQUIRE(c.trace().size() == 1);
@@ -258,10 +258,10 @@ TEST_CASE("sim_slo.pi_target.the_controller_holds_only_its_kind") {
   CHECK(on_e2e.lambda_j_per_s > 100.0);
   CHECK(run(slo_kind::ttft, slo_outcome::rejected()).miss_rate == 1.0);
   CHECK(policy_settings{}.pi_target == slo_kind::any);
-  joulesched_cost cost(100.0);
+  shared_price lambda(100.0);
   policy_settings bad;
   bad.pi_target = static_cast<slo_kind>(7);
-  CHECK_THROWS_WITH_AS(pi_lambda_control(cost, bad), doctest::Contains("pi_target"), config_error);
+  CHECK_THROWS_WITH_AS(pi_lambda_control(lambda, bad), doctest::Contains("pi_target"), config_error);
 }
 
 TEST_CASE("sim_slo.parse_slo_kind") {

@@ -9,25 +9,19 @@
 /// takes the exact class-indexed path: O(classes + log n) per decision.
 #pragma once
 
+#include "joulesched/cost/lambda_weighted.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 
 namespace joulesched {
 
-class joulesched_cost : public weighted_cost<energy_term, slo_penalty_term> {
+class joulesched_cost : public detail::lambda_weighted<weighted_cost<energy_term, slo_penalty_term>> {
  public:
-  /// @throws config_error when lambda_j_per_s is negative, NaN or infinite.
-  explicit joulesched_cost(double lambda_j_per_s = 0.0)
-      : weighted_cost<energy_term, slo_penalty_term>({1.0, lambda_j_per_s}) {}
-
-  [[nodiscard]] double lambda() const noexcept { return weight(1); }
-
-  /// @throws config_error when lambda_j_per_s is negative, NaN or infinite.
-  void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
+  using lambda_weighted::lambda_weighted;
 
   /// energy + lambda x lateness, with the request's service predicted once for both terms.
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = predict_behind(d, r, l.reserved_s());
-    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(e, r);
+    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(e, r);
   }
 };
 

@@ -8,18 +8,15 @@
 /// (class-indexed) or power_of_d_router over this cost.
 #pragma once
 
+#include "joulesched/cost/lambda_weighted.hpp"
 #include "joulesched/cost/profile_terms.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
 
 namespace joulesched {
 
-class profile_cost : public weighted_cost<profile_energy_term, profile_slo_penalty_term> {
+class profile_cost : public detail::lambda_weighted<weighted_cost<profile_energy_term, profile_slo_penalty_term>> {
  public:
-  /// @throws config_error when lambda_j_per_s is negative, NaN or infinite.
-  explicit profile_cost(double lambda_j_per_s = 0.0)
-      : weighted_cost<profile_energy_term, profile_slo_penalty_term>({1.0, lambda_j_per_s}) {}
-  [[nodiscard]] double lambda() const noexcept { return weight(1); }
-  void set_lambda(double lambda_j_per_s) { set_weight(1, lambda_j_per_s); }
+  using lambda_weighted::lambda_weighted;
 
   /// The device-seconds the request takes at the batch it would join (what routers over this cost reserve).
   [[nodiscard]] double work_s(const device_params& d, const device_load& l, const request_view& r) const noexcept {
@@ -29,7 +26,7 @@ class profile_cost : public weighted_cost<profile_energy_term, profile_slo_penal
   /// The weighted sum of the two terms, with the profile read once (the scan evaluates it for every device).
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = detail::profile_service(d, l, r);
-    return weight(0) * e.energy_j + weight(1) * detail::slo_lateness(detail::after(l.reserved_s(), e), r);
+    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(detail::after(l.reserved_s(), e), r);
   }
 };
 

@@ -38,7 +38,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +45,8 @@
 
 #include "joulesched/control/lambda_controller.hpp"
 #include "joulesched/control/miss_window.hpp"
+#include "joulesched/control/price_loop.hpp"
+#include "joulesched/control/shared_price.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/error.hpp"
@@ -140,18 +141,16 @@ struct policy_settings {
   slo_kind pi_target = slo_kind::any;
 };
 
-/// @brief Tunes the lambda of one cost (joulesched_cost, profile_cost: anything with set_lambda(double)) with a PI
-/// lambda_controller (the SimControl of energy_pi, energy_profile and tiered's interactive side), and records
-/// lambda over time.
+/// @brief The SimControl of the PI policies (energy_pi, energy_profile and tiered's interactive side): the
+/// library's price_loop (control/price_loop.hpp) fed the run's outcomes, setting the shared_price that the
+/// policy's cost follows, and a record of lambda over time.
 class pi_lambda_control {
  public:
-  /// @param cost the cost whose lambda is tuned (must outlive this).
+  /// @param lambda the price the policy's cost follows (must outlive this).
   /// @param only when set, only outcomes of this tier are observed.
   /// Misses are of the kind `s.pi_target`: the miss rate held at the target, and recorded, is of that kind.
-  template <class Cost>
-  pi_lambda_control(Cost& cost, const policy_settings& s, std::optional<tier> only = std::nullopt)
-      : set_lambda_([&cost](double lambda) { cost.set_lambda(lambda); }),
-        ctl_(s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
+  pi_lambda_control(shared_price& lambda, const policy_settings& s, std::optional<tier> only = std::nullopt)
+      : loop_(lambda, s.pi, time_window(s.miss_window_s, s.miss_window_buckets)),
         period_s_(joulesched::detail::require_positive(s.control_period_s, "policy_settings", "control_period_s")),
         only_(only),
         target_(s.pi_target),
@@ -161,22 +160,20 @@ class pi_lambda_control {
     if (static_cast<std::size_t>(target_) >= slo_kind_count)
       joulesched::detail::fail("policy_settings", "pi_target", static_cast<int>(target_),
                                "must be a slo_kind (any, ttft, tbt or e2e)");
-    set_lambda_(ctl_.value());
   }
   [[nodiscard]] double period_s() const noexcept { return period_s_; }
   void on_outcome(double now_s, tier t, const slo_outcome& o) noexcept {
-    if (!only_ || *only_ == t) ctl_.observe(now_s, o.missed(target_));
+    if (!only_ || *only_ == t) loop_.observe(now_s, o.missed(target_));
   }
   void tick(double now_s) {
-    const double lambda = ctl_.update(now_s);
-    set_lambda_(lambda);
+    const double lambda = loop_.update(now_s);
     if (++since_sample_ < stride_) return;
     if (trace_.size() == max_samples_) {
       thin();                                  // the last sample is kept, and the stride doubles
       if (since_sample_ < stride_) return;
     }
     since_sample_ = 0;
-    trace_.push_back({now_s, lambda, ctl_.miss_rate()});
+    trace_.push_back({now_s, lambda, loop_.miss_rate()});
   }
   [[nodiscard]] const std::vector<lambda_sample>& trace() const noexcept { return trace_; }
   std::vector<lambda_sample>&& take_trace() noexcept { return std::move(trace_); }
@@ -190,8 +187,7 @@ class pi_lambda_control {
     stride_ *= 2;
   }
 
-  std::function<void(double)> set_lambda_;
-  lambda_controller<time_window> ctl_;
+  price_loop<time_window> loop_;
   double period_s_;
   std::optional<tier> only_;
   slo_kind target_;
@@ -249,18 +245,20 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
       break;
     }
     case policy_kind::energy_pi: {
-      argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
-      pi_lambda_control c(router.cost(), s);
+      shared_price lambda(s.lambda_fixed_j_per_s);
+      argmin_router<joulesched_cost> router(f, joulesched_cost(lambda));
+      pi_lambda_control c(lambda, s);
       r = detail::run_with(devices, f, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
       break;
     }
     case policy_kind::tiered: {
       using energy_router = argmin_router<joulesched_cost>;
+      shared_price lambda(s.lambda_fixed_j_per_s);  // the interactive side's; bulk keeps the fixed one
       tiered_router<declared_tier_classifier, energy_router, energy_router> router(
-          declared_tier_classifier{}, energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)),
+          declared_tier_classifier{}, energy_router(f, joulesched_cost(lambda)),
           energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
-      pi_lambda_control c(router.interactive().cost(), s, tier::interactive);
+      pi_lambda_control c(lambda, s, tier::interactive);
       r = detail::run_with(devices, f, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
       break;
@@ -278,8 +276,9 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
         with_profiles[i].profile = &profiles[static_cast<std::size_t>(
             std::find(models.begin(), models.end(), devices.model[i]) - models.begin())];
       fleet fp(with_profiles, "simulated fleet");
-      argmin_router<profile_cost> router(fp, profile_cost(s.lambda_fixed_j_per_s));
-      pi_lambda_control c(router.cost(), s);
+      shared_price lambda(s.lambda_fixed_j_per_s);
+      argmin_router<profile_cost> router(fp, profile_cost(lambda));
+      pi_lambda_control c(lambda, s);
       r = detail::run_with(devices, fp, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
       break;
