@@ -88,6 +88,7 @@ inline device_params checked(device_params p, std::string_view where) {
                  "must be <= batch / rate_tok_s (the fixed part of a step is at most the step)");
   if (!(p.capacity >= p.batch))
     detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
+  if (p.models == 0) detail::fail(where, "models", 0, "must name at least one model");
   return p;
 }
 
@@ -100,7 +101,8 @@ namespace detail {
   const auto key = [&](device_id i) {
     const auto& p = ps[i];
     return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile, p.prefill_s_per_tok, p.prefill_j_per_tok,
-                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch, p.step_s, p.capacity);
+                      p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch, p.step_s, p.capacity,
+                      p.models);
   };
   std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
   return order;
@@ -125,6 +127,7 @@ template <Device D>
   if constexpr (requires { tr::batch(d); }) p.batch = tr::batch(d);
   if constexpr (requires { tr::step_s(d); }) p.step_s = tr::step_s(d);
   if constexpr (requires { tr::capacity(d); }) p.capacity = tr::capacity(d);
+  if constexpr (requires { tr::models(d); }) p.models = tr::models(d);
   return p;
 }
 

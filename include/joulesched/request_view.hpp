@@ -76,6 +76,11 @@ template <Request R>
   v.ttft_budget_s = ttft_budget;
   v.tbt_s = tbt;
   if constexpr (requires { tr::slo_class(r); }) v.slo_class = tr::slo_class(r);
+  if constexpr (requires { tr::model(r); }) {
+    const auto m = tr::model(r);
+    JOULESCHED_EXPECTS(m < max_models, "make_request_view", "model", m, "must be < max_models (64)");
+    v.model = static_cast<model_id>(m);
+  }
   return v;
 }
 
@@ -83,7 +88,7 @@ template <Request R>
 /// @throws config_error naming `where`, the field and its value when a token count is negative, NaN, infinite
 /// or above max_view_tok (2^32 - 1), when a deadline or now is NaN or infinite, when a budget (deadline_s - now_s,
 /// ttft_deadline_s - now_s) is beyond +-max_budget_s (which includes its overflowing to infinity), or when tbt_s
-/// is negative, NaN, infinite or above max_budget_s.
+/// is negative, NaN, infinite or above max_budget_s, or when the model is >= max_models.
 template <Request R>
 [[nodiscard]] request_view checked_request_view(const R& r, double now_s, double output_estimate_tok,
                                                 std::string_view where) {
@@ -115,6 +120,8 @@ template <Request R>
     const double tbt = detail::require_non_negative(tr::tbt_s(r), where, "tbt_s");
     if (tbt > max_budget_s) detail::fail(where, "tbt_s", tbt, "must be <= 1e12 s (max_budget_s)");
   }
+  if constexpr (requires { tr::model(r); })
+    if (const auto m = tr::model(r); m >= max_models) detail::fail(where, "model", m, "must be < 64 (max_models)");
   return make_request_view(r, now_s, output_estimate_tok);
 }
 

@@ -65,6 +65,8 @@ JOULESCHED_DETAIL_FIELD(capacity)
 JOULESCHED_DETAIL_FIELD(ttft_deadline_s)
 JOULESCHED_DETAIL_FIELD(tbt_s)
 JOULESCHED_DETAIL_FIELD(slo_class)
+JOULESCHED_DETAIL_FIELD(models)
+JOULESCHED_DETAIL_FIELD(model)
 #undef JOULESCHED_DETAIL_FIELD
 }  // namespace detail
 
@@ -74,7 +76,8 @@ JOULESCHED_DETAIL_FIELD(slo_class)
 /// Optional: `site(d)` (site_id, default 0), `profile(d)` (const energy_profile*, default none), and the
 /// prefill and context coefficients and operating batch of device_params (`prefill_s_per_tok`,
 /// `prefill_j_per_tok`, `request_s`, `request_j`, `ctx_s_per_tok`, `ctx_j_per_tok`: default 0, not modelled;
-/// `batch`: default 1; `step_s`: default 0; `capacity`: default infinity, no limit).
+/// `batch`: default 1; `step_s`: default 0; `capacity`: default infinity, no limit), `models(d)` (model_set,
+/// default all_models).
 template <class D>
 struct device_traits {
 #define JOULESCHED_DETAIL_OPTIONAL(name, fallback)                          \
@@ -110,6 +113,10 @@ struct device_traits {
     if constexpr (detail::has_profile<D, const energy_profile*>) return detail::get_profile<const energy_profile*>(d);
     else return nullptr;
   }
+  static constexpr model_set models(const D& d) {
+    if constexpr (detail::has_models<D, model_set>) return detail::get_models<model_set>(d);
+    else return all_models;
+  }
 };
 
 /// @brief How joulesched reads a request. Specialise for types whose members have other names.
@@ -117,7 +124,7 @@ struct device_traits {
 /// Required: `input_tok(r)` (prompt tokens, >= 0) and `deadline_s(r)` (absolute, on the same clock as the
 /// `now` the caller passes; a deadline already past is legal). Optional: `ttft_deadline_s(r)` (absolute
 /// time-to-first-token deadline, default none), `tbt_s(r)` (pacing target between tokens, default 0: none),
-/// `slo_class(r)` (default 0), `declared_tier(r)` (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
+/// `slo_class(r)` (default 0), `model(r)` (model_id, default 0), `declared_tier(r)` (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
 /// estimator and simulators), `work_tok(r)` (remaining work estimate, needed by LLF queues).
 template <class R>
 struct request_traits {
@@ -145,6 +152,11 @@ struct request_traits {
   static constexpr std::uint16_t slo_class(const R& r) {
     if constexpr (detail::has_slo_class<R, std::uint16_t>) return detail::get_slo_class<std::uint16_t>(r);
     else return default_slo_class;
+  }
+  /// Wider than model_id, so that make_request_view can refuse an id >= max_models rather than wrap it.
+  static constexpr std::uint32_t model(const R& r) {
+    if constexpr (detail::has_model<R, std::uint32_t>) return detail::get_model<std::uint32_t>(r);
+    else return 0;
   }
   static constexpr std::optional<tier> declared_tier(const R& r) {
     if constexpr (detail::has_declared_tier<R, std::optional<tier>>)

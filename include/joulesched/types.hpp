@@ -43,6 +43,16 @@ inline constexpr std::size_t tier_count = 2;
 /// (step_s + j x (decode device-seconds per token - step_s / batch)), and beyond `capacity` requests wait.
 ///
 /// Two devices with equal parameters form a class: the class-indexed router keeps one heap per class.
+/// @brief A served model's id: the index of the model in an engine's or fleet's list, 0 .. max_models - 1.
+using model_id = std::uint8_t;
+inline constexpr std::size_t max_models = 64;
+/// @brief The models a device serves, one bit per model_id (bit m: model m).
+using model_set = std::uint64_t;
+/// Every model: what a device serves when it says nothing (a fleet of one model needs no ids).
+inline constexpr model_set all_models = ~model_set{0};
+/// The set of one model. Precondition: m < max_models.
+[[nodiscard]] constexpr model_set only_model(model_id m) noexcept { return model_set{1} << m; }
+
 struct device_params {
   double rate_tok_s = 0.0;        ///< mu_n: output tokens/s the device serves, its whole batch (> 0)
   double energy_j_per_tok = 0.0;  ///< eps_n: joules per output token at the operating point (>= 0)
@@ -57,6 +67,7 @@ struct device_params {
   double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
   double step_s = 0.0;             ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
   double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= batch; inf: none)
+  model_set models = all_models;   ///< the models it serves (not empty); routers send it only their requests
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };
@@ -94,7 +105,13 @@ struct request_view {
   double ttft_budget_s = max_budget_s;  ///< time-to-first-token deadline minus now, seconds (max_budget_s: none)
   double tbt_s = 0.0;           ///< pacing target: most seconds between output tokens after the first (0: none)
   std::uint16_t slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
+  model_id model = 0;           ///< the model it asks for (< max_models): only devices that serve it are candidates
 };
+
+/// Whether a device with parameters `p` serves the model a request asks for.
+[[nodiscard]] constexpr bool serves(const device_params& p, const request_view& v) noexcept {
+  return ((p.models >> v.model) & 1u) != 0;
+}
 
 /// @brief A router's decision: the device, and the work reserved on it. Pass it back to release().
 struct assignment {

@@ -1,4 +1,5 @@
-// The reference every exact router is checked against: evaluate every available device, take the least
+// The reference every exact router is checked against: evaluate every available device that serves the
+// request's model, take the least
 // (cost, reserved work, id). Deliberately the most obvious code possible.
 #pragma once
 
@@ -14,7 +15,7 @@ template <class Fleet, class Cost>
 std::optional<device_id> brute_force_argmin(const Fleet& f, const Cost& cost, const request_view& v) {
   std::optional<std::tuple<double, std::uint64_t, device_id>> best;
   for (device_id id = 0; id < f.size(); ++id) {
-    if (!f.available(id)) continue;
+    if (!f.available(id) || !serves(f.params(id), v)) continue;
     const device_load l = f.load(id);
     const std::tuple<double, std::uint64_t, device_id> key{cost(f.params(id), l, v), l.reserved_ns, id};
     if (!best || key < *best) best = key;

@@ -150,19 +150,19 @@ class argmin_router {
         } else {
           for (const std::uint32_t c : class_order_) {
             if (best.found && cost_.floor(params[c], v) + offset > best.best.cost) break;
-            if (tops[c].id != fleet::no_device) consider(params[c], tops[c].load(), tops[c].id);
+            if (tops[c].id != fleet::no_device && serves(params[c], v)) consider(params[c], tops[c].load(), tops[c].id);
           }
         }
       } else {
         for (std::size_t c = 0; c < tops.size(); ++c)
-          if (tops[c].id != fleet::no_device) consider(params[c], tops[c].load(), tops[c].id);
+          if (tops[c].id != fleet::no_device && serves(params[c], v)) consider(params[c], tops[c].load(), tops[c].id);
       }
     } else {
       const auto params = f.all_params();
       const auto loads = f.loads();
       const auto n = static_cast<device_id>(f.size());
       for (device_id id = 0; id < n; ++id)
-        if (f.available(id)) consider(params[id], loads[id], id);
+        if (f.available(id) && serves(params[id], v)) consider(params[id], loads[id], id);
     }
     return best;
   }
@@ -191,7 +191,8 @@ class argmin_router {
         const std::uint32_t c = class_order_[b + i];
         costs[i] = static_cast<double>(cost_(params[c], tops[c].load(), v));
         detail::expect_cost(costs[i], "argmin_router::route");
-        const double x = tops[c].id != fleet::no_device ? costs[i] : std::numeric_limits<double>::infinity();
+        const double x =
+            tops[c].id != fleet::no_device && serves(params[c], v) ? costs[i] : std::numeric_limits<double>::infinity();
         at = x < least ? i : at;
         least = std::min(least, x);
       }
@@ -199,7 +200,8 @@ class argmin_router {
       for (std::size_t i = 0; i < m; ++i) ties += costs[i] == least;
       const auto offer = [&](std::size_t i) {
         const auto& t = tops[class_order_[b + i]];
-        if (t.id != fleet::no_device) best.offer(candidate{least, t.reserved_ns, t.id, &params[class_order_[b + i]]});
+        const device_params& p = params[class_order_[b + i]];
+        if (t.id != fleet::no_device && serves(p, v)) best.offer(candidate{least, t.reserved_ns, t.id, &p});
       };
       if (ties == 1 && at != floor_block) {
         offer(at);

@@ -156,6 +156,7 @@ class concurrent_argmin_router {
     detail::concurrent_shard* chosen = nullptr;
     candidate best{};
     for (const auto& c : snap.classes) {
+      if (!serves(c.params, v)) continue;
       // Within a class the cost is monotone in load, so the least word (load, id) is the class's best device.
       std::uint64_t least = detail::top_word::empty;
       detail::concurrent_shard* least_shard = nullptr;
@@ -216,12 +217,10 @@ class concurrent_power_of_d_router {
     const concurrent_fleet::snapshot& snap = reader_.read();
     const auto& ids = snap.available_ids;
     best_candidate best;
-    if (ids.size() <= d_) {
-      for (const device_id id : ids) best.offer(evaluate(snap, id, v));
-    } else {
-      detail::for_distinct_draws<max_d>(engine_, ids.size(), d_,
-                                        [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
-    }
+    detail::offer_serving_draws<max_d>(
+        engine_, ids.size(), d_,
+        [&](std::size_t i) { return serves(snap.class_params[snap.devices[ids[i]].class_index], v); },
+        [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
     if (!best.found) return std::nullopt;
     const std::uint64_t work = work_ns_for(cost_, snap.class_params[snap.devices[best.best.id].class_index],
                                            fleet_->load(best.best.id), v);

@@ -40,6 +40,27 @@ void for_distinct_draws(Engine& engine, std::size_t n, std::uint32_t d, F&& f) n
     f(i);
   }
 }
+
+/// Offers `offer(i)` each of d distinct draws among indices 0..n-1 (every index when n <= d) whose device serves
+/// the request (`serving(i)`). When none of the draws does, it offers every index that serves: the model is
+/// rare among the candidates, and a scan still finds its devices.
+template <std::uint32_t MaxD, class Engine, class Serving, class Offer>
+void offer_serving_draws(Engine& engine, std::size_t n, std::uint32_t d, Serving&& serving, Offer&& offer) {
+  if (n <= d) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (serving(i)) offer(i);
+    return;
+  }
+  bool any = false;
+  for_distinct_draws<MaxD>(engine, n, d, [&](std::size_t i) {
+    if (!serving(i)) return;
+    any = true;
+    offer(i);
+  });
+  if (any) return;
+  for (std::size_t i = 0; i < n; ++i)
+    if (serving(i)) offer(i);
+}
 }  // namespace detail
 
 template <CostModel Cost, class Engine = std::mt19937_64>
@@ -60,12 +81,9 @@ class power_of_d_router {
     const fleet& f = *fleet_;
     const auto ids = f.available_ids();
     best_candidate best;
-    if (ids.size() <= d_) {
-      for (const device_id id : ids) best.offer(evaluate(cost_, f, id, v));
-    } else {
-      detail::for_distinct_draws<max_d>(engine_, ids.size(), d_,
-                                        [&](std::size_t i) { best.offer(evaluate(cost_, f, ids[i], v)); });
-    }
+    detail::offer_serving_draws<max_d>(
+        engine_, ids.size(), d_, [&](std::size_t i) { return serves(f.params(ids[i]), v); },
+        [&](std::size_t i) { best.offer(evaluate(cost_, f, ids[i], v)); });
     return assign(*fleet_, best.id(), v, cost_);
   }
 

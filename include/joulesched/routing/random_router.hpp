@@ -24,7 +24,14 @@ class random_router {
   [[nodiscard]] std::optional<assignment> route(const request_view& v) JOULESCHED_HOT_NOEXCEPT {
     const auto ids = fleet_->available_ids();
     if (ids.empty()) return std::nullopt;
-    return assign(*fleet_, ids[static_cast<std::size_t>(engine_() % ids.size())], v);
+    // A uniform draw among the available devices; when it does not serve the request's model, the next one
+    // that does (uniform only among devices that all serve it, the usual case).
+    const auto start = static_cast<std::size_t>(engine_() % ids.size());
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const device_id id = ids[(start + k) % ids.size()];
+      if (serves(fleet_->params(id), v)) return assign(*fleet_, id, v);
+    }
+    return std::nullopt;
   }
 
   /// Gives back the work of an assignment. Returns: fleet::release's answer (false: refused, see fleet.hpp).

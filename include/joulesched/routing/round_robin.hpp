@@ -17,12 +17,12 @@ class round_robin_router {
  public:
   explicit round_robin_router(fleet& f) noexcept : fleet_(&f) {}
 
-  [[nodiscard]] std::optional<device_id> pick(const request_view&) const noexcept {
+  [[nodiscard]] std::optional<device_id> pick(const request_view& v) const noexcept {
     const fleet& f = *fleet_;
     const auto n = static_cast<device_id>(f.size());
     for (device_id k = 0; k < n; ++k) {
       const device_id id = (next_ + k) % n;
-      if (f.available(id)) return id;
+      if (f.available(id) && serves(f.params(id), v)) return id;
     }
     return std::nullopt;
   }
