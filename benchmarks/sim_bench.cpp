@@ -1,5 +1,6 @@
 // Simulator speed: simulated requests (and events) per second of wall time, on the default fleet (320 GPUs),
-// the default mix at utilisation 0.5, 600 simulated seconds (~270k requests) per iteration, for each policy.
+// the default mix at utilisation 0.5, 600 simulated seconds (~270k requests) per iteration, for each policy of
+// sim::policy_registry (benchmark names are the policies' names).
 // Counters: requests/s and events/s of wall time (rates over real time), and the run's own CPU-time rate.
 // Each iteration checks its own answer (every request read is completed or rejected).
 //
@@ -12,6 +13,7 @@
 
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/policies.hpp"
+#include "joulesched/sim/scenario.hpp"
 #include "joulesched/sim/workload.hpp"
 
 #ifndef JOULESCHED_SOURCE_DIR
@@ -28,32 +30,17 @@ std::filesystem::path source_dir() {
   return JOULESCHED_SOURCE_DIR;
 }
 
-struct bench_setup {
-  std::filesystem::path src = source_dir();
-  sim::fleet_spec spec = sim::load_fleet(src / "data" / "fleets" / "default.csv");
-  sim::sim_devices devices = sim::sim_devices::from(spec);
-  sim::workload_mix mix = sim::default_mix(src / "data" / "traces" / "azure_conv_2023_excerpt.csv");
-  sim::token_means means = sim::mean_tokens(mix);
-  std::vector<joulesched::device_params> params = sim::routing_params(
-      spec, sim::operating_point{0.5, means.input_tok + means.output_tok / 2, means.total_tok()});
-  double rate_rps = 0.5 * sim::fleet_saturation_rps(spec, means.input_tok, means.output_tok);
-};
-
-const bench_setup& setup() {
-  static const bench_setup s;
+const sim::scenario& setup() {
+  static const sim::scenario s = sim::scenario::bundled(source_dir() / "data");
   return s;
 }
 
 void bm_policy(benchmark::State& state, sim::policy_kind kind) {
-  const bench_setup& s = setup();
+  const sim::scenario& s = setup();
   constexpr double duration_s = 600.0;
   double requests = 0, events = 0, cpu_s = 0;
   for (auto _ : state) {
-    sim::mix_source_options mo;
-    mo.rate_rps = s.rate_rps;
-    mo.duration_s = duration_s;
-    mo.seed = 1;
-    sim::mix_source src(s.mix, mo);
+    sim::mix_source src(s.mix, s.load(0.5, duration_s, 1));
     sim::engine_options eo;
     eo.window_s = duration_s;
     const sim::sim_result r = sim::run_policy(kind, s.devices, s.params, src, sim::policy_settings{}, eo);
@@ -74,11 +61,12 @@ void bm_policy(benchmark::State& state, sim::policy_kind kind) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(bm_policy, round_robin, sim::policy_kind::round_robin)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(bm_policy, least_loaded, sim::policy_kind::least_loaded)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(bm_policy, power_of_two, sim::policy_kind::power_of_two)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(bm_policy, energy_fixed, sim::policy_kind::energy_fixed)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(bm_policy, energy_pi, sim::policy_kind::energy_pi)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(bm_policy, tiered, sim::policy_kind::tiered)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const sim::policy_entry& e : sim::policy_registry)  // every policy of the registry, by its name
+    benchmark::RegisterBenchmark(e.name, bm_policy, e.kind)->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

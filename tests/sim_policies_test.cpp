@@ -12,6 +12,7 @@
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/policies.hpp"
 #include "joulesched/sim/trace.hpp"
+#include "joulesched/sim/scenario.hpp"
 #include "joulesched/sim/workload.hpp"
 
 using namespace joulesched;
@@ -21,29 +22,15 @@ namespace {
 
 const std::filesystem::path source_dir(JOULESCHED_SOURCE_DIR);
 
-struct setup {
-  fleet_spec spec = load_fleet(source_dir / "data" / "fleets" / "default.csv");
-  sim_devices devices = sim_devices::from(spec);
-  workload_mix mix = default_mix(source_dir / "data" / "traces" / "azure_conv_2023_excerpt.csv");
-  token_means means = mean_tokens(mix);
-  std::vector<device_params> params =
-      routing_params(spec, operating_point{0.5, means.input_tok + means.output_tok / 2, means.total_tok()});
-  double saturation = fleet_saturation_rps(spec, means.input_tok, means.output_tok);
-};
-
-const setup& the_setup() {
-  static const setup s;
+const scenario& the_setup() {
+  static const scenario s = scenario::bundled(source_dir / "data");
   return s;
 }
 
 sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double duration_s,
                queue_discipline q = queue_discipline::edf) {
-  const setup& s = the_setup();
-  mix_source_options mo;
-  mo.rate_rps = utilisation * s.saturation;
-  mo.duration_s = duration_s;
-  mo.seed = seed;
-  mix_source src(s.mix, mo);
+  const scenario& s = the_setup();
+  mix_source src(s.mix, s.load(utilisation, duration_s, seed));
   policy_settings ps;
   ps.seed = seed;
   engine_options eo;
@@ -145,7 +132,7 @@ TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
   auto tr = std::make_shared<const trace>(read_trace(path, topt));
   CHECK(tr->rows.size() == 4);
   CHECK(tr->skipped == 2);
-  const setup& s = the_setup();
+  const scenario& s = the_setup();
   for (const policy_kind k : all_policies) {
     trace_source src(tr, s.mix, trace_source_options{});
     const sim_result r = run_policy(k, s.devices, s.params, src, policy_settings{}, engine_options{});
@@ -171,10 +158,8 @@ TEST_CASE("sim_policies.energy_pi.lambda_follows_misses") {
 
 TEST_CASE("sim_policies.energy_pi.lambda_trace_is_bounded_and_evenly_thinned") {
   // 60 ticks into at most 8 samples: the trace is thinned to every 2nd, 4th, 8th tick and stays evenly spaced.
-  const setup& s = the_setup();
-  mix_source_options mo;
-  mo.rate_rps = 1.2 * s.saturation;
-  mo.duration_s = 60.0;
+  const scenario& s = the_setup();
+  const mix_source_options mo = s.load(1.2, 60.0, 1);
   mix_source src(s.mix, mo);
   policy_settings ps;
   ps.max_lambda_samples = 8;

@@ -2,7 +2,7 @@
 // latency. The engine, routers, queues, estimators and controller are the library's own (include/joulesched/);
 // this file only reads options, builds the workload and prints.
 //
-//   joulesched-sim                                   # the default experiment: six policies, table
+//   joulesched-sim                                   # the default experiment: every policy, table
 //   joulesched-sim --format json > results.json      # the same, as JSON (scripts/plot_results.py draws it)
 //   joulesched-sim --policies energy_pi --lambda-trace lambda.csv --duration 3600
 //   joulesched-sim --trace mytrace.jsonl --utilisation 0.4
@@ -35,6 +35,7 @@
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/policies.hpp"
+#include "joulesched/sim/scenario.hpp"
 #include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/workload.hpp"
 
@@ -60,7 +61,7 @@ struct options {
   std::string data_dir = JOULESCHED_DATA_DIR;
   std::string fleet_path;  // default: <data_dir>/fleets/default.csv
   std::string trace_path;  // empty: the default mix; "default": the bundled Azure excerpt
-  std::string policies = "round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered,energy_profile";
+  std::string policies = sim::all_policy_names();
   std::uint64_t seed = 1;
   std::optional<double> utilisation;
   std::optional<double> load_scale;
@@ -131,14 +132,8 @@ sim::queue_discipline parse_queue(const std::string& s) {
 
 // Everything the policies share: the fleet, the workload, the load.
 struct experiment {
-  sim::fleet_spec fleet;
-  sim::sim_devices devices;
-  std::vector<js::device_params> params;
-  sim::workload_mix mix;
+  std::optional<sim::scenario> s;  // the fleet, the mix and what follows from them (set by build)
   std::shared_ptr<const sim::trace> trace;  // null: the mix generates requests
-  sim::token_means means;
-  sim::operating_point op;
-  double saturation_rps = 0;
   double utilisation = 0;   // offered load / saturation throughput
   double rate_rps = 0;      // mean arrival rate
   double load_scale = 1;    // trace time compression (trace only)
@@ -199,10 +194,10 @@ sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fle
 experiment build(const options& o) {
   experiment e;
   const fs::path data(o.data_dir);
-  e.fleet = sim::load_fleet(o.fleet_path.empty() ? data / "fleets" / "default.csv" : fs::path(o.fleet_path));
-  e.devices = sim::sim_devices::from(e.fleet);
-  e.warnings.insert(e.warnings.end(), e.fleet.warnings.begin(), e.fleet.warnings.end());
-  e.mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
+  sim::fleet_spec fleet =
+      sim::load_fleet(o.fleet_path.empty() ? data / "fleets" / "default.csv" : fs::path(o.fleet_path));
+  e.warnings.insert(e.warnings.end(), fleet.warnings.begin(), fleet.warnings.end());
+  sim::workload_mix mix = sim::default_mix(data / "traces" / "azure_conv_2023_excerpt.csv");
   if (o.diurnal) {
     const fs::path shape_file = data / "traces" / "servegen_diurnal_shape.csv";
     e.shape = sim::diurnal_shape_servegen(shape_file, "m-large", o.start_hour.value_or(0.0) * 3600.0);
@@ -212,22 +207,20 @@ experiment build(const options& o) {
                        js::detail::shortest(e.shape.period_s()) + " s", "must be one day (86400 s) for --diurnal");
   }
 
+  std::optional<sim::token_means> means;  // a trace's; none: the mix's
   if (!o.trace_path.empty()) {
     const fs::path tp = o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
     js::sim::trace_options topt;
     topt.lenient = o.lenient;
     e.trace = std::make_shared<const sim::trace>(sim::read_trace(tp, topt));
     e.warnings.insert(e.warnings.end(), e.trace->warnings.begin(), e.trace->warnings.end());
-    e.means = servable_means(*e.trace, e.fleet, e.warnings);
+    means = servable_means(*e.trace, fleet, e.warnings);
     e.workload_name = "trace " + tp.string() + " (" + std::to_string(e.trace->rows.size()) + " rows, " +
                       std::to_string(e.trace->skipped) + " skipped), classes by the default mix's shares";
   } else {
-    e.means = sim::mean_tokens(e.mix);
     e.workload_name = "default mix (64% chat, 28% rag, 8% batch)";
   }
-  e.op = sim::operating_point{0.5, e.means.input_tok + e.means.output_tok / 2.0, e.means.total_tok()};
-  e.params = sim::routing_params(e.fleet, e.op);
-  e.saturation_rps = sim::fleet_saturation_rps(e.fleet, e.means.input_tok, e.means.output_tok);
+  e.s.emplace(std::move(fleet), std::move(mix), means);
 
   if (e.trace) {
     // A trace keeps its own shape. Alone, it is replayed at its recorded times over its span. With
@@ -239,7 +232,7 @@ experiment build(const options& o) {
     if (span_s > 0) {
       const double trace_rps = rows / span_s;
       e.load_scale = o.load_scale    ? *o.load_scale
-                     : o.utilisation ? *o.utilisation * e.saturation_rps / trace_rps
+                     : o.utilisation ? *o.utilisation * e.s->saturation_rps / trace_rps
                                      : 1.0;
       e.window_s = o.duration_s    ? *o.duration_s
                    : o.utilisation ? default_duration_s
@@ -259,11 +252,11 @@ experiment build(const options& o) {
       if (o.load_scale)
         e.warnings.push_back("--load-scale has no effect: every row of " + e.trace->source + " arrives at once");
     }
-    e.utilisation = e.rate_rps / e.saturation_rps;
+    e.utilisation = e.rate_rps / e.s->saturation_rps;
   } else {
     e.load_scale = o.load_scale.value_or(1.0);
     e.utilisation = o.utilisation.value_or(default_utilisation) * e.load_scale;
-    e.rate_rps = e.utilisation * e.saturation_rps;
+    e.rate_rps = e.utilisation * e.s->saturation_rps;
     e.window_s = o.duration_s.value_or(default_duration_s);
   }
   // The bounds that follow from the fleet and the workload (input_bounds.hpp).
@@ -317,22 +310,22 @@ std::unique_ptr<js::sim::request_source> make_source(const experiment& e, const 
     t.load_scale = e.load_scale;
     t.copies = e.trace_copies;
     t.seed = o.seed;
-    return std::make_unique<sim::trace_source>(e.trace, e.mix, t);
+    return std::make_unique<sim::trace_source>(e.trace, e.s->mix, t);
   }
   sim::mix_source_options m;
   m.rate_rps = e.rate_rps;
   m.duration_s = e.window_s;
   m.shape = e.shape;
   m.seed = o.seed;
-  return std::make_unique<sim::mix_source>(e.mix, m);
+  return std::make_unique<sim::mix_source>(e.s->mix, m);
 }
 
 std::string type_summary(const experiment& e) {
   std::string s;
-  for (const auto& r : e.fleet.rows) {
+  for (const auto& r : e.s->fleet.rows) {
     if (!s.empty()) s += ", ";
     // Names come from files: echoed bounded and escaped, as in error messages.
-    s += std::to_string(r.count) + " " + js::detail::echo(r.model.gpu) + "@" + js::detail::echo(e.fleet.sites[r.site]);
+    s += std::to_string(r.count) + " " + js::detail::echo(r.model.gpu) + "@" + js::detail::echo(e.s->fleet.sites[r.site]);
   }
   return s;
 }
@@ -352,13 +345,13 @@ std::string replay_summary(const experiment& e) {
 }
 
 void print_table(const experiment& e, const options& o, const std::vector<sim::sim_result>& rs) {
-  std::printf("joulesched-sim: fleet %s: %zu devices (%s)\n", e.fleet.source.c_str(), e.devices.size(),
+  std::printf("joulesched-sim: fleet %s: %zu devices (%s)\n", e.s->fleet.source.c_str(), e.s->devices.size(),
               type_summary(e).c_str());
-  std::printf("workload: %s; mean %.0f input / %.0f output tokens; %s\n", e.workload_name.c_str(), e.means.input_tok,
-              e.means.output_tok, o.diurnal ? "ServeGen diurnal rate shape" : "constant rate");
+  std::printf("workload: %s; mean %.0f input / %.0f output tokens; %s\n", e.workload_name.c_str(), e.s->means.input_tok,
+              e.s->means.output_tok, o.diurnal ? "ServeGen diurnal rate shape" : "constant rate");
   std::printf("load: utilisation %.2f of %.0f req/s saturation = %.1f req/s; window %.0f s; queue %s; "
               "estimate error %.0f%% MAE; seed %llu\n\n",
-              e.utilisation, e.saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
+              e.utilisation, e.s->saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
               static_cast<unsigned long long>(o.seed));
   if (e.trace) std::printf("%s\n\n", replay_summary(e).c_str());
   std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %6s %6s %6s %7s %7s %9s %8s %7s %6s\n", "policy",
@@ -433,26 +426,26 @@ nlohmann::ordered_json classes_json(const sim::workload_mix& mix, const sim::sim
 nlohmann::ordered_json to_json(const experiment& e, const options& o, const std::vector<std::string>& warnings,
                                const std::vector<sim::sim_result>& rs) {
   nlohmann::ordered_json j;
-  j["fleet"] = {{"file", e.fleet.source}, {"devices", e.devices.size()}, {"summary", type_summary(e)}};
+  j["fleet"] = {{"file", e.s->fleet.source}, {"devices", e.s->devices.size()}, {"summary", type_summary(e)}};
   j["workload"] = {{"name", e.workload_name},
-                   {"mean_input_tok", e.means.input_tok},
-                   {"mean_output_tok", e.means.output_tok},
+                   {"mean_input_tok", e.s->means.input_tok},
+                   {"mean_output_tok", e.s->means.output_tok},
                    {"diurnal", o.diurnal},
                    {"skipped_input_lines", e.trace ? e.trace->skipped : 0},
                    {"reordered_rows", e.trace ? e.trace->reordered : 0},
                    {"trace_requests_not_replayed",
                     e.trace && !rs.empty() ? e.trace->rows.size() * e.trace_copies - rs.front().read : 0}};
   j["warnings"] = warnings;
-  j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.saturation_rps}, {"rate_rps", e.rate_rps},
+  j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.s->saturation_rps}, {"rate_rps", e.rate_rps},
                {"load_scale", e.load_scale},   {"window_s", e.window_s}, {"trace_copies", e.trace ? e.trace_copies : 0}};
   j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
                    {"pi_target", o.pi_target},
-                   {"nominal_batch_fraction", e.op.batch_fraction}, {"nominal_mean_ctx_tok", e.op.mean_ctx_tok}};
+                   {"nominal_batch_fraction", e.s->op.batch_fraction}, {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
-  for (const auto& r : e.fleet.rows) {
-    const auto p = sim::nominal_params(r.model, r.site, e.op);
-    devs.push_back({{"gpu", r.model.gpu}, {"count", r.count}, {"site", e.fleet.sites[r.site]},
-                    {"nominal_batch", sim::nominal_batch(r.model, e.op)}, {"mu_tok_s", p.rate_tok_s},
+  for (const auto& r : e.s->fleet.rows) {
+    const auto p = sim::nominal_params(r.model, r.site, e.s->op);
+    devs.push_back({{"gpu", r.model.gpu}, {"count", r.count}, {"site", e.s->fleet.sites[r.site]},
+                    {"nominal_batch", sim::nominal_batch(r.model, e.s->op)}, {"mu_tok_s", p.rate_tok_s},
                     {"eps_j_per_tok", p.energy_j_per_tok}});
   }
   j["device_params"] = devs;
@@ -486,7 +479,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["skipped_input_lines"] = e.trace ? e.trace->skipped : 0;
     p["output_tok"] = r.output_tok;
     p["tiers"] = {{"interactive", tier_json(r.tiers[0])}, {"bulk", tier_json(r.tiers[1])}};
-    p["classes"] = classes_json(e.mix, r);
+    p["classes"] = classes_json(e.s->mix, r);
     nlohmann::ordered_json types = nlohmann::ordered_json::array();
     for (const auto& t : r.types)
       types.push_back({{"gpu", t.gpu}, {"devices", t.devices}, {"utilisation", t.utilisation},
@@ -597,7 +590,7 @@ int run(const options& o) {
     // --load-scale and no --duration: then the window is the copy's span).
     const bool cut = e.trace && (o.duration_s || o.utilisation || e.trace_copies > 1);
     sim::horizon_source bounded(*src, cut ? e.window_s : std::numeric_limits<double>::infinity());
-    sim::sim_result r = sim::run_policy(kind, e.devices, e.params, bounded, ps, eo);
+    sim::sim_result r = sim::run_policy(kind, e.s->devices, e.s->params, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
     if (r.read == 0)
       js::detail::fail(name, "requests read", 0,
@@ -635,7 +628,7 @@ int main(int argc, char** argv) {
                  "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
                  "default mix, at its recorded times; with --utilisation its time is scaled to that load and it is "
                  "tiled to fill the window; requests get classes by the mix's shares");
-  app.add_option("--policies", o.policies, "comma-separated: round_robin,least_loaded,power_of_two,energy_fixed,energy_pi,tiered,energy_profile")
+  app.add_option("--policies", o.policies, "comma-separated, of: " + sim::all_policy_names())
       ->capture_default_str();
   app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
   auto* util = app.add_option("--utilisation", t.utilisation,

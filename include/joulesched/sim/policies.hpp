@@ -32,6 +32,9 @@
 ///   (JouleSched). Update every 1 s of simulated time over a 60 s time window of outcomes (ASSUMPTION: one
 ///   minute holds thousands of outcomes at fleet scale, so the measured rate is not noise, and is short enough
 ///   to follow a diurnal swing).
+/// Adding a policy: an enumerator of policy_kind and an entry of policy_registry (its name, whether it tunes
+/// lambda, and a function that builds its router and controller and runs them); the program, the tests and
+/// the benchmarks find it there.
 /// Cost: building a policy is O(devices); the run is the simulator's.
 #pragma once
 
@@ -73,54 +76,6 @@ enum class policy_kind : std::uint8_t {
   tiered,
   energy_profile
 };
-
-inline constexpr std::array<policy_kind, 7> all_policies = {
-    policy_kind::round_robin, policy_kind::least_loaded, policy_kind::power_of_two, policy_kind::energy_fixed,
-    policy_kind::energy_pi,   policy_kind::tiered,       policy_kind::energy_profile};
-
-[[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept {
-  switch (p) {
-    case policy_kind::round_robin: return "round_robin";
-    case policy_kind::least_loaded: return "least_loaded";
-    case policy_kind::power_of_two: return "power_of_two";
-    case policy_kind::energy_fixed: return "energy_fixed";
-    case policy_kind::energy_pi: return "energy_pi";
-    case policy_kind::tiered: return "tiered";
-    case policy_kind::energy_profile: return "energy_profile";
-  }
-  return "?";
-}
-
-/// @brief Whether the policy tunes lambda with a PI controller (and so fills lambda_trace and holds pi_target).
-[[nodiscard]] constexpr bool tunes_lambda(policy_kind p) noexcept {
-  return p == policy_kind::energy_pi || p == policy_kind::tiered || p == policy_kind::energy_profile;
-}
-
-/// @brief The policy called `name`. @throws config_error naming `where`, the value and the valid names.
-[[nodiscard]] inline policy_kind parse_policy(std::string_view name, std::string_view where) {
-  std::string valid;
-  for (const policy_kind p : all_policies) {
-    if (name == to_string(p)) return p;
-    valid += (valid.empty() ? "" : ", ") + std::string(to_string(p));
-  }
-  joulesched::detail::fail(where, "policy", "'" + std::string(name) + "'", "must be one of " + valid);
-}
-
-/// @brief A comma-separated list of policy names, in order (repeats allowed).
-/// @throws config_error for an empty list or an unknown name.
-[[nodiscard]] inline std::vector<policy_kind> parse_policy_list(std::string_view list, std::string_view where) {
-  std::vector<policy_kind> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = list.find(',', start);
-    const std::string_view item = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
-    if (item.empty()) joulesched::detail::fail(where, "policies", "'" + std::string(list) + "'", "has an empty name");
-    out.push_back(parse_policy(item, where));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 /// @brief Settings shared by the policies (see the file note for the source of each default).
 struct policy_settings {
@@ -211,59 +166,72 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
 }
 }  // namespace detail
 
-/// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
-/// The result's `policy` is the policy's name; the policies that tune lambda (tunes_lambda) fill `lambda_trace`.
-/// @throws config_error for bad settings or a source that breaks its promises.
-[[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices,
-                                           const std::vector<device_params>& params, request_source& src,
-                                           const policy_settings& s, const engine_options& opts) {
-  fleet f(params, "simulated fleet");
-  sim_result r;
-  switch (kind) {
-    case policy_kind::round_robin: {
+/// @brief One policy of the registry: its name, whether it tunes lambda with a PI loop (and so fills
+/// `lambda_trace` and holds policy_settings::pi_target), and how to run it.
+struct policy_entry {
+  policy_kind kind;
+  const char* name;
+  bool tunes_lambda;
+  /// Runs the policy over `devices`, whose routing parameters are `params` (in id order), on `src`.
+  sim_result (*run)(const sim_devices& devices, const std::vector<device_params>& params, request_source& src,
+                    const policy_settings& s, const engine_options& opts);
+};
+
+/// @brief Every policy, in enum order: adding one is an enumerator and an entry here.
+inline constexpr std::array<policy_entry, 7> policy_registry = {{
+    {policy_kind::round_robin, "round_robin", false,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       round_robin_router router(f);
       no_control c;
-      r = detail::run_with(devices, f, router, c, s, opts, src);
-      break;
-    }
-    case policy_kind::least_loaded: {
+      return detail::run_with(devices, f, router, c, s, opts, src);
+     }},
+    {policy_kind::least_loaded, "least_loaded", false,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       least_loaded_router router(f);
       no_control c;
-      r = detail::run_with(devices, f, router, c, s, opts, src);
-      break;
-    }
-    case policy_kind::power_of_two: {
+      return detail::run_with(devices, f, router, c, s, opts, src);
+     }},
+    {policy_kind::power_of_two, "power_of_two", false,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
       no_control c;
-      r = detail::run_with(devices, f, router, c, s, opts, src);
-      break;
-    }
-    case policy_kind::energy_fixed: {
+      return detail::run_with(devices, f, router, c, s, opts, src);
+     }},
+    {policy_kind::energy_fixed, "energy_fixed", false,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
       no_control c;
-      r = detail::run_with(devices, f, router, c, s, opts, src);
-      break;
-    }
-    case policy_kind::energy_pi: {
+      return detail::run_with(devices, f, router, c, s, opts, src);
+     }},
+    {policy_kind::energy_pi, "energy_pi", true,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       shared_price lambda(s.lambda_fixed_j_per_s);
       argmin_router<joulesched_cost> router(f, joulesched_cost(lambda));
       pi_lambda_control c(lambda, s);
-      r = detail::run_with(devices, f, router, c, s, opts, src);
+      sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
-      break;
-    }
-    case policy_kind::tiered: {
+      return r;
+     }},
+    {policy_kind::tiered, "tiered", true,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+      fleet f(params, "simulated fleet");
       using energy_router = argmin_router<joulesched_cost>;
       shared_price lambda(s.lambda_fixed_j_per_s);  // the interactive side's; bulk keeps the fixed one
       tiered_router<declared_tier_classifier, energy_router, energy_router> router(
           declared_tier_classifier{}, energy_router(f, joulesched_cost(lambda)),
           energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
       pi_lambda_control c(lambda, s, tier::interactive);
-      r = detail::run_with(devices, f, router, c, s, opts, src);
+      sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
-      break;
-    }
-    case policy_kind::energy_profile: {
+      return r;
+     }},
+    {policy_kind::energy_profile, "energy_profile", true,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
       // One profile per distinct model, owned here for the run; the fleet's params point at them.
       std::vector<const device_model*> models;
       for (const device_model* m : devices.model)
@@ -279,11 +247,74 @@ sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control,
       shared_price lambda(s.lambda_fixed_j_per_s);
       argmin_router<profile_cost> router(fp, profile_cost(lambda));
       pi_lambda_control c(lambda, s);
-      r = detail::run_with(devices, fp, router, c, s, opts, src);
+      sim_result r = detail::run_with(devices, fp, router, c, s, opts, src);
       r.lambda_trace = c.take_trace();
-      break;
-    }
+      return r;
+     }},
+}};
+
+inline constexpr std::array<policy_kind, policy_registry.size()> all_policies = [] {
+  std::array<policy_kind, policy_registry.size()> ks{};
+  for (std::size_t i = 0; i < ks.size(); ++i) ks[i] = policy_registry[i].kind;
+  return ks;
+}();
+
+/// @brief The registry's entry of a policy.
+[[nodiscard]] constexpr const policy_entry& entry_of(policy_kind p) noexcept {
+  return policy_registry[static_cast<std::size_t>(p)];
+}
+static_assert([] {
+  for (std::size_t i = 0; i < policy_registry.size(); ++i)
+    if (static_cast<std::size_t>(policy_registry[i].kind) != i) return false;
+  return true;
+}(), "policy_registry must list the policies in enum order");
+
+[[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept { return entry_of(p).name; }
+
+/// @brief Every policy's name, in registry order, joined by commas (the program's default `--policies`).
+[[nodiscard]] inline std::string all_policy_names() {
+  std::string names;
+  for (const policy_entry& e : policy_registry) names += (names.empty() ? "" : ",") + std::string(e.name);
+  return names;
+}
+
+/// @brief Whether the policy tunes lambda with a PI controller (and so fills lambda_trace and holds pi_target).
+[[nodiscard]] constexpr bool tunes_lambda(policy_kind p) noexcept { return entry_of(p).tunes_lambda; }
+
+/// @brief The policy called `name`. @throws config_error naming `where`, the value and the valid names.
+[[nodiscard]] inline policy_kind parse_policy(std::string_view name, std::string_view where) {
+  std::string valid;
+  for (const policy_kind p : all_policies) {
+    if (name == to_string(p)) return p;
+    valid += (valid.empty() ? "" : ", ") + std::string(to_string(p));
   }
+  joulesched::detail::fail(where, "policy", "'" + std::string(name) + "'", "must be one of " + valid);
+}
+
+/// @brief A comma-separated list of policy names, in order (repeats allowed).
+/// @throws config_error for an empty list or an unknown name.
+[[nodiscard]] inline std::vector<policy_kind> parse_policy_list(std::string_view list, std::string_view where) {
+  std::vector<policy_kind> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', start);
+    const std::string_view item = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+    if (item.empty()) joulesched::detail::fail(where, "policies", "'" + std::string(list) + "'", "has an empty name");
+    out.push_back(parse_policy(item, where));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+
+/// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
+/// The result's `policy` is the policy's name; the policies that tune lambda (tunes_lambda) fill `lambda_trace`.
+/// @throws config_error for bad settings or a source that breaks its promises.
+[[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices,
+                                           const std::vector<device_params>& params, request_source& src,
+                                           const policy_settings& s, const engine_options& opts) {
+  sim_result r = entry_of(kind).run(devices, params, src, s, opts);
   r.policy = to_string(kind);
   return r;
 }
