@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "joulesched/concepts.hpp"
+#include "joulesched/detail/normal.hpp"
 #include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/traits.hpp"
@@ -286,7 +287,7 @@ class noisy_estimator {
     // Two uniforms from the hash: u1 in (0, 1], u2 in [0, 1); then Box-Muller.
     const double u1 = static_cast<double>((detail::splitmix64(h) >> 11) + 1) * 0x1p-53;
     const double u2 = static_cast<double>(detail::splitmix64(~h) >> 11) * 0x1p-53;
-    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    const double z = detail::box_muller(u1, u2);
     return std::max(0.0, 1.0 + sigma_ * z);
   }
 

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "joulesched/detail/csv.hpp"
+#include "joulesched/detail/normal.hpp"
 #include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/sim/request.hpp"
@@ -354,10 +355,9 @@ inline constexpr std::uint64_t labels_stream = 0x6c616265'6c73'0000ull;   // "la
 [[nodiscard]] inline double exponential1(std::mt19937_64& g) noexcept { return -std::log(uniform01_open0(g)); }
 /// Standard normal (Box-Muller, one of the pair).
 [[nodiscard]] inline double normal01(std::mt19937_64& g) noexcept {
-  constexpr double two_pi = 6.283185307179586476925286766559;
   const double u1 = uniform01_open0(g);
   const double u2 = uniform01(g);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
+  return joulesched::detail::box_muller(u1, u2);
 }
 /// Gamma(shape a, scale 1), Marsaglia & Tsang (2000); for a < 1 the boost Gamma(a+1) * U^(1/a).
 [[nodiscard]] inline double gamma_unit_scale(std::mt19937_64& g, double a) noexcept {
