@@ -440,7 +440,7 @@ TEST_CASE("device_model.loader.errors_name_file_line_field") {
   }
 }
 
-// ---- hardening (issue 10) ----
+// ---- input hardening ----
 
 TEST_CASE("device_model.loader.same_number_grammar_as_every_reader") {
   // '+294.629' used to be refused here while the CSV readers took it.

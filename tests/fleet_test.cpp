@@ -69,7 +69,7 @@ TEST_CASE("fleet.class_tops.follow_every_change") {
   }
 }
 
-// Hardening (issue 10): a second release of the same assignment used to subtract again and wrap the load to
+// Misuse: a second release of the same assignment used to subtract again and wrap the load to
 // ~1.8e19 tokens, after which every router avoided the device for good. Now it is refused and changes nothing.
 TEST_CASE("fleet.release.twice_is_refused_and_leaves_loads_as_after_one_release") {
   for (const fleet_index index : {fleet_index::by_class, fleet_index::none}) {

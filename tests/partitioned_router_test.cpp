@@ -749,7 +749,7 @@ TEST_CASE("mpsc_ring.asked_for_one_holds_what_it_reports") {
   }
 }
 
-// Hardening (issue 10): a release twice (direct or posted) wrapped the partition's load; a device id outside the
+// Misuse: a release twice (direct or posted) wrapped the partition's load; a device id outside the
 // plan read past the plan's tables; a batch larger than the ring aliased its own cells. All refused now.
 TEST_CASE("partitioned_router.release_twice_and_ids_outside_the_plan_are_refused") {
   const partition_plan plan(std::vector<device_params>(4, device_params{1000.0, 0.2}), 2);

@@ -248,7 +248,7 @@ TEST_CASE("energy_profile.parse.empty_table_and_missing_column") {
                  {"p.csv:1", "missing column 'rate_tok_s'"});
 }
 
-// ---- hardening (issue 10) ----
+// ---- input hardening ----
 
 TEST_CASE("energy_profile.parse.bounds_name_line_and_field") {
   check_mentions(parse_error(header + "65537,512,0.9,40\n"),

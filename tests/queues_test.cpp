@@ -297,7 +297,7 @@ TEST_CASE("intrusive_queue.move.takes_over") {
   CHECK(b.empty());
 }
 
-// ---- Hardening (issue 10): misuse with a defined result in every build. ----
+// ---- misuse with a defined result in every build. ----
 
 // A NaN key compared false both ways, so a NaN deadline could sit on top of an EDF queue ahead of real deadlines.
 // Now it is queued as +infinity: after every finite key, in arrival order with the infinite ones.

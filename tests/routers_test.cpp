@@ -147,7 +147,7 @@ TEST_CASE("argmin_router.class_indexed.priced_fleets_match_brute_force") {
       600, 80, random_priced_fleet, random_priced_request);
 }
 
-// Operating points (issue 12): devices of 1-4 types, each type a table of 1-6 random priced points (clocks), some
+// Operating points: devices of 1-4 types, each type a table of 1-6 random priced points (clocks), some
 // shared across tables.
 fleet random_table_fleet(std::mt19937_64& rng) {
   std::vector<operating_points> tables(1 + rng() % 4);
@@ -545,7 +545,7 @@ TEST_CASE("fleet_index.none.class_indexed_router_refuses_the_fleet") {
   CHECK_NOTHROW(scan_router<joulesched_cost>(flat, joulesched_cost(1.0)));
 }
 
-// Hardening (issue 10): every router's release goes to its fleet, which refuses a second release of the same
+// Misuse: every router's release goes to its fleet, which refuses a second release of the same
 // assignment (it used to wrap the load to ~1.8e19 tokens and routing carried on around the device).
 namespace {
 template <class R>
@@ -605,7 +605,7 @@ struct view_req {
 };
 }  // namespace
 
-// Hardening (issue 10): finite inputs whose derived values overflow. deadline 1.7e308 at now -1.7e308 gave an
+// Misuse: finite inputs whose derived values overflow. deadline 1.7e308 at now -1.7e308 gave an
 // infinite budget (and a NaN cost that Release builds routed on); a token count above 2^32 - 1 was cut silently.
 TEST_CASE("request_view.checked_rejects_finite_inputs_whose_budget_or_tokens_overflow") {
   using joulesched::test::check_mentions;

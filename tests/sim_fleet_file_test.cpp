@@ -194,7 +194,7 @@ TEST_CASE("sim_event_queue.matches_brute_force") {
   }
 }
 
-// ---- hardening (issue 10) ----
+// ---- input hardening ----
 
 TEST_CASE("sim_fleet_file.bom_crlf_plus_sign_and_a_repeated_row_warns") {
   const auto path = std::filesystem::path(JOULESCHED_TEST_DATA_DIR) / "devices" / "fleet_bom_crlf_repeat.csv";

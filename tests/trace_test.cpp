@@ -276,7 +276,7 @@ TEST_CASE("trace.azure.bundled_excerpt") {
   for (std::size_t i = 1; i < t.rows.size(); ++i) REQUIRE(t.rows[i].arrival_s >= t.rows[i - 1].arrival_s);
 }
 
-// ---- hardening (issue 10): bounds, gaps, BOM, directories, long lines, echoes, format guessing ----
+// ---- input hardening: bounds, gaps, BOM, directories, long lines, echoes, format guessing ----
 
 TEST_CASE("trace.azure.timestamp_outside_the_year_bounds_names_the_row") {
   // 9999-01-01 used to overflow int64 nanoseconds and wrap to an accepted time.

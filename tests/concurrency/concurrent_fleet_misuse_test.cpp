@@ -1,4 +1,4 @@
-// Hardening (issue 10): concurrent_fleet::release of an assignment released before, or of a device out of range.
+// Misuse: concurrent_fleet::release of an assignment released before, or of a device out of range.
 // It used to subtract regardless, wrapping the load to ~1.8e19 tokens; now it is refused and changes nothing, and
 // no thread ever sees a wrapped load (the release compares and swaps). Run under ThreadSanitizer with the other
 // concurrency tests.
