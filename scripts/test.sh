@@ -3,7 +3,8 @@
 #   1. installs the system packages (scripts/install-deps.sh; quick when they are there)
 #   2. g++ Debug with ASan + UBSan: tests, examples, header and packaging checks (preset debug-asan)
 #   3. g++ ThreadSanitizer: the concurrency tests (preset tsan)
-#   4. clang++-16: tests, examples and benchmarks, warnings as errors (preset clang); then every header with
+#   4. clang++-16: tests, examples and benchmarks, warnings as errors, and a brief run of each benchmark for its
+#      self-checks (preset clang, ctest label bench); then every header with
 #      clang++-16 and libc++, warnings as errors
 #   5. clang++-16 libFuzzer: every fuzz/*_fuzz.cpp harness, its regression inputs, then FUZZ_SECONDS (default 30)
 #      of fuzzing each, two at a time (preset fuzz, scripts/fuzz.sh; 3.4 minutes on 2 cores: build 45 s, runs 156 s)
