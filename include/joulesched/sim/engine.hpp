@@ -78,10 +78,9 @@
 #include "joulesched/cost/service.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
-#include "joulesched/queues/deadline_queue.hpp"
-#include "joulesched/queues/intrusive_queue.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/sim/actuator.hpp"
+#include "joulesched/sim/batching_device.hpp"
 #include "joulesched/sim/device_model.hpp"
 #include "joulesched/sim/energy_meter.hpp"
 #include "joulesched/sim/event_queue.hpp"
@@ -95,65 +94,6 @@
 
 namespace joulesched::sim {
 
-/// @brief The order of a device's waiting queue.
-enum class queue_discipline : std::uint8_t {
-  fcfs,  ///< arrival order
-  edf,   ///< earliest deadline first (edf_key)
-  llf    ///< least laxity first: deadline - estimated output tokens / device's nominal rate (llf_key)
-};
-
-[[nodiscard]] constexpr const char* to_string(queue_discipline q) noexcept {
-  return q == queue_discipline::fcfs ? "fcfs" : q == queue_discipline::edf ? "edf" : "llf";
-}
-
-/// @brief A request inside the simulator: the truth, what the router was told, and the queue hook.
-/// Read by the waiting queue through request_traits (input_tok, deadline_s, work_tok).
-struct live_request {
-  double deadline_s = 0;       ///< absolute end-to-end deadline
-  double ttft_deadline_s = 0;  ///< absolute time-to-first-token deadline
-  double arrival_s = 0;
-  double first_token_s = 0;    ///< set at the end of its prefill
-  double tbt_s = 0;            ///< pacing target (request::tbt_s; 0 = none)
-  double work_tok = 0;         ///< the estimate of output tokens the router saw
-  std::uint64_t id = 0;        ///< request::id
-  std::uint32_t input_tok = 0;
-  std::uint32_t output_tok = 0;  ///< the truth
-  assignment placed{};           ///< what the router reserved; released at completion
-  std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
-  joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;          ///< SLO class (request::cls)
-  queue_hook hook;
-};
-
-/// @brief The simulator's clock, as the waiting queues read it (a view of the engine's `now`).
-struct sim_clock {
-  const double* now = nullptr;
-  [[nodiscard]] double now_s() const noexcept { return now ? *now : 0.0; }
-};
-static_assert(Clock<sim_clock>);
-
-/// @brief The key policy of the waiting queue: FCFS (arrival time), or the library's edf_key / llf_key.
-/// The choice is made per run; the key is computed once at push, so the switch costs nothing measurable.
-class discipline_key {
- public:
-  discipline_key(queue_discipline q, double rate_tok_s) : q_(q), llf_(rate_tok_s) {}
-  [[nodiscard]] double operator()(const live_request& r) const noexcept {
-    switch (q_) {
-      case queue_discipline::fcfs: return r.arrival_s;
-      case queue_discipline::edf: return edf_key{}(r);
-      case queue_discipline::llf: break;
-    }
-    return llf_(r);
-  }
-
- private:
-  queue_discipline q_;
-  llf_key llf_;
-};
-static_assert(QueueKey<discipline_key, live_request>);
-
-using waiting_queue = intrusive_deadline_queue<live_request, &live_request::hook, discipline_key, sim_clock>;
-static_assert(RequestQueue<waiting_queue>);
 
 /// @brief What a policy's controller does during a run: hear every outcome, and act every `period_s()`.
 ///
@@ -394,7 +334,7 @@ class simulator {
     if (!window_taken_) take_window(opts_.window_s > 0.0 ? opts_.window_s : now_);
     const double end_s = std::max(now_, window_end_s_);
     now_ = end_s;
-    for (device_id d = 0; d < dev_.size(); ++d) account(dev_[d]);
+    for (device_id d = 0; d < dev_.size(); ++d) dev_[d].account(now_);
     sim_result r = finish(end_s, events);
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     r.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
@@ -410,65 +350,9 @@ class simulator {
   [[nodiscard]] const Observer& observer() const noexcept { return observer_; }
 
  private:
-  enum class phase : std::uint8_t { idle, prefill, decode, off, waking };
-
-  struct finish_entry {
-    std::uint64_t step;  // the decode step after which the request has its last token
-    std::uint32_t slot;
-  };
-  struct finish_after {  // min-heap order for std::push_heap: smallest step on top, then lowest slot
-    bool operator()(const finish_entry& a, const finish_entry& b) const noexcept {
-      return a.step > b.step || (a.step == b.step && a.slot > b.slot);
-    }
-  };
-
-  struct device_state {
-    device_state(const device_model& m, std::uint32_t type_, site_id site_, discipline_key key, sim_clock clock)
-        : max_batch(m.max_batch), kv_cap_tok(m.kv_capacity_tok), type(type_), site(site_), waiting(key, clock) {
-      load(m);
-      meter.set_power(m.idle_power_w);
-      finish.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
-      prefilling.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
-    }
-    // Takes the speed and power of an operating point (memory is the same at every point).
-    void load(const device_model& m) noexcept {
-      step_base_s = m.decode_step_base_s;
-      step_per_seq_s = m.decode_step_per_seq_s;
-      step_per_ctx_s = m.decode_step_per_ctx_tok_s;
-      prefill_base_s = m.prefill_base_s;
-      prefill_per_tok_s = m.prefill_per_tok_s;
-      idle_w = m.idle_power_w;
-      model = &m;
-    }
-    [[nodiscard]] bool serving() const noexcept { return ph == phase::prefill || ph == phase::decode; }
-    // coefficients, copied from the model for locality
-    double step_base_s = 0, step_per_seq_s = 0, step_per_ctx_s = 0, prefill_base_s = 0, prefill_per_tok_s = 0;
-    double idle_w = 0;
-    std::uint32_t max_batch;
-    std::uint64_t kv_cap_tok;
-    const device_model* model = nullptr;
-    std::uint32_t type;
-    site_id site;
-    device_point at{};                     // its table and point (with operating points)
-    const device_model* pending = nullptr;  // a point to take at the next step boundary
-    bool off_pending = false;               // powered off while serving: off once empty
-    // serving state
-    phase ph = phase::idle;
-    std::uint32_t batch = 0;        // requests decoding
-    std::uint64_t step = 0;         // decode steps completed (as of the plan's start while decoding)
-    std::uint64_t ctx_tok = 0;      // total context of the decoding requests (as of the plan's start)
-    std::uint64_t kv_tok = 0;       // KV reserved by decoding and prefilling requests (input + output each)
-    // decode plan: from t0 (at step, ctx_tok) for k steps; per-step time at the start = a
-    double plan_t0_s = 0, plan_a_s = 0;
-    std::uint64_t plan_k = 0;
-    // power and energy
-    energy_meter meter;
-    double busy_s = 0;
-    double window_energy_j = 0, window_busy_s = 0;  // over the measurement window
-    std::vector<finish_entry> finish;  // min-heap
-    std::vector<std::uint32_t> prefilling;
-    waiting_queue waiting;
-  };
+  using device_state = batching_device;
+  using phase = batching_device::phase;
+  using finish_after = batching_device::finish_after;
 
   static constexpr std::uint32_t chunk_bits = 12;
   static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
@@ -559,7 +443,7 @@ class simulator {
     d.waiting.push(lr);
     switch (d.ph) {
       case phase::idle: {
-        account(d);
+        d.account(now_);
         next_phase(id, false);
         break;
       }
@@ -582,7 +466,7 @@ class simulator {
     assert(t_s >= now_);
     now_ = t_s;
     for (device_state& d : dev_) {
-      account(d);
+      d.account(now_);
       d.window_energy_j = d.meter.energy_j;
       d.window_busy_s = d.busy_s;
     }
@@ -591,51 +475,15 @@ class simulator {
   }
 
   // ---- device events ----
-  // The time of k decode steps from the plan's start.
-  [[nodiscard]] static double plan_time(const device_state& d, std::uint64_t k) noexcept {
-    const double kd = static_cast<double>(k);
-    return kd * d.plan_a_s + d.step_per_ctx_s * static_cast<double>(d.batch) * kd * (kd - 1.0) * 0.5;
-  }
-
-  // The number of whole steps of the current plan done by `elapsed_s` (< plan_k).
-  [[nodiscard]] static std::uint64_t steps_done(const device_state& d, double elapsed_s) noexcept {
-    const double h = d.step_per_ctx_s * static_cast<double>(d.batch) * 0.5;
-    double j = 0;
-    if (h > 0) {
-      const double b = d.plan_a_s - h;
-      j = std::floor((-b + std::sqrt(b * b + 4.0 * h * elapsed_s)) / (2.0 * h));
-    } else {
-      j = std::floor(elapsed_s / d.plan_a_s);
-    }
-    std::uint64_t k = j > 0 ? static_cast<std::uint64_t>(std::min(j, static_cast<double>(d.plan_k))) : 0;
-    while (k > 0 && plan_time(d, k) > elapsed_s) --k;
-    while (k + 1 < d.plan_k && plan_time(d, k + 1) <= elapsed_s) ++k;
-    return std::min<std::uint64_t>(k, d.plan_k - 1);
-  }
-
   // An arrival that could be admitted, or (force) a change of operating point: end the decode plan at the next
   // step boundary.
   void cut_plan(device_id id, bool force) noexcept {
     device_state& d = dev_[id];
-    if (d.plan_k <= 1 || !(force || head_fits(d))) return;
-    const std::uint64_t done = steps_done(d, now_ - d.plan_t0_s);
+    if (d.plan_k <= 1 || !(force || d.head_fits())) return;
+    const std::uint64_t done = d.steps_done(now_ - d.plan_t0_s);
     if (done + 1 >= d.plan_k) return;
     d.plan_k = done + 1;
-    events_.schedule(id, d.plan_t0_s + plan_time(d, d.plan_k));
-  }
-
-  [[nodiscard]] bool head_fits(const device_state& d) const noexcept {
-    if (d.waiting.empty()) return false;
-    const std::uint32_t n = d.batch + static_cast<std::uint32_t>(d.prefilling.size());
-    if (n >= d.max_batch) return false;
-    const live_request& h = d.waiting.top();
-    return d.kv_tok + h.input_tok + h.output_tok <= d.kv_cap_tok;
-  }
-
-  // Energy and busy time up to now_, at the power that held since the last change.
-  void account(device_state& d) noexcept {
-    if (d.serving()) d.busy_s += now_ - d.meter.since_s;
-    d.meter.advance(now_);
+    events_.schedule(id, d.plan_t0_s + d.plan_time(d.plan_k));
   }
 
   // Precondition: the device's meter is advanced to now_ (account).
@@ -649,7 +497,7 @@ class simulator {
 
   void on_device_event(device_id id) {
     device_state& d = dev_[id];
-    account(d);
+    d.account(now_);
     bool after_prefill = false;
     if (d.ph == phase::decode) {
       d.step += d.plan_k;
@@ -701,9 +549,9 @@ class simulator {
       d.plan_t0_s = now_;
       d.plan_a_s = d.step_base_s + d.step_per_seq_s * static_cast<double>(d.batch) +
                    d.step_per_ctx_s * static_cast<double>(d.ctx_tok);
-      d.plan_k = head_fits(d) ? 1 : d.finish.front().step - d.step;
+      d.plan_k = d.head_fits() ? 1 : d.finish.front().step - d.step;
       set_power(id, d.model->busy_power_w(d.batch));
-      events_.schedule(id, now_ + plan_time(d, d.plan_k));
+      events_.schedule(id, now_ + d.plan_time(d.plan_k));
     } else {
       assert(d.waiting.empty() && d.kv_tok == 0);
       events_.cancel(id);
@@ -722,7 +570,7 @@ class simulator {
   bool admit(device_id id) {
     device_state& d = dev_[id];
     std::uint64_t prompt_tok = 0;
-    while (head_fits(d)) {
+    while (d.head_fits()) {
       live_request& lr = d.waiting.pop();
       d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
       prompt_tok += lr.input_tok;
@@ -777,7 +625,7 @@ class simulator {
       case timer_kind::wake: {
         device_state& d = dev_[t.device];
         assert(d.ph == phase::waking);
-        account(d);
+        d.account(now_);
         d.ph = phase::idle;
         routing_.set_available(t.device, true);
         next_phase(t.device, false);  // serves what was moved to it while it woke, or idles
@@ -841,7 +689,7 @@ class simulator {
       return;
     }
     d.pending = nullptr;
-    account(d);
+    d.account(now_);
     d.load(m);
     if (d.ph == phase::idle) set_power(id, d.idle_w);
   }
@@ -852,7 +700,7 @@ class simulator {
     routing_.set_available(id, false);
     if (d.ph == phase::waking) timers_.cancel({timer_kind::wake, id});
     if (d.ph == phase::idle || d.ph == phase::waking) {
-      account(d);
+      d.account(now_);
       d.ph = phase::off;
       set_power(id, opts_.power.off_w);
     } else {
@@ -866,7 +714,7 @@ class simulator {
       d.off_pending = false;
       routing_.set_available(id, true);
     } else if (d.ph == phase::off) {
-      account(d);
+      d.account(now_);
       d.ph = phase::waking;
       set_power(id, opts_.power.wake_w.value_or(d.idle_w));
       timers_.schedule({timer_kind::wake, id}, now_ + opts_.power.wake_s);
