@@ -143,6 +143,31 @@ struct device_point {
   friend bool operator==(const device_point&, const device_point&) = default;
 };
 
+namespace detail {
+/// Checks operating-point tables and where each device starts, and returns each device's starting parameters.
+/// Used by fleet and concurrent_fleet. @throws config_error naming the table and point of a parameter out of
+/// range, an empty table, or the device whose table or point index is out of range.
+[[nodiscard]] inline std::vector<device_params> params_at_points(const std::vector<operating_points>& tables,
+                                                                 const std::vector<device_point>& devices,
+                                                                 std::string_view source) {
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    if (tables[t].empty()) fail(std::string(source) + ": table " + std::to_string(t), "points", 0, "must not be empty");
+    for (std::size_t k = 0; k < tables[t].size(); ++k)
+      checked(tables[t][k], std::string(source) + ": table " + std::to_string(t) + " point " + std::to_string(k));
+  }
+  std::vector<device_params> ps;
+  ps.reserve(devices.size());
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const std::string where = std::string(source) + ": device " + std::to_string(i);
+    const device_point at = devices[i];
+    if (at.table >= tables.size()) fail(where, "table", at.table, "must be < the number of tables");
+    if (at.point >= tables[at.table].size()) fail(where, "point", at.point, "must be < its table's size");
+    ps.push_back(tables[at.table][at.point]);
+  }
+  return ps;
+}
+}  // namespace detail
+
 /// @brief Whether a fleet keeps its per-class heaps of load (what the exact class-indexed router reads).
 enum class fleet_index : std::uint8_t {
   by_class,  ///< the default: every router works; reserve and release also update one class heap, O(log n)
@@ -182,21 +207,7 @@ class fleet {
   fleet(std::vector<operating_points> tables, const std::vector<device_point>& devices,
         std::string_view source = "fleet", fleet_index index = fleet_index::by_class)
       : index_(index) {
-    for (std::size_t t = 0; t < tables.size(); ++t) {
-      if (tables[t].empty())
-        detail::fail(std::string(source) + ": table " + std::to_string(t), "points", 0, "must not be empty");
-      for (std::size_t k = 0; k < tables[t].size(); ++k)
-        checked(tables[t][k], std::string(source) + ": table " + std::to_string(t) + " point " + std::to_string(k));
-    }
-    std::vector<device_params> ps;
-    ps.reserve(devices.size());
-    for (std::size_t i = 0; i < devices.size(); ++i) {
-      const std::string where = std::string(source) + ": device " + std::to_string(i);
-      const device_point at = devices[i];
-      if (at.table >= tables.size()) detail::fail(where, "table", at.table, "must be < the number of tables");
-      if (at.point >= tables[at.table].size()) detail::fail(where, "point", at.point, "must be < its table's size");
-      ps.push_back(tables[at.table][at.point]);
-    }
+    std::vector<device_params> ps = detail::params_at_points(tables, devices, source);
     tables_ = std::move(tables);
     point_of_ = devices;
     init(std::move(ps));

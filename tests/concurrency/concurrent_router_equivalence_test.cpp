@@ -306,3 +306,64 @@ TEST_CASE("concurrent_shard.unlock_applies_changes_posted_while_locked") {
   for (std::size_t i = 0; i < 3; ++i) cf.release(as[i]);
   CHECK(cf.consistent());
 }
+
+// Operating points: a fleet and a concurrent_fleet built from the same random tables, driven through the same
+// routes, releases and moves between points; every decision of the concurrent router must be the fleet router's.
+TEST_CASE("concurrent_fleet.operating_points.moves_keep_the_router_exact") {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<operating_points> tables(1 + rng() % 3);
+    for (auto& t : tables)
+      for (std::size_t k = 1 + rng() % 4; k > 0; --k) t.push_back(test::random_priced_params(rng));
+    std::vector<device_point> at(1 + rng() % 30);
+    for (auto& d : at) {
+      d.table = static_cast<std::uint32_t>(rng() % tables.size());
+      d.point = static_cast<std::uint32_t>(rng() % tables[d.table].size());
+    }
+    fleet f(tables, at);
+    concurrent_fleet cf(tables, at, static_cast<std::uint32_t>(1 + rng() % 4));
+    const joulesched_cost cost(static_cast<double>(rng() % 5) * 3.0);
+    argmin_router<joulesched_cost> reference(f, cost);
+    concurrent_argmin_router<joulesched_cost> router(cf, cost);
+    std::vector<assignment> out;
+    for (int op = 0; op < 80; ++op) {
+      const auto dice = rng() % 10;
+      if (dice < 6) {
+        const request_view v = random_request(rng);
+        const auto expected = reference.route(v);
+        const auto got = router.route(v);
+        REQUIRE(got.has_value() == expected.has_value());
+        if (!got) continue;
+        REQUIRE(got->device == expected->device);
+        REQUIRE(got->work_ns == expected->work_ns);
+        out.push_back(*got);
+      } else if (dice < 8 && !out.empty()) {
+        const auto i = rng() % out.size();
+        reference.release(out[i]);
+        router.release(out[i]);
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        const auto id = static_cast<device_id>(rng() % at.size());
+        const auto point = static_cast<std::uint32_t>(rng() % tables[at[id].table].size());
+        REQUIRE(f.set_point(id, point));
+        cf.set_point(id, point);
+        REQUIRE(cf.point_of(id) == f.point_of(id));
+        REQUIRE(cf.params(id) == f.params(id));
+      }
+    }
+    REQUIRE(cf.consistent());
+    CHECK(cf.class_count() <= [&] {
+      std::size_t points = 0;
+      for (const auto& t : tables) points += t.size();
+      return points;
+    }());
+  }
+  concurrent_fleet plain(std::vector<device_params>{test::random_priced_params(rng)});
+  CHECK_THROWS_WITH_AS(plain.set_point(0, 1), doctest::Contains("operating points"), config_error);
+  std::vector<operating_points> one{{device_params{1000.0, 0.1}, device_params{500.0, 0.05}}};
+  concurrent_fleet pointed(one, {{0, 0}});
+  CHECK_THROWS_WITH_AS(pointed.set_point(0, 2), doctest::Contains("point = 2"), config_error);
+  CHECK_THROWS_WITH_AS(pointed.set_params(0, device_params{500.0, 0.05}), doctest::Contains("set_point"), config_error);
+  pointed.set_point(0, 1);
+  CHECK(pointed.params(0) == device_params{500.0, 0.05});
+}

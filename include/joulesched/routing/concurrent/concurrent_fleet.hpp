@@ -47,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -139,6 +140,20 @@ class concurrent_fleet {
                             concurrent_mode mode = concurrent_mode::exact, std::string_view source = "concurrent_fleet")
       : mode_(mode) {
     for (std::size_t i = 0; i < ps.size(); ++i) checked(ps[i], std::string(source) + ": device " + std::to_string(i));
+    init(std::move(ps), shards_per_class, source);
+  }
+
+  /// @brief A state whose devices move between operating points at run time (set_point), as fleet's: device i
+  /// starts at tables[devices[i].table][devices[i].point]. A point's class is made the first time a device
+  /// takes it, so the classes are at most the tables' distinct points.
+  /// @throws config_error as fleet's constructor from tables, and as above.
+  concurrent_fleet(std::vector<operating_points> tables, const std::vector<device_point>& devices,
+                   std::uint32_t shards_per_class = default_shards_per_class,
+                   concurrent_mode mode = concurrent_mode::exact, std::string_view source = "concurrent_fleet")
+      : mode_(mode) {
+    std::vector<device_params> ps = detail::params_at_points(tables, devices, source);
+    tables_ = std::move(tables);
+    points_ = devices;
     init(std::move(ps), shards_per_class, source);
   }
 
@@ -324,12 +339,50 @@ class concurrent_fleet {
   /// Why in this order: a release that read the device's old home posts to the old shard; its seq_cst load
   /// change comes before its home read, which comes before the new home is stored, which comes before the new
   /// shard reads the load, so the new shard's key includes it.
-  /// Complexity: O(n + classes + shards). @throws config_error for a bad id or parameter (nothing changed);
-  /// std::bad_alloc (the device is unchanged; an unused class or shard may remain).
+  /// Complexity: O(n + classes + shards). @throws config_error for a bad id or parameter, or on a state built
+  /// with operating points (nothing changed); std::bad_alloc (the device is unchanged; an unused class or shard
+  /// may remain).
   void set_params(device_id id, const device_params& p) {
     check_id(id, "set_params");
+    if (!tables_.empty())
+      detail::fail("concurrent_fleet::set_params", "device id", id,
+                   "is in a state built with operating points: move it with set_point");
     const device_params np = checked(p, "concurrent_fleet::set_params: device " + std::to_string(id));
     const std::lock_guard guard(writer_);
+    move_to(id, np);
+  }
+
+  /// @brief Moves a device to another point of its table (a clock or power cap change): set_params with the
+  /// point's parameters. Routers see it at their next decision and stay exact.
+  /// @throws config_error for a bad id, a state built without tables, or a point outside the device's table
+  /// (nothing changed); std::bad_alloc as set_params.
+  void set_point(device_id id, std::uint32_t point) {
+    check_id(id, "set_point");
+    const std::lock_guard guard(writer_);
+    if (tables_.empty())
+      detail::fail("concurrent_fleet::set_point", "tables", "none", "the state was built without operating points");
+    device_point& at = points_[id];
+    if (point >= tables_[at.table].size())
+      detail::fail("concurrent_fleet::set_point", "point", point,
+                   "must be < the device's table size (" + std::to_string(tables_[at.table].size()) + ")");
+    move_to(id, tables_[at.table][point]);
+    at.point = point;
+  }
+
+  /// The table and point a device is at; {0, 0} for a state built without tables. Takes the writers' mutex.
+  /// @throws config_error for a bad id.
+  [[nodiscard]] device_point point_of(device_id id) const {
+    check_id(id, "point_of");
+    const std::lock_guard guard(writer_);
+    return points_.empty() ? device_point{} : points_[id];
+  }
+
+  /// The operating-point tables the state was built with (empty without); fixed for its life.
+  [[nodiscard]] std::span<const operating_points> tables() const noexcept { return tables_; }
+
+ private:
+  // set_params under the writers' lock.
+  void move_to(device_id id, const device_params& np) {
     const snapshot::device_entry old = dev_[id];
     if (classes_[old.class_index].params == np) return;
 
@@ -371,6 +424,8 @@ class concurrent_fleet {
     if (moved.available) to.insert(slot);
     to.unlock();
   }
+
+ public:
 
   // ---- For tests and debugging. ----
 
@@ -569,6 +624,8 @@ class concurrent_fleet {
   std::unique_ptr<snapshot> current_owned_;          // what current_ points to
   std::vector<std::unique_ptr<snapshot>> retired_;  // replaced, still announced by a reader at the last write
   mutable std::array<reader_slot, max_readers> slots_{};
+  std::vector<operating_points> tables_;  // fixed after construction
+  std::vector<device_point> points_;      // by device id, when tables_ is not empty; under writer_
 };
 
 }  // namespace joulesched
