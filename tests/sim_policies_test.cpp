@@ -1,4 +1,4 @@
-// The six policies of the default experiment on the default fleet: reproducible bit for bit, every request
+// The policies of the default experiment on the default fleet: reproducible bit for bit, every request
 // accounted for, the PI policies tune lambda. Short runs (tens of simulated seconds) to keep the suite fast.
 #include <doctest/doctest.h>
 
@@ -78,39 +78,54 @@ TEST_CASE("sim_policies.names.parse") {
   for (const policy_kind k : all_policies) CHECK(parse_policy(to_string(k), "x") == k);
 }
 
-TEST_CASE("sim_policies.same_seed_same_result_bit_for_bit") {
-  for (const policy_kind k : all_policies) {
-    CAPTURE(to_string(k));
-    const sim_result a = run(k, 11, 0.5, 30.0);
-    const sim_result b = run(k, 11, 0.5, 30.0);
-    REQUIRE(a.read > 5000);
-    check_same(a, b);
-    CHECK(a.read == a.completed + a.rejected);
-    CHECK(a.policy == to_string(k));
-    const bool tunes = tunes_lambda(k);
-    CHECK(tunes == (k == policy_kind::energy_pi || k == policy_kind::tiered || k == policy_kind::energy_profile));
-    CHECK(a.lambda_trace.empty() != tunes);
-    const sim_result c = run(k, 12, 0.5, 30.0);
-    CHECK(c.energy_total_j != a.energy_total_j);
-  }
+// One test case per policy, so that ctest runs them in parallel. Each type names a policy of the registry.
+#define JOULESCHED_POLICY_TYPE(name)                       \
+  struct name##_policy {                                   \
+    static constexpr policy_kind kind = policy_kind::name; \
+  };                                                       \
+  TYPE_TO_STRING_AS(#name, name##_policy);
+JOULESCHED_POLICY_TYPE(round_robin)
+JOULESCHED_POLICY_TYPE(least_loaded)
+JOULESCHED_POLICY_TYPE(power_of_two)
+JOULESCHED_POLICY_TYPE(energy_fixed)
+JOULESCHED_POLICY_TYPE(energy_pi)
+JOULESCHED_POLICY_TYPE(tiered)
+JOULESCHED_POLICY_TYPE(energy_profile)
+#undef JOULESCHED_POLICY_TYPE
+#define JOULESCHED_EVERY_POLICY                                                                      \
+  round_robin_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, energy_pi_policy, \
+      tiered_policy, energy_profile_policy
+static_assert(all_policies.size() == 7, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
+
+TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCHED_EVERY_POLICY) {
+  const policy_kind k = P::kind;
+  const sim_result a = run(k, 11, 0.5, 30.0);
+  const sim_result b = run(k, 11, 0.5, 30.0);
+  REQUIRE(a.read > 5000);
+  check_same(a, b);
+  CHECK(a.read == a.completed + a.rejected);
+  CHECK(a.policy == to_string(k));
+  const bool tunes = tunes_lambda(k);
+  CHECK(tunes == (k == policy_kind::energy_pi || k == policy_kind::tiered || k == policy_kind::energy_profile));
+  CHECK(a.lambda_trace.empty() != tunes);
+  const sim_result c = run(k, 12, 0.5, 30.0);
+  CHECK(c.energy_total_j != a.energy_total_j);
 }
 
-TEST_CASE("sim_policies.every_request_accounted_for") {
+TEST_CASE_TEMPLATE("sim_policies.every_request_accounted_for", P, JOULESCHED_EVERY_POLICY) {
+  const policy_kind k = P::kind;
   for (const queue_discipline q : {queue_discipline::fcfs, queue_discipline::edf, queue_discipline::llf}) {
-    for (const policy_kind k : all_policies) {
-      CAPTURE(to_string(k));
-      CAPTURE(to_string(q));
-      // Overloaded (1.3x saturation) so that queues build up and drain after the window.
-      const sim_result r = run(k, 3, 1.3, 10.0, q);
-      CHECK(r.read > 0);
-      CHECK(r.read == r.completed + r.rejected);
-      CHECK(r.rejected == r.rejected_no_fit + r.rejected_no_device + r.rejected_device_too_small);
-      CHECK(r.all.read == r.tiers[0].read + r.tiers[1].read);
-      CHECK(r.sim_time_s >= r.window_s);
-      std::uint64_t completed = 0;
-      for (const auto& t : r.types) completed += t.completed;
-      CHECK(completed == r.completed);
-    }
+    CAPTURE(to_string(q));
+    // Overloaded (1.3x saturation) so that queues build up and drain after the window.
+    const sim_result r = run(k, 3, 1.3, 10.0, q);
+    CHECK(r.read > 0);
+    CHECK(r.read == r.completed + r.rejected);
+    CHECK(r.rejected == r.rejected_no_fit + r.rejected_no_device + r.rejected_device_too_small);
+    CHECK(r.all.read == r.tiers[0].read + r.tiers[1].read);
+    CHECK(r.sim_time_s >= r.window_s);
+    std::uint64_t completed = 0;
+    for (const auto& t : r.types) completed += t.completed;
+    CHECK(completed == r.completed);
   }
 }
 
