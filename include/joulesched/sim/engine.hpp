@@ -202,18 +202,6 @@ struct sim_devices {
   }
 };
 
-/// @brief The routing fleet's operating-point tables for simulated ones: each point's nominal_params at `op`.
-[[nodiscard]] inline std::vector<operating_points> routing_tables(const std::vector<std::vector<device_model>>& tables,
-                                                                 const operating_point& op) {
-  std::vector<operating_points> out;
-  out.reserve(tables.size());
-  for (const auto& t : tables) {
-    operating_points& ps = out.emplace_back();
-    for (const device_model& m : t) ps.push_back(nominal_params(m, 0, op));
-  }
-  return out;
-}
-
 /// @brief The simulator (see the file note).
 /// @tparam R        the routing policy; it routes over `routing`, the fleet the engine releases into.
 /// @tparam Estimator a LengthEstimator over sim::request (what the router is told of output lengths).

@@ -266,4 +266,17 @@ struct operating_point {
   return ps;
 }
 
+/// @brief The routing fleet's operating-point tables for simulated ones (sim_devices::point_tables): each
+/// point's nominal_params at `op`, as routing_params gives a row's.
+[[nodiscard]] inline std::vector<operating_points> routing_tables(const std::vector<std::vector<device_model>>& tables,
+                                                                 const operating_point& op) {
+  std::vector<operating_points> out;
+  out.reserve(tables.size());
+  for (const auto& t : tables) {
+    operating_points& ps = out.emplace_back();
+    for (const device_model& m : t) ps.push_back(nominal_params(m, 0, op));
+  }
+  return out;
+}
+
 }  // namespace joulesched::sim

@@ -40,7 +40,7 @@ struct scenario {
       : fleet(std::move(f)),
         devices(sim_devices::from(fleet)),
         mix(std::move(m)),
-        means(mean_request.value_or(mean_tokens(mix))),
+        means(mean_request ? *mean_request : mean_tokens(mix)),  // the mix's only when none is given
         op{0.5, means.input_tok + means.output_tok / 2.0, means.total_tok()},
         params(routing_params(fleet, op)),
         saturation_rps(fleet_saturation_rps(fleet, means.input_tok, means.output_tok)) {}
