@@ -137,7 +137,8 @@ void run(benchmark::State& state, Router& router, Retire&& retire, Between&& bet
 // The usual loop: the thread releases the assignment it retires itself.
 template <class Router>
 void run(benchmark::State& state, Router& router) {
-  run(state, router, [&](const assignment& a) { router.release(a); }, [] {});
+  run(
+      state, router, [&](const assignment& a) { router.release(a); }, [] {});
 }
 
 void report(benchmark::State& state, const concurrent_route_stats& s) {
@@ -192,7 +193,8 @@ void setup_partitioned(const benchmark::State& state) {
   partitions.clear();
   completions.clear();
   for (std::size_t t = 0; t < threads; ++t) {
-    partitions.push_back(std::make_unique<partitioned_router<joulesched_cost>>(*plan, t, joulesched_cost(lambda_j_per_s)));
+    partitions.push_back(
+        std::make_unique<partitioned_router<joulesched_cost>>(*plan, t, joulesched_cost(lambda_j_per_s)));
     completions.push_back(std::make_unique<detail::mpsc_ring<assignment>>(4 * window));
   }
 }
@@ -255,7 +257,11 @@ const int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_conc
 
 BENCHMARK(BM_argmin_router_one_thread)->UseRealTime();
 BENCHMARK(BM_private_fleet_per_thread)->ThreadRange(1, max_threads)->UseRealTime();
-BENCHMARK(BM_concurrent_exact)->Setup(setup_three_class)->Teardown(teardown)->ThreadRange(1, max_threads)->UseRealTime();
+BENCHMARK(BM_concurrent_exact)
+    ->Setup(setup_three_class)
+    ->Teardown(teardown)
+    ->ThreadRange(1, max_threads)
+    ->UseRealTime();
 BENCHMARK(BM_concurrent_exact)
     ->Name("BM_concurrent_exact_shards_per_class")
     ->Setup(setup_three_class_sharded)

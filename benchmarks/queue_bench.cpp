@@ -194,8 +194,9 @@ template <class Key>
 using std_pq = uncancellable<Key, std::priority_queue<ventry, std::vector<ventry>, js::queue_entry_after>>;
 
 template <class Key>
-using boost_dary_immutable = uncancellable<
-    Key, boost::heap::d_ary_heap<ventry, boost::heap::arity<4>, boost::heap::compare<js::queue_entry_after>>>;
+using boost_dary_immutable =
+    uncancellable<Key,
+                  boost::heap::d_ary_heap<ventry, boost::heap::arity<4>, boost::heap::compare<js::queue_entry_after>>>;
 
 // ---------------------------------------------------------------------------------------------------------
 std::string msg(const char* what, std::size_t step) {

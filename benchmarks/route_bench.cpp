@@ -486,10 +486,8 @@ check_out check(bench_state<P>& b, std::size_t steps, bool stats) {
   js::fleet& f = is_naive<P> ? *mirror_fleet : s.fleet;
   if constexpr (!is_naive<P>) mirror_naive.emplace(naive_devices_of(f));
   auto ledger = [&]() -> const std::vector<naive_device>& {
-    if constexpr (is_naive<P>)
-      return b.r.devices();
-    else
-      return *mirror_naive;
+    if constexpr (is_naive<P>) return b.r.devices();
+    else return *mirror_naive;
   };
   std::optional<js::device_id> last;
   const auto n = static_cast<js::device_id>(f.size());

@@ -11,7 +11,9 @@ int main() {
   // A fleet is the routing state of a set of devices: parameters, reserved work (seconds), availability.
   std::vector<device_params> gpus{
       {/*rate_tok_s=*/2340.0, /*energy_j_per_tok=*/0.117},  // any type satisfying Device works too
-      {1850.0, 0.106}, {1850.0, 0.106}, {400.0, 0.10}};
+      {1850.0, 0.106},
+      {1850.0, 0.106},
+      {400.0, 0.10}};
   for (auto& g : gpus) {  // optional: what a prompt costs (sim::params_at_batch derives all from a device model)
     g.prefill_s_per_tok = 0.1 / g.rate_tok_s;
     g.prefill_j_per_tok = 0.2 * g.energy_j_per_tok;
@@ -44,9 +46,12 @@ int main() {
   router.cost().set_lambda(pi.update(12.0));
 
   // Per-device queues order waiting requests by deadline (EDF) or least laxity (LLF).
-  struct job { double input_tok, deadline_s, work_tok; };
+  struct job {
+    double input_tok, deadline_s, work_tok;
+  };
   llf_queue<job> q(llf_key(/*rate_tok_s=*/1850.0));
-  auto h = q.push(job{800, 30.0, 250});  q.cancel(h);
+  auto h = q.push(job{800, 30.0, 250});
+  q.cancel(h);
   // [tour]
   const auto b = tiered.route(v);
   std::printf("routed to device %u; lambda now %.1f J/s; queue empty: %s\n", b ? b->device : 999u,

@@ -58,14 +58,16 @@ int main() {
   using namespace joulesched;
   // Illustrative figures for the example only; the simulator's device models come from data/devices.
   const std::vector<my_engine::gpu_worker> workers{
-      {"a100-0", 1850.0, 0.106, 0}, {"a100-1", 1850.0, 0.106, 0},
-      {"h100-0", 2340.0, 0.117, 0}, {"l4-0", 400.0, 0.10, 0},
+      {"a100-0", 1850.0, 0.106, 0},
+      {"a100-1", 1850.0, 0.106, 0},
+      {"h100-0", 2340.0, 0.117, 0},
+      {"l4-0", 400.0, 0.10, 0},
   };
   fleet f(workers, "workers");
 
   const double now_s = 1000.0;
   const std::vector<my_engine::inference_request> requests{
-      {300, now_s + 2.0, false}, {1200, now_s + 4.0, false}, {4000, now_s + 3600.0, true},
+      {300, now_s + 2.0, false}, {1200, now_s + 4.0, false},   {4000, now_s + 3600.0, true},
       {200, now_s + 1.0, false}, {8000, now_s + 3600.0, true},
   };
   // The engine's length predictor would go here; a fixed guess per tier keeps the example short.

@@ -32,11 +32,16 @@ using namespace joulesched::sim;
 double value(FuzzedDataProvider& in, double hi) {
   const auto v = in.ConsumeIntegral<std::uint16_t>();
   switch (v % 64) {
-    case 0: return 0.0;
-    case 1: return -hi;
-    case 2: return std::numeric_limits<double>::quiet_NaN();
-    case 3: return std::numeric_limits<double>::infinity();
-    default: return hi * static_cast<double>(v) / 65535.0;
+    case 0:
+      return 0.0;
+    case 1:
+      return -hi;
+    case 2:
+      return std::numeric_limits<double>::quiet_NaN();
+    case 3:
+      return std::numeric_limits<double>::infinity();
+    default:
+      return hi * static_cast<double>(v) / 65535.0;
   }
 }
 

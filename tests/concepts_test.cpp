@@ -133,8 +133,8 @@ static_assert(FlooredCostModel<joulesched_cost> && joulesched_cost::floored_term
 static_assert(FlooredCostModel<energy_term> && !FlooredCostModel<eta_cost> && !FlooredCostModel<slo_penalty_term>);
 static_assert(weighted_cost<slo_penalty_term, energy_term>::floored_term == 1);
 static_assert(weighted_cost<eta_term, energy_term>::floored_term == 1);  // eta is non-negative
-static_assert(!FlooredCostModel<reserved_work_cost>);                   // no term has a floor
-static_assert(!FlooredCostModel<weighted_cost<energy_term, ok_cost>>);  // ok_cost may be negative
+static_assert(!FlooredCostModel<reserved_work_cost>);                    // no term has a floor
+static_assert(!FlooredCostModel<weighted_cost<energy_term, ok_cost>>);   // ok_cost may be negative
 static_assert(!FlooredCostModel<ok_cost>);
 namespace {
 // A term with a floor that may be negative: it can bound a sum whose other terms are non-negative.

@@ -87,7 +87,9 @@ TEST_CASE("count_window.matches_brute_force_over_random_outcomes") {
   }
 }
 
-TEST_CASE("count_window.bad_config") { CHECK(throws_naming([] { count_window w(0); }, "capacity")); }
+TEST_CASE("count_window.bad_config") {
+  CHECK(throws_naming([] { count_window w(0); }, "capacity"));
+}
 
 TEST_CASE("miss_windows.absurd_sizes_are_config_errors") {
   // Before: count_window(SIZE_MAX) threw std::length_error and 2^40 buckets aborted (out of memory) under ASan.
@@ -121,12 +123,12 @@ TEST_CASE("time_window.forgets_outcomes_older_than_the_window") {
 TEST_CASE("time_window.resolution_is_window_over_buckets") {
   time_window w(10.0, 4);  // 2.5 s buckets
   w.record(0.0, true);
-  CHECK(w.samples(9.99) == 1);   // counted for at least W - W/B = 7.5 s ...
-  CHECK(w.samples(10.0) == 0);   // ... and less than W = 10 s
+  CHECK(w.samples(9.99) == 1);  // counted for at least W - W/B = 7.5 s ...
+  CHECK(w.samples(10.0) == 0);  // ... and less than W = 10 s
   time_window v(10.0, 4);
   v.record(2.49, true);
-  CHECK(v.samples(7.5) == 1);    // 5.01 s later: counted
-  CHECK(v.samples(10.0) == 0);   // 7.51 s later: the whole bucket [0, 2.5) has left
+  CHECK(v.samples(7.5) == 1);   // 5.01 s later: counted
+  CHECK(v.samples(10.0) == 0);  // 7.51 s later: the whole bucket [0, 2.5) has left
 }
 
 TEST_CASE("time_window.reuses_buckets_after_wrapping") {
@@ -143,7 +145,7 @@ TEST_CASE("time_window.out_of_order_times") {
   w.record(15.0, true);  // earlier, but inside the window of 20: counted
   CHECK(w.samples(20.0) == 2);
   CHECK(w.miss_rate(20.0) == doctest::Approx(0.5));
-  w.record(5.0, true);   // before the window of the latest time: dropped
+  w.record(5.0, true);  // before the window of the latest time: dropped
   CHECK(w.samples(20.0) == 2);
   CHECK(w.samples(15.0) == 1);  // a query in the past sees what is still held of that window
   // The hit at 20 is still counted after the miss at 15 expires.
@@ -244,8 +246,12 @@ TEST_CASE("lambda_controller.bounds") {
 TEST_CASE("lambda_controller.no_windup") {
   // Saturate at lambda_max with 100% misses for `saturation` updates, then stop missing; count the updates
   // until lambda leaves lambda_max. Without anti-windup the long saturation would take ~250x as long.
-  const lambda_controller_config c{.target_miss_rate = 0.01, .kp = 50.0, .ki = 20.0, .lambda_min = 0.0,
-                                   .lambda_max = 1000.0, .lambda_initial = 100.0};
+  const lambda_controller_config c{.target_miss_rate = 0.01,
+                                   .kp = 50.0,
+                                   .ki = 20.0,
+                                   .lambda_min = 0.0,
+                                   .lambda_max = 1000.0,
+                                   .lambda_initial = 100.0};
   const auto recovery_updates = [&](int saturation) {
     lambda_controller ctl(c, count_window(50));
     int step = 0;
@@ -273,8 +279,8 @@ TEST_CASE("lambda_controller.no_windup") {
 }
 
 TEST_CASE("lambda_controller.integral_bounds") {
-  lambda_controller_config c{.kp = 0.0, .ki = 10.0, .lambda_max = 1e6, .lambda_initial = 100.0,
-                             .integral_min = -1.0, .integral_max = 2.0};
+  lambda_controller_config c{
+      .kp = 0.0, .ki = 10.0, .lambda_max = 1e6, .lambda_initial = 100.0, .integral_min = -1.0, .integral_max = 2.0};
   lambda_controller ctl(c, count_window(10));
   for (int step = 0; step < 100; ++step) {
     feed(ctl, step, 10, true);
@@ -298,7 +304,7 @@ TEST_CASE("lambda_controller.min_update_interval") {
   CHECK(first > c.lambda_initial);
   CHECK(ctl.update(0.5) == first);  // too soon: nothing changes
   CHECK(ctl.integral() == doctest::Approx(0.99));
-  CHECK(ctl.update(1.0) > first);   // an interval later: integrates again
+  CHECK(ctl.update(1.0) > first);  // an interval later: integrates again
 }
 
 TEST_CASE("lambda_controller.deterministic") {
@@ -344,11 +350,26 @@ TEST_CASE("lambda_controller.bad_config") {
   CHECK(controller_throws_naming([](cfg& c) { c.ki = -0.5; }, "ki"));
   CHECK(controller_throws_naming([&](cfg& c) { c.ki = nan; }, "ki"));
   CHECK(controller_throws_naming([](cfg& c) { c.lambda_min = -1.0; }, "lambda_min"));
-  CHECK(controller_throws_naming([](cfg& c) { c.lambda_max = -1.0; c.lambda_min = 0.0; }, "lambda_max"));
-  CHECK(controller_throws_naming([](cfg& c) { c.lambda_min = 10.0; c.lambda_max = 5.0; }, "lambda_max"));
+  CHECK(controller_throws_naming(
+      [](cfg& c) {
+        c.lambda_max = -1.0;
+        c.lambda_min = 0.0;
+      },
+      "lambda_max"));
+  CHECK(controller_throws_naming(
+      [](cfg& c) {
+        c.lambda_min = 10.0;
+        c.lambda_max = 5.0;
+      },
+      "lambda_max"));
   CHECK(controller_throws_naming([&](cfg& c) { c.lambda_max = inf; }, "lambda_max"));
   CHECK(controller_throws_naming([](cfg& c) { c.lambda_initial = c.lambda_max + 1.0; }, "lambda_initial"));
-  CHECK(controller_throws_naming([](cfg& c) { c.lambda_min = 10.0; c.lambda_initial = 5.0; }, "lambda_initial"));
+  CHECK(controller_throws_naming(
+      [](cfg& c) {
+        c.lambda_min = 10.0;
+        c.lambda_initial = 5.0;
+      },
+      "lambda_initial"));
   CHECK(controller_throws_naming([](cfg& c) { c.integral_min = 1.0; }, "integral_min"));
   CHECK(controller_throws_naming([&](cfg& c) { c.integral_min = nan; }, "integral_min"));
   CHECK(controller_throws_naming([](cfg& c) { c.integral_max = -1.0; }, "integral_max"));
@@ -356,7 +377,7 @@ TEST_CASE("lambda_controller.bad_config") {
   // The defaults and edge values that are allowed do not throw.
   CHECK_NOTHROW(lambda_controller<>(lambda_controller_config{}, count_window(1)));
   CHECK_NOTHROW(lambda_controller<>(
-      lambda_controller_config{.target_miss_rate = 0.0, .kp = 0.0, .ki = 0.0, .lambda_min = 5.0, .lambda_max = 5.0,
-                               .lambda_initial = 5.0},
+      lambda_controller_config{
+          .target_miss_rate = 0.0, .kp = 0.0, .ki = 0.0, .lambda_min = 5.0, .lambda_max = 5.0, .lambda_initial = 5.0},
       count_window(1)));
 }

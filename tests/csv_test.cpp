@@ -112,9 +112,7 @@ TEST_CASE("csv.lines.cr_only_line_ends_are_named") {
   CHECK(has(error_of([&] { csv_reader csv(in, "mac.csv"); }), "mac.csv:1: a carriage return inside the line"));
 }
 
-TEST_CASE("csv.lines.no_final_newline") {
-  CHECK(rows_of("x,y\n1,2") == std::vector<strings>{{"1", "2"}});
-}
+TEST_CASE("csv.lines.no_final_newline") { CHECK(rows_of("x,y\n1,2") == std::vector<strings>{{"1", "2"}}); }
 
 TEST_CASE("csv.fields.quoting") {
   const auto rows = rows_of(
@@ -173,9 +171,7 @@ namespace {
 struct one_field {
   std::istringstream in;
   csv_reader csv;
-  explicit one_field(const std::string& field) : in("v\n" + field + "\n"), csv(in, "n.csv") {
-    REQUIRE(csv.next());
-  }
+  explicit one_field(const std::string& field) : in("v\n" + field + "\n"), csv(in, "n.csv") { REQUIRE(csv.next()); }
   const joulesched::detail::csv_row& row() const { return csv.row(); }
 };
 }  // namespace
@@ -195,9 +191,9 @@ TEST_CASE("csv.number.double") {
     one_field f(bad);
     check_mentions(error_of([&] { (void)f.row().as_double(0); }), {"n.csv:2", "field v = '", "not a number"});
   }
-  check_mentions(error_of([] { (void)one_field("abc").row().as_double(0); }), {"n.csv:2: field v = 'abc': not a number"});
-  check_mentions(error_of([] { (void)one_field("1e999").row().as_double(0); }),
-                 {"n.csv:2", "'1e999'", "out of range"});
+  check_mentions(error_of([] { (void)one_field("abc").row().as_double(0); }),
+                 {"n.csv:2: field v = 'abc': not a number"});
+  check_mentions(error_of([] { (void)one_field("1e999").row().as_double(0); }), {"n.csv:2", "'1e999'", "out of range"});
 }
 
 TEST_CASE("csv.number.range_helpers") {
@@ -224,7 +220,8 @@ TEST_CASE("csv.number.unsigned") {
   for (const std::string bad : {"-1", "1.5", "\"\"", "x", "1e3", "- 1", "+", "++1", "0x10", "\"1,000\""}) {
     CAPTURE(bad);
     one_field f(bad);
-    check_mentions(error_of([&] { (void)f.row().as_unsigned(0); }), {"n.csv:2", "field v = '", "not an unsigned integer"});
+    check_mentions(error_of([&] { (void)f.row().as_unsigned(0); }),
+                   {"n.csv:2", "field v = '", "not an unsigned integer"});
   }
   check_mentions(error_of([] { (void)one_field("256").row().as_unsigned<std::uint8_t>(0); }),
                  {"n.csv:2", "'256'", "must be in [0, 255]"});
@@ -252,7 +249,7 @@ TEST_CASE("csv.comments.key_value") {
   REQUIRE(name.has_value());
   CHECK(name->text == "A100/Llama");
   CHECK(name->line == 1);
-  CHECK(csv.comment_value("note")->text == "x: y");  // only the first ':' separates
+  CHECK(csv.comment_value("note")->text == "x: y");    // only the first ':' separates
   CHECK_FALSE(csv.comment_value("late").has_value());  // not read yet
   REQUIRE(csv.next());
   CHECK(csv.comment_value("late")->text == "1");
@@ -260,8 +257,7 @@ TEST_CASE("csv.comments.key_value") {
 
   std::istringstream twice("# name: a\nx\n1\n# name: b\n");
   csv_reader csv2(twice, "c.csv");
-  while (csv2.next()) {
-  }
+  while (csv2.next()) {}
   check_mentions(error_of([&] { (void)csv2.comment_value("name"); }), {"c.csv:4", "'name' given twice", "line 1"});
 }
 
@@ -274,14 +270,16 @@ TEST_CASE("csv.open.missing_file_names_path") {
 
 TEST_CASE("csv.open.names_the_absolute_path_and_the_os_reason") {
   const std::filesystem::path rel = "no_such_dir_js/x.csv";
-  check_mentions(error_of([&] { (void)joulesched::detail::open_input(rel); }),
-                 {"cannot open '" + (std::filesystem::current_path() / rel).string() + "'", "no such file or directory"});
+  check_mentions(
+      error_of([&] { (void)joulesched::detail::open_input(rel); }),
+      {"cannot open '" + (std::filesystem::current_path() / rel).string() + "'", "no such file or directory"});
   check_mentions(error_of([&] { (void)joulesched::detail::open_input("."); }),
                  {"'" + std::filesystem::current_path().string(), "is a directory"});
 }
 
 TEST_CASE("csv.open.a_fifo_is_read_like_a_file") {
-  const std::filesystem::path fifo = std::filesystem::temp_directory_path() / ("js_csv_fifo_" + std::to_string(::getpid()));
+  const std::filesystem::path fifo =
+      std::filesystem::temp_directory_path() / ("js_csv_fifo_" + std::to_string(::getpid()));
   std::filesystem::remove(fifo);
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   std::thread writer([&] { std::ofstream(fifo) << "a,b\n1,2\n"; });
@@ -356,8 +354,11 @@ TEST_CASE("csv.line_reader.bound_exact_edges") {
   };
   CHECK(lines_of("1234\n\n12\r\n1234") == strings{"1234", "", "12", "1234"});
   CHECK(lines_of("1234\r\n") == strings{"1234"});  // the bound counts neither the end of line
-  CHECK(lines_of("\xEF\xBB\xBF" "1234\r\n") == strings{"1234"});  // nor a byte-order mark
-  for (const std::string too_long : {"12345\n", "12345", "12345\r\n", "1\n123456789\n", "1\n\xEF\xBB\xBF" "123\n"}) {
+  CHECK(lines_of("\xEF\xBB\xBF"
+                 "1234\r\n") == strings{"1234"});  // nor a byte-order mark
+  for (const std::string too_long : {"12345\n", "12345", "12345\r\n", "1\n123456789\n",
+                                     "1\n\xEF\xBB\xBF"
+                                     "123\n"}) {
     CAPTURE(too_long);
     check_mentions(error_of([&] { (void)lines_of(too_long); }), {"l.txt:", "line longer than 4 bytes"});
   }

@@ -195,9 +195,8 @@ TEST_CASE("device_model.fit.2024_models_reproduce_mlenergy_v2") {
       worst_thr = std::max(worst_thr, thr_err);
     }
     CHECK(n >= 6);
-    MESSAGE(file << ": worst relative error over " << n << " measured batch sizes: energy/token "
-                 << 100 * worst_e << "%, throughput " << 100 * worst_thr << "% (tolerance "
-                 << 100 * fit_tolerance << "%)");
+    MESSAGE(file << ": worst relative error over " << n << " measured batch sizes: energy/token " << 100 * worst_e
+                 << "%, throughput " << 100 * worst_thr << "% (tolerance " << 100 * fit_tolerance << "%)");
     CHECK(worst_e < fit_tolerance);
     CHECK(worst_thr < fit_tolerance);
   }
@@ -267,9 +266,9 @@ TEST_CASE("device_model.derived.current_a100_and_l4") {
 }
 
 TEST_CASE("device_model.files.load_and_power_relations") {
-  for (const auto& file : {device_file("A100-SXM4-40GB"), device_file("H100-SXM5-80GB"), device_file("L4"),
-                           device_file("B200"), device_file_2024("A100-SXM4-40GB"),
-                           device_file_2024("H100-SXM5-80GB"), device_file_2024("L4")}) {
+  for (const auto& file :
+       {device_file("A100-SXM4-40GB"), device_file("H100-SXM5-80GB"), device_file("L4"), device_file("B200"),
+        device_file_2024("A100-SXM4-40GB"), device_file_2024("H100-SXM5-80GB"), device_file_2024("L4")}) {
     const std::string gpu = file.stem().string();
     CAPTURE(file);
     const device_model m = load_device_model(file);
@@ -317,7 +316,7 @@ TEST_CASE("device_model.l4.slower_and_lower_power_than_a100") {
 TEST_CASE("device_model.profiles.match_models") {
   // Current stack (data/profiles) and 2024 stack (data/profiles/2024; no B200 in ML.ENERGY v2).
   const std::pair<std::string, std::string> cases[] = {
-      {"", "A100-SXM4-40GB"},     {"", "H100-SXM5-80GB"},     {"", "L4"}, {"", "B200"},
+      {"", "A100-SXM4-40GB"},     {"", "H100-SXM5-80GB"},     {"", "L4"},    {"", "B200"},
       {"2024", "A100-SXM4-40GB"}, {"2024", "H100-SXM5-80GB"}, {"2024", "L4"}};
   for (const auto& [sub, gpu] : cases) {
     CAPTURE(sub);
@@ -483,7 +482,8 @@ TEST_CASE("device_model.bounds.every_coefficient") {
        "must be <= 60 s (bounds::max_pass_s)"},
       {"decode_step_base_s", "decode_step_base_s,1e300,s,x", "t.csv:8: decode_step_base_s = 1e+300: a decode step"},
       {"decode_step_per_ctx_tok_s", "decode_step_per_ctx_tok_s,1e-3,s/token,x",
-       "t.csv:10: decode_step_per_ctx_tok_s = 0.001: a decode step at max_batch (320) holding kv_capacity_tok (135000)"},
+       "t.csv:10: decode_step_per_ctx_tok_s = 0.001: a decode step at max_batch (320) holding kv_capacity_tok "
+       "(135000)"},
       {"decode_step_per_seq_s", "decode_step_per_seq_s,0.5,s/request,x", "t.csv:9: decode_step_per_seq_s = 0.5"},
       {"prefill_base_s", "prefill_base_s,61,s,x", "t.csv:11: prefill_base_s = 61: a prefill"},
       {"tdp_w", "tdp_w,20001,W,x", "t.csv:4: tdp_w = 20001: must be <= 20000 W (bounds::max_power_w)"},

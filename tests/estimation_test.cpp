@@ -203,8 +203,8 @@ TEST_CASE("noisy_estimator.deterministic_per_seed_and_request") {
   int differ = 0;
   for (const req& r : rs) {
     forward.push_back(a.estimate(r, tier::bulk));
-    CHECK(b.estimate(r, tier::bulk) == forward.back());   // same seed: same answer
-    CHECK(a.estimate(r, tier::bulk) == forward.back());   // asked again: same answer
+    CHECK(b.estimate(r, tier::bulk) == forward.back());  // same seed: same answer
+    CHECK(a.estimate(r, tier::bulk) == forward.back());  // asked again: same answer
     differ += c.estimate(r, tier::bulk) != forward.back() ? 1 : 0;
   }
   for (std::size_t i = rs.size(); i-- > 0;) CHECK(b.estimate(rs[i], tier::bulk) == forward[i]);  // any order

@@ -1,13 +1,13 @@
 #include <doctest/doctest.h>
 
-#include <cstddef>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string>
-#include <utility>
 #include <optional>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "joulesched/fleet.hpp"
@@ -30,7 +30,8 @@ TEST_CASE("fleet.classes.group_equal_params") {
 // device (lowest id among equals) with that device's load, or no_device when the class has none available.
 TEST_CASE("fleet.class_tops.follow_every_change") {
   std::vector<device_params> ps;
-  for (int i = 0; i < 40; ++i) ps.push_back(i % 3 == 0 ? device_params{100, 0.2} : i % 3 == 1 ? device_params{200, 0.1} : device_params{50, 0.3});
+  for (int i = 0; i < 40; ++i)
+    ps.push_back(i % 3 == 0 ? device_params{100, 0.2} : i % 3 == 1 ? device_params{200, 0.1} : device_params{50, 0.3});
   fleet f(ps);
   std::mt19937_64 rng(5);
   std::vector<assignment> live;
@@ -117,10 +118,14 @@ TEST_CASE("fleet.ctor.rejects_a_rate_whose_inverse_overflows") {
                        {"device 1", "rate_tok_s = 5e-324", "must be >= 0.001 token/s"});
   test::check_mentions(test::error_of([&] { concurrent_fleet f(tiny); }),
                        {"device 1", "rate_tok_s = 5e-324", "must be >= 0.001 token/s"});
-  test::check_mentions(test::error_of([] { fleet f(std::vector<device_params>{{9e-4, 0.1}}); }),
+  test::check_mentions(test::error_of([] {
+                         fleet f(std::vector<device_params>{{9e-4, 0.1}});
+                       }),
                        {"device 0", "rate_tok_s = 9e-04"});
   concurrent_fleet cf(std::vector<device_params>{{100, 0.2}});
-  test::check_mentions(test::error_of([&] { cf.set_params(0, device_params{1e-300, 0.1}); }),
+  test::check_mentions(test::error_of([&] {
+                         cf.set_params(0, device_params{1e-300, 0.1});
+                       }),
                        {"set_params: device 0", "rate_tok_s = 1e-300"});
   CHECK(cf.params(0).rate_tok_s == 100);
   const fleet ok(std::vector<device_params>{{min_rate_tok_s, 0.1}});
@@ -142,7 +147,7 @@ TEST_CASE("fleet.correct.grows_and_shrinks_a_reservation_and_the_class_top_follo
     f.reserve(a.device, a.work_ns);
     f.reserve(b.device, b.work_ns);
     f.reserve(c.device, c.work_ns);
-    f.reserve(0, 50);  // another request on device 0: 550 ns in all
+    f.reserve(0, 50);                                                 // another request on device 0: 550 ns in all
     if (heaps) CHECK(f.class_top(0) == std::optional<device_id>(1));  // 300 < 400 < 550
 
     // Grow b from 300 to 1000 ns: device 1 now has the most, device 2 (400) is on top.
@@ -288,7 +293,9 @@ TEST_CASE("fleet.ctor.rejects_bad_prefill_context_and_batch_fields_naming_them")
     CAPTURE(bad);
     device_params p{100, 0.2};
     p.batch = bad;
-    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{{100, 0.2}, p}); }),
+    test::check_mentions(test::error_of([&] {
+                           fleet f(std::vector<device_params>{{100, 0.2}, p});
+                         }),
                          {"device 1: batch = "});
     test::check_mentions(test::error_of([&] { concurrent_fleet f(std::vector<device_params>{p}); }),
                          {"device 0", "batch = "});
@@ -318,7 +325,9 @@ TEST_CASE("fleet.ctor.rejects_bad_step_and_capacity_naming_them") {
     CAPTURE(bad);
     device_params p = base;
     p.step_s = bad;
-    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }),
+    test::check_mentions(test::error_of([&] {
+                           fleet f(std::vector<device_params>{base, p});
+                         }),
                          {"device 1: step_s = "});
     test::check_mentions(test::error_of([&] { concurrent_fleet f(std::vector<device_params>{p}); }),
                          {"device 0", "step_s = "});
@@ -327,7 +336,9 @@ TEST_CASE("fleet.ctor.rejects_bad_step_and_capacity_naming_them") {
     CAPTURE(bad);
     device_params p = base;
     p.capacity = bad;
-    test::check_mentions(test::error_of([&] { fleet f(std::vector<device_params>{base, p}); }),
+    test::check_mentions(test::error_of([&] {
+                           fleet f(std::vector<device_params>{base, p});
+                         }),
                          {"device 1: capacity = "});
   }
   device_params edge = base;
@@ -358,17 +369,22 @@ TEST_CASE("fleet.ctor.reads_and_checks_optional_device_members") {
   CHECK(f.params(0).batch == 8.0);
   CHECK(f.params(0).prefill_j_per_tok == 0.0);  // members it lacks: not modelled
   CHECK(f.params(0).ctx_s_per_tok == 0.0);
-  test::check_mentions(test::error_of([] { fleet g(std::vector<priced_gpu>{{100, 0.2, 1e-4, 3.0, 0.0}}, "gpus"); }),
+  test::check_mentions(test::error_of([] {
+                         fleet g(std::vector<priced_gpu>{{100, 0.2, 1e-4, 3.0, 0.0}}, "gpus");
+                       }),
                        {"gpus: device 0: batch = 0"});
-  test::check_mentions(
-      test::error_of([] { fleet g(std::vector<priced_gpu>{{100, 0.2, 1e-4, 3.0, 8.0}, {100, 0.2, -2.0, 3.0, 8.0}}); }),
-      {"device 1: prefill_s_per_tok = -2"});
+  test::check_mentions(test::error_of([] {
+                         fleet g(std::vector<priced_gpu>{{100, 0.2, 1e-4, 3.0, 8.0}, {100, 0.2, -2.0, 3.0, 8.0}});
+                       }),
+                       {"device 1: prefill_s_per_tok = -2"});
   const fleet g(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 64.0}});
   CHECK(g.params(0).step_s == 0.01);
   CHECK(g.params(0).capacity == 64.0);
   CHECK(f.params(0).step_s == 0.0);  // members it lacks: the defaults
   CHECK(f.params(0).capacity == std::numeric_limits<double>::infinity());
-  test::check_mentions(test::error_of([] { fleet h(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 2.0}}, "gpus"); }),
+  test::check_mentions(test::error_of([] {
+                         fleet h(std::vector<batching_gpu>{{100, 0.2, 8.0, 0.01, 2.0}}, "gpus");
+                       }),
                        {"gpus: device 0: capacity = 2"});
 }
 
@@ -416,13 +432,19 @@ TEST_CASE("fleet.operating_points.bad_tables_and_moves_name_the_value") {
   const device_params ok{100, 0.2};
   device_params bad{100, 0.2};
   bad.energy_j_per_tok = -1.0;
-  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok, bad}}, {{0, 0}}, "gpus"); }),
+  test::check_mentions(test::error_of([&] {
+                         fleet f(std::vector<operating_points>{{ok, bad}}, {{0, 0}}, "gpus");
+                       }),
                        {"gpus: table 0 point 1: energy_j_per_tok = -1"});
   test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{}}, {}, "gpus"); }),
                        {"gpus: table 0", "points"});
-  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok}}, {{0, 0}, {1, 0}}); }),
+  test::check_mentions(test::error_of([&] {
+                         fleet f(std::vector<operating_points>{{ok}}, {{0, 0}, {1, 0}});
+                       }),
                        {"device 1: table = 1"});
-  test::check_mentions(test::error_of([&] { fleet f(std::vector<operating_points>{{ok}}, {{0, 3}}); }),
+  test::check_mentions(test::error_of([&] {
+                         fleet f(std::vector<operating_points>{{ok}}, {{0, 3}});
+                       }),
                        {"device 0: point = 3"});
   fleet f(std::vector<operating_points>{{ok, ok}}, {{0, 0}});
   CHECK_FALSE(f.set_point(0, 2));   // outside its table

@@ -54,11 +54,18 @@ TEST_CASE("models.exact_routers_pick_the_brute_force_argmin_among_serving_device
     for (int step = 0; step < 60; ++step) {
       const request_view v = for_model(rng);
       switch (step % 3) {
-        case 0: test::route_as_brute_force(floor_ordered, f, floor_ordered.cost(), v, out); break;
-        case 1: test::route_as_brute_force(every_class, f, every_class.cost(), v, out); break;
-        default: test::route_as_brute_force(scan, f, scan.cost(), v, out); break;
+        case 0:
+          test::route_as_brute_force(floor_ordered, f, floor_ordered.cost(), v, out);
+          break;
+        case 1:
+          test::route_as_brute_force(every_class, f, every_class.cost(), v, out);
+          break;
+        default:
+          test::route_as_brute_force(scan, f, scan.cost(), v, out);
+          break;
       }
-      if (!out.empty() && rng() % 3 == 0) test::release_one_at_random(rng, out, [&](const assignment& a) { f.release(a); });
+      if (!out.empty() && rng() % 3 == 0)
+        test::release_one_at_random(rng, out, [&](const assignment& a) { f.release(a); });
     }
   }
 }

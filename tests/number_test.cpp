@@ -26,9 +26,9 @@ TEST_CASE("number.decimal.grammar_accepts") {
 }
 
 TEST_CASE("number.decimal.grammar_refuses") {
-  for (const char* s : {"", "+", "-", ".", "+.", ".e5", "e5", "1e", "1e+", "1e-", "++1", "+-1", "1..2", "1.2.3",
-                        " 1", "1 ", "\t1", "1\n", "inf", "-inf", "nan", "infinity", "0x10", "0x1p3", "1,000",
-                        "1_000", "1e5x", "1f", "--1", "1e2.5"}) {
+  for (const char* s : {"",    "+",        "-",    ".",     "+.",    ".e5",   "e5",   "1e",  "1e+", "1e-",
+                        "++1", "+-1",      "1..2", "1.2.3", " 1",    "1 ",    "\t1",  "1\n", "inf", "-inf",
+                        "nan", "infinity", "0x10", "0x1p3", "1,000", "1_000", "1e5x", "1f",  "--1", "1e2.5"}) {
     INFO("text: '", s, "'");
     CHECK_FALSE(parse_decimal(s).has_value());
   }

@@ -68,11 +68,12 @@ struct partition_model {
 std::size_t rounded_capacity(std::size_t asked) { return std::bit_ceil(std::max<std::size_t>(asked, 2)); }
 
 // A class key the test computes itself: devices with equal parameters (every field of device_params).
-using class_key = std::tuple<double, double, site_id, const energy_profile*, double, double, double, double, double,
-                             double, double>;
+using class_key =
+    std::tuple<double, double, site_id, const energy_profile*, double, double, double, double, double, double, double>;
 class_key key_of(const device_params& p) {
-  return {p.rate_tok_s, p.energy_j_per_tok, p.site,      p.profile,     p.prefill_s_per_tok, p.prefill_j_per_tok,
-          p.request_s,  p.request_j,        p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch};
+  return {p.rate_tok_s,        p.energy_j_per_tok,  p.site,      p.profile,
+          p.prefill_s_per_tok, p.prefill_j_per_tok, p.request_s, p.request_j,
+          p.ctx_s_per_tok,     p.ctx_j_per_tok,     p.batch};
 }
 
 // The dealing invariants of a plan over `ps` with `parts` partitions.
@@ -239,8 +240,7 @@ TEST_CASE("partitioned_router.bad_config_throws") {
   CHECK(throws_naming([&] { prouter r(plan, 100); }, "part"));
   check_mentions(error_of([&] { prouter r(plan, 3); }), {"part = 3"});
   CHECK(throws_naming([&] { prouter r(plan, 0, joulesched_cost(1.0), 0); }, "inbox_capacity"));
-  CHECK(throws_naming([&] { prouter r(plan, 0, joulesched_cost(1.0), (std::size_t{1} << 40) + 1); },
-                      "inbox_capacity"));
+  CHECK(throws_naming([&] { prouter r(plan, 0, joulesched_cost(1.0), (std::size_t{1} << 40) + 1); }, "inbox_capacity"));
   CHECK_NOTHROW(prouter(plan, 2, joulesched_cost(1.0), 2));
 }
 
@@ -391,9 +391,7 @@ void run_equivalence(std::uint64_t seed, unsigned fleets, unsigned ops) {
 
 }  // namespace
 
-TEST_CASE("partitioned_router.matches_brute_force_and_argmin_router_per_partition") {
-  run_equivalence(2024, 500, 120);
-}
+TEST_CASE("partitioned_router.matches_brute_force_and_argmin_router_per_partition") { run_equivalence(2024, 500, 120); }
 
 TEST_CASE("partitioned_router.ties_break_by_local_order_not_fleet_wide_id") {
   // Devices of two classes that cost the same (they differ only by site): device 0 is at site 1, devices 1
@@ -459,7 +457,8 @@ TEST_CASE("partitioned_router.full_inbox_refuses_then_accepts_after_apply") {
   }
   auto snapshot = [&] {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> s;
-    for (device_id l = 0; l < r.state().size(); ++l) s.emplace_back(r.state().load(l).reserved_ns, r.state().load(l).requests);
+    for (device_id l = 0; l < r.state().size(); ++l)
+      s.emplace_back(r.state().load(l).reserved_ns, r.state().load(l).requests);
     return s;
   };
   const auto before = snapshot();

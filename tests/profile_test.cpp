@@ -85,10 +85,10 @@ TEST_CASE("energy_profile.eval.clamped_outside_the_grid") {
   CHECK(p.contains(32, 2048));
   CHECK(p.contains(20, 1000));
 
-  CHECK(p.eval(1000, 2048) == p.eval(32, 2048));  // above the batch axis
-  CHECK(p.eval(0.5, 512) == p.eval(1, 512));      // below it
-  CHECK(p.eval(8, 100000) == p.eval(8, 2048));    // past the longest sequence
-  CHECK(p.eval(8, 0) == p.eval(8, 512));          // before the shortest
+  CHECK(p.eval(1000, 2048) == p.eval(32, 2048));        // above the batch axis
+  CHECK(p.eval(0.5, 512) == p.eval(1, 512));            // below it
+  CHECK(p.eval(8, 100000) == p.eval(8, 2048));          // past the longest sequence
+  CHECK(p.eval(8, 0) == p.eval(8, 512));                // before the shortest
   CHECK(p.eval(1e9, 1e9) == profile_point{0.25, 760});  // corners
   CHECK(p.eval(0, 0) == profile_point{0.9, 40});
   CHECK(p.eval(std::numeric_limits<double>::infinity(), 0) == profile_point{0.2, 900});
@@ -127,22 +127,38 @@ TEST_CASE("energy_profile.eval.single_axis_grids") {
 TEST_CASE("energy_profile.ctor.rejects_bad_grids") {
   check_mentions(error_of([] { energy_profile("g", {}, {512}, {}, {}); }), {"g: batch_sizes is empty"});
   check_mentions(error_of([] { energy_profile("g", {1}, {}, {}, {}); }), {"g: seq_lens_tok is empty"});
-  check_mentions(error_of([] { energy_profile("g", {1, 8, 8}, {512}, {1, 1, 1}, {1, 1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 8, 8}, {512}, {1, 1, 1}, {1, 1, 1});
+                 }),
                  {"g: batch_sizes[2] = 8", "must be > batch_sizes[1] = 8", "strictly increasing"});
-  check_mentions(error_of([] { energy_profile("g", {1}, {2048, 512}, {1, 1}, {1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1}, {2048, 512}, {1, 1}, {1, 1});
+                 }),
                  {"g: seq_lens_tok[1] = 512", "must be > seq_lens_tok[0] = 2048"});
-  check_mentions(error_of([] { energy_profile("g", {0.5, 8}, {512}, {1, 1}, {1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {0.5, 8}, {512}, {1, 1}, {1, 1});
+                 }),
                  {"g: batch_sizes[0] = 0.5", ">= 1"});
   check_mentions(error_of([] { energy_profile("g", {1}, {-1}, {1}, {1}); }), {"g: seq_lens_tok[0] = -1", ">= 0"});
-  check_mentions(error_of([] { energy_profile("g", {1, NAN}, {0}, {1, 1}, {1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, NAN}, {0}, {1, 1}, {1, 1});
+                 }),
                  {"g: batch_sizes[1] = nan", "finite"});
-  check_mentions(error_of([] { energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1}, {1, 1, 1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1}, {1, 1, 1, 1});
+                 }),
                  {"g: energy_j_per_tok has 3 values, expected 4", "2 batch sizes x 2 seq lengths"});
-  check_mentions(error_of([] { energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1, 1}, {1, 1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1, 1}, {1, 1, 1});
+                 }),
                  {"g: rate_tok_s has 3 values, expected 4"});
-  check_mentions(error_of([] { energy_profile("g", {1, 8}, {512, 2048}, {1, 1, -1, 1}, {1, 1, 1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 8}, {512, 2048}, {1, 1, -1, 1}, {1, 1, 1, 1});
+                 }),
                  {"g: energy_j_per_tok at (batch_size 8, seq_len_tok 512) = -1", "finite and >= 0"});
-  check_mentions(error_of([] { energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1, 1}, {1, 0, 1, 1}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 8}, {512, 2048}, {1, 1, 1, 1}, {1, 0, 1, 1});
+                 }),
                  {"g: rate_tok_s at (batch_size 1, seq_len_tok 2048) = 0", "finite and > 0"});
   check_mentions(error_of([] { energy_profile("g", {1}, {512}, {INFINITY}, {1}); }),
                  {"energy_j_per_tok at (batch_size 1, seq_len_tok 512) = inf"});
@@ -150,9 +166,13 @@ TEST_CASE("energy_profile.ctor.rejects_bad_grids") {
 
 TEST_CASE("energy_profile.ctor.rejects_rates_that_interpolate_to_zero_or_inf") {
   // Before: 5e-324 was accepted (finite, > 0) and eval() between two such points returned rate 0.
-  check_mentions(error_of([] { energy_profile("g", {1, 3}, {0}, {1, 1}, {5e-324, 5e-324}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 3}, {0}, {1, 1}, {5e-324, 5e-324});
+                 }),
                  {"g: rate_tok_s at (batch_size 1, seq_len_tok 0) = 5e-324", "must be in [0.001, 1e300] token/s"});
-  check_mentions(error_of([] { energy_profile("g", {1, 3}, {0}, {1, 1}, {1, 1.7e308}); }),
+  check_mentions(error_of([] {
+                   energy_profile("g", {1, 3}, {0}, {1, 1}, {1, 1.7e308});
+                 }),
                  {"g: rate_tok_s at (batch_size 3, seq_len_tok 0) = 1.7e+308", "must be in [0.001, 1e300]"});
   const energy_profile edge("g", {1, 3}, {0}, {1, 1}, {1e-3, 1e300});
   const double r = edge.eval(2, 0).rate_tok_s;
@@ -199,7 +219,8 @@ TEST_CASE("energy_profile.parse.columns_by_name_and_name") {
 
   CHECK(parse("# name: H100/Llama\n" + header + "1,0,1,1\n").name() == "H100/Llama");
   check_mentions(parse_error("# name:\n" + header + "1,0,1,1\n"), {"p.csv:1", "'name' is empty"});
-  check_mentions(parse_error("# name: a\n" + header + "1,0,1,1\n# name: b\n"), {"p.csv:4", "'name' given twice", "line 1"});
+  check_mentions(parse_error("# name: a\n" + header + "1,0,1,1\n# name: b\n"),
+                 {"p.csv:4", "'name' given twice", "line 1"});
 }
 
 TEST_CASE("energy_profile.parse.malformed_number_names_line_and_field") {
@@ -260,7 +281,7 @@ TEST_CASE("energy_profile.parse.bounds_name_line_and_field") {
   check_mentions(parse_error(header + "1,512,0.9,1e-300\n"),
                  {"p.csv:2: field rate_tok_s = '1e-300': must be >= 0.016666666666666666 token/s"});
   CHECK(parse(header + "65536,10262144,1200000,0.016666666666666666\n").max_batch() == 65536);  // at the bounds
-  CHECK(parse(header + "+1,+512,+0.9,+40\n").eval(1, 512).rate_tok_s == 40);                   // the one grammar
+  CHECK(parse(header + "+1,+512,+0.9,+40\n").eval(1, 512).rate_tok_s == 40);                    // the one grammar
 }
 
 TEST_CASE("energy_profile.parse.a_sparse_grid_fails_without_allocating_it") {

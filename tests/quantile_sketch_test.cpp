@@ -17,8 +17,8 @@ namespace {
 // The value of rank ceil(p * n) of v (sorted here).
 double nearest_rank(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  const auto rank = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))),
-                                            1, v.size());
+  const auto rank =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))), 1, v.size());
   return v[rank - 1];
 }
 }  // namespace

@@ -1,8 +1,8 @@
 // Tests of the per-device EDF and LLF queues: the common kit over every queue type, then what is specific to LLF,
 // to the intrusive variant and to bad configuration, and compile-only checks of the RequestQueue concept.
-#include <csignal>
 #include <cmath>
 #include <concepts>
+#include <csignal>
 #include <cstdint>
 #include <limits>
 #include <queue>
@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/heap/pairing_heap.hpp>
 #include <doctest/doctest.h>
+#include <boost/heap/pairing_heap.hpp>
 
 #include "joulesched/clock.hpp"
 #include "joulesched/concepts.hpp"

@@ -29,12 +29,12 @@
 
 using namespace joulesched;
 using joulesched::test::brute_force_argmin;
-using joulesched::test::release_one_at_random;
-using joulesched::test::route_as_brute_force;
 using joulesched::test::random_fleet;
 using joulesched::test::random_priced_fleet;
 using joulesched::test::random_priced_request;
 using joulesched::test::random_request;
+using joulesched::test::release_one_at_random;
+using joulesched::test::route_as_brute_force;
 
 namespace {
 
@@ -380,9 +380,9 @@ TEST_CASE("argmin_router.energy_first_until_deadline_at_risk") {
   // efficient but slow (0.1 x 99 = 9.9 J, 99 / 100 = 0.99 s); device 1: fast (0.099 s) but 0.3 x 99 = 29.7 J.
   fleet f(std::vector<device_params>{{100.0, 0.1}, {1000.0, 0.3}});
   argmin_router<joulesched_cost> r(f, joulesched_cost(30.0));
-  const request_view v{100, 0, 5.0};  // 100 tokens, 5 s budget
-  for (int i = 0; i < 5; ++i) CHECK(r.route(v)->device == 0);  // ETA 0.99..4.95 s on device 0: never late
-  CHECK(f.load(0).reserved_ns == 5 * std::uint64_t{990'000'000});           // 5 x 0.99 s
+  const request_view v{100, 0, 5.0};                               // 100 tokens, 5 s budget
+  for (int i = 0; i < 5; ++i) CHECK(r.route(v)->device == 0);      // ETA 0.99..4.95 s on device 0: never late
+  CHECK(f.load(0).reserved_ns == 5 * std::uint64_t{990'000'000});  // 5 x 0.99 s
   // On device 0 the next one would end at 4.95 + 0.99 = 5.94 s, 0.94 s late: 9.9 J + 30 J/s x 0.94 s = 38.1 J >
   // 29.7 J on device 1.
   CHECK(r.route(v)->device == 1);
@@ -480,8 +480,7 @@ TEST_CASE("power_of_d.more_choices_give_lower_mean_cost") {
 TEST_CASE("power_of_d.bad_d_throws") {
   fleet f(std::vector<device_params>(3, device_params{100.0, 0.1}));
   CHECK_THROWS_AS(power_of_d_router<joulesched_cost>(f, 0, joulesched_cost(), 1), config_error);
-  CHECK_THROWS_WITH(power_of_d_router<joulesched_cost>(f, 99, joulesched_cost(), 1),
-                    doctest::Contains("d = 99"));
+  CHECK_THROWS_WITH(power_of_d_router<joulesched_cost>(f, 99, joulesched_cost(), 1), doctest::Contains("d = 99"));
 }
 
 // A fleet without class heaps (fleet_index::none) serves the routers that never read them, with the same
@@ -496,7 +495,8 @@ TEST_CASE("fleet_index.none.same_decisions_for_routers_that_do_not_read_class_he
     REQUIRE(flat.index() == fleet_index::none);
     CHECK(flat.class_tops().empty());
     const std::uint32_t d = 1 + static_cast<std::uint32_t>(rng() % 4);
-    power_of_d_router<joulesched_cost> pd_i(indexed, d, joulesched_cost(2.0), trial), pd_f(flat, d, joulesched_cost(2.0), trial);
+    power_of_d_router<joulesched_cost> pd_i(indexed, d, joulesched_cost(2.0), trial),
+        pd_f(flat, d, joulesched_cost(2.0), trial);
     round_robin_router rr_i(indexed), rr_f(flat);
     random_router rnd_i(indexed, trial), rnd_f(flat, trial);
     scan_router<joulesched_cost> scan_i(indexed, joulesched_cost(2.0)), scan_f(flat, joulesched_cost(2.0));
@@ -507,10 +507,18 @@ TEST_CASE("fleet_index.none.same_decisions_for_routers_that_do_not_read_class_he
         const auto v = random_request(rng);
         std::optional<assignment> a, b;
         switch (rng() % 4) {
-          case 0: a = pd_i.route(v), b = pd_f.route(v); break;
-          case 1: a = rr_i.route(v), b = rr_f.route(v); break;
-          case 2: a = rnd_i.route(v), b = rnd_f.route(v); break;
-          default: a = scan_i.route(v), b = scan_f.route(v); break;
+          case 0:
+            a = pd_i.route(v), b = pd_f.route(v);
+            break;
+          case 1:
+            a = rr_i.route(v), b = rr_f.route(v);
+            break;
+          case 2:
+            a = rnd_i.route(v), b = rnd_f.route(v);
+            break;
+          default:
+            a = scan_i.route(v), b = scan_f.route(v);
+            break;
         }
         REQUIRE(a == b);
         if (a) {
@@ -611,21 +619,33 @@ TEST_CASE("request_view.checked_rejects_finite_inputs_whose_budget_or_tokens_ove
   using joulesched::test::check_mentions;
   using joulesched::test::error_of;
   const double big = 1.7e308;
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, big}, -big, 1.0, "client 3"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{1, big}, -big, 1.0, "client 3");
+                 }),
                  {"client 3: budget_s (deadline_s - now_s) = inf", "deadline_s = 1.7e+308", "now_s = -1.7e+308"});
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, -big}, big, 1.0, "x"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{1, -big}, big, 1.0, "x");
+                 }),
                  {"budget_s (deadline_s - now_s) = -inf"});
   // Finite but beyond max_budget_s, either way.
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 2e12}, 0.0, 1.0, "x"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{1, 2e12}, 0.0, 1.0, "x");
+                 }),
                  {"budget_s (deadline_s - now_s) = 2e+12", "within +-1e12 s"});
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 0.0}, 2e12, 1.0, "x"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{1, 0.0}, 2e12, 1.0, "x");
+                 }),
                  {"budget_s (deadline_s - now_s) = -2e+12"});
   CHECK(checked_request_view(view_req{1, 1e12}, 0.0, 1.0, "x").budget_s == 1e12);
   CHECK(checked_request_view(view_req{1, 0.0}, 1e12, 1.0, "x").budget_s == -1e12);
   // Token counts beyond a request_view's 32 bits.
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{1, 5.0}, 0.0, 5e9, "x"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{1, 5.0}, 0.0, 5e9, "x");
+                 }),
                  {"x: output_estimate_tok = 5e+09", "must be <= 4294967295"});
-  check_mentions(error_of([&] { (void)checked_request_view(view_req{4294967295.5, 5.0}, 0.0, 1.0, "x"); }),
+  check_mentions(error_of([&] {
+                   (void)checked_request_view(view_req{4294967295.5, 5.0}, 0.0, 1.0, "x");
+                 }),
                  {"x: input_tok = 4294967295.5"});
   const request_view top = checked_request_view(view_req{4294967295.0, 5.0}, 0.0, 4294967295.0, "x");
   CHECK(top.input_tok == std::numeric_limits<std::uint32_t>::max());

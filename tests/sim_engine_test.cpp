@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <random>
 #include <new>
+#include <random>
 #include <stdexcept>
 #include <vector>
 

@@ -54,7 +54,8 @@ TEST_CASE("sim_fleet_file.default_fleet.has_320_gpus") {
 }
 
 TEST_CASE("sim_fleet_file.format.sites_and_optional_column") {
-  const fleet_spec a = parse("# comment\ndevice_model,count,site\nL4.csv,2,eu-west\nL4.csv,3,us.east_1\nL4.csv,1,eu-west\n");
+  const fleet_spec a =
+      parse("# comment\ndevice_model,count,site\nL4.csv,2,eu-west\nL4.csv,3,us.east_1\nL4.csv,1,eu-west\n");
   CHECK(a.sites == std::vector<std::string>{"eu-west", "us.east_1"});
   CHECK(a.rows[1].site == 1);
   CHECK(a.rows[2].site == 0);
@@ -65,15 +66,18 @@ TEST_CASE("sim_fleet_file.format.sites_and_optional_column") {
 }
 
 TEST_CASE("sim_fleet_file.errors.name_file_line_field") {
-  CHECK(error_of("device_model,count,site\nL4.csv,x,a\n") ==
-        "fleet.csv:2: field count = 'x': not an unsigned integer");
-  CHECK(error_of("device_model,count,site\n\nL4.csv,0,a\n") == "fleet.csv:3: field count = '0': must be in [1, 1000000]");
-  CHECK(error_of("device_model,count,site\nL4.csv,-1,a\n") == "fleet.csv:2: field count = '-1': not an unsigned integer");
+  CHECK(error_of("device_model,count,site\nL4.csv,x,a\n") == "fleet.csv:2: field count = 'x': not an unsigned integer");
+  CHECK(error_of("device_model,count,site\n\nL4.csv,0,a\n") ==
+        "fleet.csv:3: field count = '0': must be in [1, 1000000]");
+  CHECK(error_of("device_model,count,site\nL4.csv,-1,a\n") ==
+        "fleet.csv:2: field count = '-1': not an unsigned integer");
   CHECK(error_of("device_model,count,site\nL4.csv,2000000,a\n") ==
         "fleet.csv:2: field count = '2000000': must be in [1, 1000000]");
   CHECK(error_of("device_model,count,site\nL4.csv,1,bad site\n").starts_with("fleet.csv:2: field site = 'bad site': "));
-  CHECK(error_of("device_model,count,site\nL4.csv,1,\n").starts_with("fleet.csv:2: field site = '': must not be empty"));
-  CHECK(error_of("device_model,count,site\n,1,a\n").starts_with("fleet.csv:2: field device_model = '': must not be empty"));
+  CHECK(
+      error_of("device_model,count,site\nL4.csv,1,\n").starts_with("fleet.csv:2: field site = '': must not be empty"));
+  CHECK(error_of("device_model,count,site\n,1,a\n")
+            .starts_with("fleet.csv:2: field device_model = '': must not be empty"));
   CHECK(error_of("device_model,count,site\nL4.csv,1\n").starts_with("fleet.csv:2: 2 fields, expected 3"));
   CHECK(error_of("device_model,site\nL4.csv,a\n").starts_with("fleet.csv:1: missing column 'count'"));
   CHECK(error_of("# only a comment\n").starts_with("fleet.csv: no header line"));

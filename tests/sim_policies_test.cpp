@@ -11,8 +11,8 @@
 
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/policies.hpp"
-#include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/scenario.hpp"
+#include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/workload.hpp"
 
 using namespace joulesched;
@@ -92,9 +92,9 @@ JOULESCHED_POLICY_TYPE(energy_pi)
 JOULESCHED_POLICY_TYPE(tiered)
 JOULESCHED_POLICY_TYPE(energy_profile)
 #undef JOULESCHED_POLICY_TYPE
-#define JOULESCHED_EVERY_POLICY                                                                      \
-  round_robin_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, energy_pi_policy, \
-      tiered_policy, energy_profile_policy
+#define JOULESCHED_EVERY_POLICY                                                                                       \
+  round_robin_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, energy_pi_policy, tiered_policy, \
+      energy_profile_policy
 static_assert(all_policies.size() == 7, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
 
 TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCHED_EVERY_POLICY) {
@@ -136,9 +136,9 @@ TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
     out << "TIMESTAMP,ContextTokens,GeneratedTokens\n";
     out << "2023-11-16 18:15:46.0000000,374,44\n";
     out << "2023-11-16 18:15:46.5000000,not-a-number,44\n";  // skipped
-    out << "2023-11-16 18:15:47.0000000,500000,10\n";         // fits no device: rejected
+    out << "2023-11-16 18:15:47.0000000,500000,10\n";        // fits no device: rejected
     out << "2023-11-16 18:15:47.5000000,96,20\n";
-    out << "bad timestamp,1,1\n";                             // skipped
+    out << "bad timestamp,1,1\n";  // skipped
     out << "2023-11-16 18:15:48.0000000,900,300\n";
   }
   CHECK_THROWS_AS((void)read_trace(path), config_error);

@@ -126,7 +126,8 @@ TEST_CASE("sim_slo.recorder.counts_each_kind_per_tier_and_per_class") {
 
 TEST_CASE("sim_slo.workload.sets_the_pacing_target") {
   SUBCASE("default mix: interactive classes pace at the TPOT, batch has no target") {
-    const workload_mix mix = default_mix(std::filesystem::path(JOULESCHED_SOURCE_DIR) / mix_defaults::chat_trace_relpath);
+    const workload_mix mix =
+        default_mix(std::filesystem::path(JOULESCHED_SOURCE_DIR) / mix_defaults::chat_trace_relpath);
     CHECK(mix.classes[*find_class(mix, "chat")].tbt_slo_s == mix_defaults::interactive_tpot_slo_s);
     CHECK(mix.classes[*find_class(mix, "rag")].tbt_slo_s == mix_defaults::interactive_tpot_slo_s);
     CHECK(mix.classes[*find_class(mix, "batch")].tbt_slo_s == 0.0);
@@ -165,7 +166,8 @@ TEST_CASE("sim_slo.workload.sets_the_pacing_target") {
   }
   SUBCASE("a negative or non-finite target is refused, naming the field") {
     for (const double bad : {-0.1, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
-      CHECK_THROWS_WITH_AS(validate(one_class_mix(bad)), doctest::Contains("classes[0] (only).tbt_slo_s"), config_error);
+      CHECK_THROWS_WITH_AS(validate(one_class_mix(bad)), doctest::Contains("classes[0] (only).tbt_slo_s"),
+                           config_error);
     }
     CHECK_NOTHROW(validate(one_class_mix(0.0)));
   }

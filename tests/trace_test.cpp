@@ -50,7 +50,7 @@ TEST_CASE("trace.azure.parses_file") {
   CHECK(t.rows[3].arrival_s == doctest::Approx(4.710427).epsilon(1e-12));
   CHECK(t.rows[4].arrival_s == doctest::Approx(13.31941).epsilon(1e-12));  // no fraction
   CHECK(t.rows[4].input_tok == 0);
-  CHECK(t.rows[5].input_tok == 10'000'000u);                                 // the largest count (bounds)
+  CHECK(t.rows[5].input_tok == 10'000'000u);  // the largest count (bounds)
   // across midnight: 2023-11-17 00:00:00.5 - 2023-11-16 18:15:46.68059
   CHECK(t.rows[5].arrival_s == doctest::Approx(5 * 3600 + 44 * 60 + 13.81941).epsilon(1e-12));
 }
@@ -75,8 +75,9 @@ TEST_CASE("trace.azure.timestamp_forms") {
 }
 
 TEST_CASE("trace.azure.columns_by_name_and_extra_columns") {
-  const trace t = azure_text("GeneratedTokens,Extra,TIMESTAMP,ContextTokens\n7,x,2023-11-16 18:00:00,11\n"
-                             "8,y,2023-11-16 18:00:01.25,12\n");
+  const trace t = azure_text(
+      "GeneratedTokens,Extra,TIMESTAMP,ContextTokens\n7,x,2023-11-16 18:00:00,11\n"
+      "8,y,2023-11-16 18:00:01.25,12\n");
   REQUIRE(t.rows.size() == 2);
   CHECK(t.rows[1].arrival_s == 1.25);
   CHECK(t.rows[1].input_tok == 12);
@@ -84,8 +85,9 @@ TEST_CASE("trace.azure.columns_by_name_and_extra_columns") {
 }
 
 TEST_CASE("trace.azure.crlf_blank_lines_and_comments") {
-  const trace t = azure_text("TIMESTAMP,ContextTokens,GeneratedTokens\r\n\r\n# a note\r\n2023-11-16 18:00:00,1,2\r\n"
-                             "\r\n2023-11-16 18:00:02,3,4\r\n");
+  const trace t = azure_text(
+      "TIMESTAMP,ContextTokens,GeneratedTokens\r\n\r\n# a note\r\n2023-11-16 18:00:00,1,2\r\n"
+      "\r\n2023-11-16 18:00:02,3,4\r\n");
   REQUIRE(t.rows.size() == 2);
   CHECK(t.skipped == 0);
   CHECK(t.rows[1].arrival_s == 2.0);
@@ -163,7 +165,6 @@ TEST_CASE("trace.azure.malformed_file_strict_and_lenient") {
   CHECK(has(t.skipped_examples[1], ":4: 2 fields"));
   CHECK(has(t.skipped_examples[2], ":5: field TIMESTAMP"));
   CHECK(has(t.skipped_examples[3], ":6: field ContextTokens = '12x'"));
-
 }
 
 TEST_CASE("trace.lenient.count_exact_examples_capped") {
@@ -211,15 +212,18 @@ TEST_CASE("trace.mooncake.each_malformed_line_names_file_line_field") {
   const bad_case cases[] = {
       {R"({"timestamp": 5, "input_length": 1})", "t.jsonl:2: field output_length = '': missing"},
       {R"({"input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = '': missing"},
-      {R"({"timestamp": -5, "input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = '-5': must be >= 0"},
-      {R"({"timestamp": 5, "input_length": -1, "output_length": 1})", "t.jsonl:2: field input_length = '-1': must be >= 0"},
+      {R"({"timestamp": -5, "input_length": 1, "output_length": 1})",
+       "t.jsonl:2: field timestamp = '-5': must be >= 0"},
+      {R"({"timestamp": 5, "input_length": -1, "output_length": 1})",
+       "t.jsonl:2: field input_length = '-1': must be >= 0"},
       {R"({"timestamp": 5, "input_length": 1.5, "output_length": 1})", "t.jsonl:2: field input_length = '1.5'"},
       {R"({"timestamp": 5, "input_length": "7", "output_length": 1})", "t.jsonl:2: field input_length = '\"7\"'"},
       {R"({"timestamp": 1e999, "input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = '1e999'"},
       {R"({"timestamp": NaN, "input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = 'NaN'"},
       {R"({"timestamp": 0x10, "input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = '0x10'"},
       {R"({"timestamp": 5, "input_length": 1e3, "output_length": 1})", "t.jsonl:2: field input_length = '1e3'"},
-      {R"({"timestamp": 5, "input_length": 1, "output_length": 1, "timestamp": 6})", "t.jsonl:2: field timestamp = '6': key given twice"},
+      {R"({"timestamp": 5, "input_length": 1, "output_length": 1, "timestamp": 6})",
+       "t.jsonl:2: field timestamp = '6': key given twice"},
       {R"({"timestamp": 5, "input_length": 1, "output_length": 1} x)", "t.jsonl:2: unexpected text"},
       {R"({"timestamp": 5, "input_length": 1, "output_length": 1)", "t.jsonl:2: expected ',' or '}'"},
       {R"([1, 2])", "t.jsonl:2: expected a JSON object"},
@@ -228,7 +232,9 @@ TEST_CASE("trace.mooncake.each_malformed_line_names_file_line_field") {
   };
   for (const bad_case& c : cases) {
     CAPTURE(c.line);
-    const std::string text = R"({"timestamp": 0, "input_length": 1, "output_length": 2})" "\n" + c.line + "\n";
+    const std::string text = R"({"timestamp": 0, "input_length": 1, "output_length": 2})"
+                             "\n" +
+                             c.line + "\n";
     const std::string msg = error_of([&] { (void)mooncake_text(text); });
     CHECK(has(msg, c.expect));
     const trace t = mooncake_text(text, lenient);
@@ -334,19 +340,24 @@ TEST_CASE("trace.mooncake.timestamp_and_token_bounds_per_row") {
        "t.jsonl:2: field input_length = '10000001': must be <= 10000000"},
       {R"({"timestamp": 5, "input_length": 1, "output_length": 500000})",
        "t.jsonl:2: field output_length = '500000': must be <= 262144"},
-      {R"({"timestamp": -0, "input_length": 1, "output_length": 1})", "t.jsonl:2: field timestamp = '-0': must be >= 0"},
+      {R"({"timestamp": -0, "input_length": 1, "output_length": 1})",
+       "t.jsonl:2: field timestamp = '-0': must be >= 0"},
   };
   for (const bad_case& c : cases) {
     CAPTURE(c.line);
-    const std::string text = R"({"timestamp": 0, "input_length": 1, "output_length": 2})" "\n" + c.line + "\n";
+    const std::string text = R"({"timestamp": 0, "input_length": 1, "output_length": 2})"
+                             "\n" +
+                             c.line + "\n";
     check_mentions(error_of([&] { (void)mooncake_text(text); }), {c.expect});
     const trace t = mooncake_text(text, lenient);
     CHECK(t.rows.size() == 1);
     CHECK(t.skipped == 1);
   }
   // The one number grammar: a sign, an exponent, a bare fraction are numbers; the bound itself is fine.
-  const trace t = mooncake_text(R"({"timestamp": +1.5e3, "input_length": +3, "output_length": 2})" "\n"
-                                R"({"timestamp": .5, "input_length": 1, "output_length": 2})" "\n");
+  const trace t = mooncake_text(R"({"timestamp": +1.5e3, "input_length": +3, "output_length": 2})"
+                                "\n"
+                                R"({"timestamp": .5, "input_length": 1, "output_length": 2})"
+                                "\n");
   REQUIRE(t.rows.size() == 2);
   CHECK(t.rows[1].arrival_s == doctest::Approx(1.4995).epsilon(1e-12));
   CHECK(t.rows[1].input_tok == 3);
@@ -359,22 +370,30 @@ TEST_CASE("trace.gap.strict_names_the_row_beyond_the_gap") {
                  {"t.csv:2: field TIMESTAMP = '2021-03-01 00:00:00.000000000'", "before the arrival on line 3",
                   "a gap above 86400 s", "main part has 2 rows"});
   // The far part after the main one: the row nearest the gap is its first.
-  const std::string moon = R"({"timestamp": 0, "input_length": 1, "output_length": 1})" "\n"
-                           R"({"timestamp": 1000, "input_length": 1, "output_length": 1})" "\n"
-                           R"({"timestamp": 17280000000, "input_length": 1, "output_length": 1})" "\n"
-                           R"({"timestamp": 17280001000, "input_length": 1, "output_length": 1})" "\n"
-                           R"({"timestamp": 2000, "input_length": 1, "output_length": 1})" "\n";
-  check_mentions(error_of([&] { (void)mooncake_text(moon); }),
-                 {"t.jsonl:3: field timestamp = '17280000000.000'", "after the arrival on line 5", "main part has 3 rows"});
+  const std::string moon = R"({"timestamp": 0, "input_length": 1, "output_length": 1})"
+                           "\n"
+                           R"({"timestamp": 1000, "input_length": 1, "output_length": 1})"
+                           "\n"
+                           R"({"timestamp": 17280000000, "input_length": 1, "output_length": 1})"
+                           "\n"
+                           R"({"timestamp": 17280001000, "input_length": 1, "output_length": 1})"
+                           "\n"
+                           R"({"timestamp": 2000, "input_length": 1, "output_length": 1})"
+                           "\n";
+  check_mentions(error_of([&] { (void)mooncake_text(moon); }), {"t.jsonl:3: field timestamp = '17280000000.000'",
+                                                                "after the arrival on line 5", "main part has 3 rows"});
   // A gap of exactly the bound is no gap.
-  const trace day = mooncake_text(R"({"timestamp": 0, "input_length": 1, "output_length": 1})" "\n"
-                                  R"({"timestamp": 86400000, "input_length": 1, "output_length": 1})" "\n");
+  const trace day = mooncake_text(R"({"timestamp": 0, "input_length": 1, "output_length": 1})"
+                                  "\n"
+                                  R"({"timestamp": 86400000, "input_length": 1, "output_length": 1})"
+                                  "\n");
   CHECK(day.rows.at(1).arrival_s == 86400.0);
 }
 
 TEST_CASE("trace.gap.lenient_keeps_the_largest_part_and_warns") {
-  const std::string text = header + "2023-11-16 18:00:00,1,1\n2021-03-01 00:00:00,9,9\n2023-11-16 18:00:01,2,2\n"
-                                    "2023-11-20 00:00:00,7,7\n2023-11-20 00:00:01,8,8\n2023-11-16 18:00:02,3,3\n";
+  const std::string text = header +
+                           "2023-11-16 18:00:00,1,1\n2021-03-01 00:00:00,9,9\n2023-11-16 18:00:01,2,2\n"
+                           "2023-11-20 00:00:00,7,7\n2023-11-20 00:00:01,8,8\n2023-11-16 18:00:02,3,3\n";
   const trace t = azure_text(text, lenient);
   REQUIRE(t.rows.size() == 3);
   CHECK(t.rows[0].input_tok == 1);
@@ -451,11 +470,16 @@ TEST_CASE("trace.a_directory_or_unopenable_path_is_named") {
 TEST_CASE("trace.an_endless_line_stops_at_the_bound") {
   // /dev/zero is one line without end: the reader stops after bounds::max_line_bytes, lenient or not.
   for (const trace_options o : {trace_options{}, lenient}) {
-    check_mentions(error_of([&] { (void)read_trace("/dev/zero", o); }), {"/dev/zero:1: line longer than 1048576 bytes"});
+    check_mentions(error_of([&] { (void)read_trace("/dev/zero", o); }),
+                   {"/dev/zero:1: line longer than 1048576 bytes"});
     const std::string long_line = R"({"timestamp": 1, "input_length": 2, "output_length": 3, "x": ")" +
                                   std::string(joulesched::sim::bounds::max_line_bytes, 'y') + "\"}\n";
-    check_mentions(error_of([&] { (void)mooncake_text(R"({"timestamp": 0, "input_length": 1, "output_length": 1})"
-                                                      "\n" + long_line, o); }),
+    check_mentions(error_of([&] {
+                     (void)mooncake_text(R"({"timestamp": 0, "input_length": 1, "output_length": 1})"
+                                         "\n" +
+                                             long_line,
+                                         o);
+                   }),
                    {"t.jsonl:2: line longer than"});
     check_mentions(error_of([&] { (void)azure_text(header + std::string(2'000'000, '7') + "\n", o); }),
                    {"t.csv:2: line longer than"});
@@ -464,11 +488,13 @@ TEST_CASE("trace.an_endless_line_stops_at_the_bound") {
 
 TEST_CASE("trace.messages_echo_bounded_escaped_values") {
   const std::string field(200'000, '9');
-  const std::string msg = error_of([&] { (void)azure_text(header + "2023-11-16 18:00:00,1,1\n2023-11-16 18:00:01," + field + ",1\n"); });
+  const std::string msg =
+      error_of([&] { (void)azure_text(header + "2023-11-16 18:00:00,1,1\n2023-11-16 18:00:01," + field + ",1\n"); });
   check_mentions(msg, {"t.csv:3: field ContextTokens = '999", "... (200000 bytes)'"});
   CHECK(msg.size() < 300);
   const std::string bin = error_of([] {
-    (void)mooncake_text(std::string("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"k\x01\xfe\": }\n"));
+    (void)mooncake_text(
+        std::string("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"k\x01\xfe\": }\n"));
   });
   check_mentions(bin, {"t.jsonl:1: malformed value of key \"k\\x01\\xfe\""});
   const std::string head = error_of([] { (void)azure_text(std::string("\x89PNG\r\n\x1a\n", 8)); });

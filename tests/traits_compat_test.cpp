@@ -76,13 +76,17 @@ TEST_CASE("traits.an_optional_ttft_deadline_member_reads_as_one") {
 
 // traits.hpp's documented example, verbatim, and a request_traits with only its required members.
 namespace doc {
-struct gpu { double tokens_per_second; double joules_per_token; };
+struct gpu {
+  double tokens_per_second;
+  double joules_per_token;
+};
 struct call {
   double prompt_tokens;
   double deadline_unix_s;
 };
 }  // namespace doc
-template <> struct joulesched::device_traits<doc::gpu> {
+template <>
+struct joulesched::device_traits<doc::gpu> {
   static double rate_tok_s(const doc::gpu& g) { return g.tokens_per_second; }
   static double energy_j_per_tok(const doc::gpu& g) { return g.joules_per_token; }
 };

@@ -356,15 +356,17 @@ TEST_CASE("workload.default_mix.bundled_azure_excerpt") {
   const token_means chat = mean_tokens(mix.classes[0]);
   CHECK(chat.input_tok == tm.input_tok);
   CHECK(chat.output_tok == tm.output_tok);
-  MESSAGE("default mix mean tokens: input " << mean_tokens(mix).input_tok << ", output " << mean_tokens(mix).output_tok);
+  MESSAGE("default mix mean tokens: input " << mean_tokens(mix).input_tok << ", output "
+                                            << mean_tokens(mix).output_tok);
   const workload_mix from_path = default_mix(source_dir / mix_defaults::chat_trace_relpath);
   CHECK(from_path.classes[0].lengths.pairs->size() == t.rows.size());
 }
 
 TEST_CASE("workload.trace_source.replay") {
-  std::istringstream in("TIMESTAMP,ContextTokens,GeneratedTokens\n"
-                        "2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,20,2\n2023-11-16 18:00:01,30,3\n"
-                        "2023-11-16 18:00:04.5,40,4\n2023-11-16 18:00:10,50,5\n");
+  std::istringstream in(
+      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+      "2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,20,2\n2023-11-16 18:00:01,30,3\n"
+      "2023-11-16 18:00:04.5,40,4\n2023-11-16 18:00:10,50,5\n");
   const auto tr = std::make_shared<const trace>(read_azure_trace(in, "mem"));
   const workload_mix mix = small_mix();
 
@@ -405,8 +407,9 @@ TEST_CASE("workload.trace_source.replay") {
 
 TEST_CASE("workload.trace_source.tiles_copies_in_order") {
   // Three copies of a 10 s trace: copy k is the trace shifted by k x 10 s, then time is compressed 2x.
-  std::istringstream in("TIMESTAMP,ContextTokens,GeneratedTokens\n"
-                        "2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,20,2\n2023-11-16 18:00:10,50,5\n");
+  std::istringstream in(
+      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+      "2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,20,2\n2023-11-16 18:00:10,50,5\n");
   const auto tr = std::make_shared<const trace>(read_azure_trace(in, "mem"));
   trace_source_options o = ts_opts(2.0, 4);
   o.copies = 3;
@@ -477,21 +480,36 @@ TEST_CASE("workload.validate.bad_mixes_name_the_field") {
       {[](workload_mix& m) { m.classes[1].e2e_slo_s_base = -1; }, "classes[1] (rag).e2e_slo_s_base = -1"},
       {[](workload_mix& m) { m.classes[1].e2e_slo_s_per_out_tok = -0.1; }, "classes[1] (rag).e2e_slo_s_per_out_tok"},
       {[](workload_mix& m) { m.classes[0].lengths.pairs.reset(); }, "classes[0] (chat).lengths = nothing"},
-      {[](workload_mix& m) { m.classes[0].lengths.input_quantiles = {{0, 1}, {1, 2}}; },
+      {[](workload_mix& m) {
+         m.classes[0].lengths.input_quantiles = {{0, 1}, {1, 2}};
+       },
        "classes[0] (chat).lengths = pairs and quantiles"},
-      {[](workload_mix& m) { m.classes[2].lengths.input_quantiles = {{0, 1}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.input_quantiles = {{0, 1}};
+       },
        "classes[2] (batch).lengths.input_quantiles.size() = 1"},
-      {[](workload_mix& m) { m.classes[2].lengths.output_quantiles = {{0, 1}, {0.9, 2}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.output_quantiles = {{0, 1}, {0.9, 2}};
+       },
        "classes[2] (batch).lengths.output_quantiles[1].p = 0.9"},
-      {[](workload_mix& m) { m.classes[2].lengths.output_quantiles = {{0.1, 1}, {1, 2}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.output_quantiles = {{0.1, 1}, {1, 2}};
+       },
        "lengths.output_quantiles[0].p = 0.1"},
-      {[](workload_mix& m) { m.classes[2].lengths.output_quantiles = {{0, 5}, {0.5, 4}, {1, 6}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.output_quantiles = {{0, 5}, {0.5, 4}, {1, 6}};
+       },
        "lengths.output_quantiles[1].tok = 4"},
-      {[](workload_mix& m) { m.classes[2].lengths.output_quantiles = {{0, 5}, {0.5, 5}, {0.5, 6}, {1, 6}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.output_quantiles = {{0, 5}, {0.5, 5}, {0.5, 6}, {1, 6}};
+       },
        "lengths.output_quantiles[2].p = 0.5"},
-      {[](workload_mix& m) { m.classes[2].lengths.input_quantiles = {{0, -5}, {1, 6}}; },
+      {[](workload_mix& m) {
+         m.classes[2].lengths.input_quantiles = {{0, -5}, {1, 6}};
+       },
        "lengths.input_quantiles[0].tok = -5"},
-      {[](workload_mix& m) { m.classes[1].lengths.input_add_tok_min = 3000; }, "classes[1] (rag).lengths.input_add_tok_min = 3000"},
+      {[](workload_mix& m) { m.classes[1].lengths.input_add_tok_min = 3000; },
+       "classes[1] (rag).lengths.input_add_tok_min = 3000"},
       {[](workload_mix& m) { m.classes.clear(); }, "classes.size() = 0"},
   };
   for (const bad_case& c : cases) {

@@ -23,8 +23,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -95,8 +95,8 @@ void read_numbers(const option_text& t, options& o) {
       js::detail::fail("--utilisation", "value", *o.utilisation,
                        "must be in (0, " + std::to_string(sim::bounds::max_utilisation) + "] (of saturation)");
   }
-  if (t.load_scale) o.load_scale = js::detail::require_positive(parse_number(*t.load_scale, "--load-scale"),
-                                                                "--load-scale", "value");
+  if (t.load_scale)
+    o.load_scale = js::detail::require_positive(parse_number(*t.load_scale, "--load-scale"), "--load-scale", "value");
   if (t.duration_s) {
     o.duration_s = parse_number(*t.duration_s, "--duration");
     if (!(*o.duration_s >= sim::bounds::min_window_s && *o.duration_s <= sim::bounds::max_window_s))
@@ -120,8 +120,8 @@ void read_numbers(const option_text& t, options& o) {
                      "shapes the default mix's rate only; a trace keeps the shape of its own arrivals");
 }
 
-constexpr double default_utilisation = 0.5;      // see the file note
-constexpr double default_duration_s = 3600.0;    // one simulated hour: the PI controller settles within ~2 min
+constexpr double default_utilisation = 0.5;    // see the file note
+constexpr double default_duration_s = 3600.0;  // one simulated hour: the PI controller settles within ~2 min
 
 sim::queue_discipline parse_queue(const std::string& s) {
   if (s == "fcfs") return sim::queue_discipline::fcfs;
@@ -132,13 +132,13 @@ sim::queue_discipline parse_queue(const std::string& s) {
 
 // Everything the policies share: the fleet, the workload, the load.
 struct experiment {
-  std::optional<sim::scenario> s;  // the fleet, the mix and what follows from them (set by build)
+  std::optional<sim::scenario> s;           // the fleet, the mix and what follows from them (set by build)
   std::shared_ptr<const sim::trace> trace;  // null: the mix generates requests
-  double utilisation = 0;   // offered load / saturation throughput
-  double rate_rps = 0;      // mean arrival rate
-  double load_scale = 1;    // trace time compression (trace only)
-  std::size_t trace_copies = 1;  // copies of the trace replayed one after the other to fill the window
-  double window_s = 0;      // measurement window = arrival window
+  double utilisation = 0;                   // offered load / saturation throughput
+  double rate_rps = 0;                      // mean arrival rate
+  double load_scale = 1;                    // trace time compression (trace only)
+  std::size_t trace_copies = 1;             // copies of the trace replayed one after the other to fill the window
+  double window_s = 0;                      // measurement window = arrival window
   sim::rate_shape shape;
   std::string workload_name;
   std::vector<std::string> warnings;  // printed on stderr and listed in the JSON
@@ -147,7 +147,8 @@ struct experiment {
 // Mean tokens over the rows some device of the fleet can hold; rows none can hold are rejected (no_fit) in the
 // run, so they must not set the load either. Warns about them, and about one row that holds a large share of
 // the trace's tokens, since the saturation, and so the scaling of the trace, then rests on that row alone.
-sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fleet, std::vector<std::string>& warnings) {
+sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fleet,
+                                std::vector<std::string>& warnings) {
   std::uint64_t max_kv = 0;
   for (const auto& r : fleet.rows) max_kv = std::max(max_kv, r.model.kv_capacity_tok);
   double in = 0, out = 0, largest = 0;
@@ -168,10 +169,11 @@ sim::token_means servable_means(const sim::trace& tr, const sim::fleet_spec& fle
   for (const auto& fr : fleet.rows) {
     if (std::find(seen.begin(), seen.end(), fr.model.gpu) != seen.end()) continue;
     seen.push_back(fr.model.gpu);
-    const std::size_t too_big = static_cast<std::size_t>(std::count_if(tr.rows.begin(), tr.rows.end(), [&](const auto& r) {
-      const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
-      return need > fr.model.kv_capacity_tok && need <= max_kv;
-    }));
+    const std::size_t too_big =
+        static_cast<std::size_t>(std::count_if(tr.rows.begin(), tr.rows.end(), [&](const auto& r) {
+          const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
+          return need > fr.model.kv_capacity_tok && need <= max_kv;
+        }));
     if (too_big > 0)
       warnings.push_back(tr.source + ": " + std::to_string(too_big) + " rows fit other devices but not " +
                          js::detail::echo(fr.model.gpu) + "'s KV cache (" + std::to_string(fr.model.kv_capacity_tok) +
@@ -209,7 +211,8 @@ experiment build(const options& o) {
 
   std::optional<sim::token_means> means;  // a trace's; none: the mix's
   if (!o.trace_path.empty()) {
-    const fs::path tp = o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
+    const fs::path tp =
+        o.trace_path == "default" ? data / "traces" / "azure_conv_2023_excerpt.csv" : fs::path(o.trace_path);
     js::sim::trace_options topt;
     topt.lenient = o.lenient;
     e.trace = std::make_shared<const sim::trace>(sim::read_trace(tp, topt));
@@ -234,9 +237,7 @@ experiment build(const options& o) {
       e.load_scale = o.load_scale    ? *o.load_scale
                      : o.utilisation ? *o.utilisation * e.s->saturation_rps / trace_rps
                                      : 1.0;
-      e.window_s = o.duration_s    ? *o.duration_s
-                   : o.utilisation ? default_duration_s
-                                   : span_s / e.load_scale;
+      e.window_s = o.duration_s ? *o.duration_s : o.utilisation ? default_duration_s : span_s / e.load_scale;
       e.rate_rps = trace_rps * e.load_scale;
       const double copies = std::max(1.0, std::ceil(e.window_s / (span_s / e.load_scale)));
       if (!(copies * rows <= sim::bounds::max_expected_requests))
@@ -274,9 +275,8 @@ experiment build(const options& o) {
     js::detail::fail(load_flag, "resulting utilisation", e.utilisation,
                      "must be at most " + std::to_string(sim::bounds::max_utilisation) + " of saturation");
   // A rate shape has mean 1 over its cycle; its peak sets the highest load, and a short window may see only it.
-  const double peak = e.shape.multipliers.empty()
-                          ? 1.0
-                          : *std::max_element(e.shape.multipliers.begin(), e.shape.multipliers.end());
+  const double peak =
+      e.shape.multipliers.empty() ? 1.0 : *std::max_element(e.shape.multipliers.begin(), e.shape.multipliers.end());
   if (!(e.utilisation * peak <= sim::bounds::max_utilisation))
     js::detail::fail("--diurnal", "peak utilisation", e.utilisation * peak,
                      "(utilisation x the rate shape's peak multiplier " + js::detail::shortest(peak) +
@@ -325,7 +325,8 @@ std::string type_summary(const experiment& e) {
   for (const auto& r : e.s->fleet.rows) {
     if (!s.empty()) s += ", ";
     // Names come from files: echoed bounded and escaped, as in error messages.
-    s += std::to_string(r.count) + " " + js::detail::echo(r.model.gpu) + "@" + js::detail::echo(e.s->fleet.sites[r.site]);
+    s += std::to_string(r.count) + " " + js::detail::echo(r.model.gpu) + "@" +
+         js::detail::echo(e.s->fleet.sites[r.site]);
   }
   return s;
 }
@@ -336,7 +337,8 @@ double ms(double s) { return s * 1e3; }
 std::string replay_summary(const experiment& e) {
   const double span_s = e.trace->rows.back().arrival_s;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "trace replay: %zu cop%s of %.0f s, time %s %.4g (one copy lasts %.4g s), cut at the "
+  std::snprintf(buf, sizeof buf,
+                "trace replay: %zu cop%s of %.0f s, time %s %.4g (one copy lasts %.4g s), cut at the "
                 "%.0f s window",
                 e.trace_copies, e.trace_copies == 1 ? "y" : "ies", span_s,
                 e.load_scale == 1.0 ? "as recorded, scale" : "compressed by", e.load_scale, span_s / e.load_scale,
@@ -349,24 +351,25 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
               type_summary(e).c_str());
   std::printf("workload: %s; mean %.0f input / %.0f output tokens; %s\n", e.workload_name.c_str(), e.s->means.input_tok,
               e.s->means.output_tok, o.diurnal ? "ServeGen diurnal rate shape" : "constant rate");
-  std::printf("load: utilisation %.2f of %.0f req/s saturation = %.1f req/s; window %.0f s; queue %s; "
-              "estimate error %.0f%% MAE; seed %llu\n\n",
-              e.utilisation, e.s->saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
-              static_cast<unsigned long long>(o.seed));
+  std::printf(
+      "load: utilisation %.2f of %.0f req/s saturation = %.1f req/s; window %.0f s; queue %s; "
+      "estimate error %.0f%% MAE; seed %llu\n\n",
+      e.utilisation, e.s->saturation_rps, e.rate_rps, e.window_s, o.queue.c_str(), o.estimate_error * 100,
+      static_cast<unsigned long long>(o.seed));
   if (e.trace) std::printf("%s\n\n", replay_summary(e).c_str());
-  std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %6s %6s %6s %7s %7s %9s %8s %7s %6s\n", "policy",
-              "energy_MJ", "MJ/h", "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "ttft%", "tbt%",
-              "e2e%", "inter%", "bulk%", "completed", "rejected", "drain_s", "wall_s");
+  std::printf("%-13s %9s %8s %7s %6s %7s %7s %8s %8s %7s %6s %6s %6s %7s %7s %9s %8s %7s %6s\n", "policy", "energy_MJ",
+              "MJ/h", "avg_kW", "J/tok", "p50_ms", "p90_ms", "p99_ms", "ttft99ms", "viol%", "ttft%", "tbt%", "e2e%",
+              "inter%", "bulk%", "completed", "rejected", "drain_s", "wall_s");
   for (const auto& r : rs) {
     const sim::slo_misses& m = r.all.misses;
-    std::printf("%-13s %9.2f %8.2f %7.1f %6.3f %7.0f %7.0f %8.0f %8.0f %7.2f %6.2f %6.2f %6.2f %7.2f %7.2f %9llu %8llu "
-                "%7.0f %6.2f\n",
-                r.policy.c_str(), r.energy_j / 1e6, r.energy_mj_per_h, r.avg_power_w / 1e3, r.energy_j_per_output_tok,
-                ms(r.all.e2e.p50_s), ms(r.all.e2e.p90_s), ms(r.all.e2e.p99_s), ms(r.all.ttft.p99_s),
-                100 * r.all.violation_rate, 100 * m.rate_of(sim::slo_kind::ttft), 100 * m.rate_of(sim::slo_kind::tbt),
-                100 * m.rate_of(sim::slo_kind::e2e), 100 * r.tiers[0].violation_rate, 100 * r.tiers[1].violation_rate,
-                static_cast<unsigned long long>(r.completed), static_cast<unsigned long long>(r.rejected),
-                r.sim_time_s - r.window_s, r.wall_s);
+    std::printf(
+        "%-13s %9.2f %8.2f %7.1f %6.3f %7.0f %7.0f %8.0f %8.0f %7.2f %6.2f %6.2f %6.2f %7.2f %7.2f %9llu %8llu "
+        "%7.0f %6.2f\n",
+        r.policy.c_str(), r.energy_j / 1e6, r.energy_mj_per_h, r.avg_power_w / 1e3, r.energy_j_per_output_tok,
+        ms(r.all.e2e.p50_s), ms(r.all.e2e.p90_s), ms(r.all.e2e.p99_s), ms(r.all.ttft.p99_s), 100 * r.all.violation_rate,
+        100 * m.rate_of(sim::slo_kind::ttft), 100 * m.rate_of(sim::slo_kind::tbt), 100 * m.rate_of(sim::slo_kind::e2e),
+        100 * r.tiers[0].violation_rate, 100 * r.tiers[1].violation_rate, static_cast<unsigned long long>(r.completed),
+        static_cast<unsigned long long>(r.rejected), r.sim_time_s - r.window_s, r.wall_s);
   }
   if (rs.empty()) return;
   std::printf("\nper device type: utilisation %% / share of bulk tokens %%\n%-13s", "policy");
@@ -385,15 +388,16 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
     wall += r.wall_s;
     cpu += r.cpu_s;
   }
-  std::printf("\nrequests read per policy: %llu; simulator: %.2f M requests/s, %.2f M events/s of wall time "
-              "(%.1f s wall, %.1f s CPU)\n",
-              static_cast<unsigned long long>(rs.front().read), wall > 0 ? static_cast<double>(read) / wall / 1e6 : 0.0,
-              wall > 0 ? static_cast<double>(events) / wall / 1e6 : 0.0, wall, cpu);
+  std::printf(
+      "\nrequests read per policy: %llu; simulator: %.2f M requests/s, %.2f M events/s of wall time "
+      "(%.1f s wall, %.1f s CPU)\n",
+      static_cast<unsigned long long>(rs.front().read), wall > 0 ? static_cast<double>(read) / wall / 1e6 : 0.0,
+      wall > 0 ? static_cast<double>(events) / wall / 1e6 : 0.0, wall, cpu);
 }
 
 nlohmann::ordered_json latency_json(const sim::latency_summary& l) {
-  return {{"count", l.count}, {"mean_ms", ms(l.mean_s)}, {"p50_ms", ms(l.p50_s)}, {"p90_ms", ms(l.p90_s)},
-          {"p99_ms", ms(l.p99_s)}, {"max_ms", ms(l.max_s)}};
+  return {{"count", l.count},      {"mean_ms", ms(l.mean_s)}, {"p50_ms", ms(l.p50_s)},
+          {"p90_ms", ms(l.p90_s)}, {"p99_ms", ms(l.p99_s)},   {"max_ms", ms(l.max_s)}};
 }
 
 // Misses by SLO kind: {"any": {"count", "rate"}, "ttft": ..., "tbt": ..., "e2e": ...}; any = violations.
@@ -405,10 +409,17 @@ nlohmann::ordered_json misses_json(const sim::slo_misses& m) {
 }
 
 nlohmann::ordered_json tier_json(const sim::tier_metrics& t) {
-  return {{"requests", t.read},     {"completed", t.completed},           {"rejected", t.rejected},
-          {"late", t.late},         {"late_ttft", t.late_ttft},           {"violations", t.violations},
-          {"slo_violation_rate", t.violation_rate}, {"e2e", latency_json(t.e2e)}, {"ttft", latency_json(t.ttft)},
-          {"tbt", latency_json(t.tbt)}, {"slo_misses", misses_json(t.misses)}};
+  return {{"requests", t.read},
+          {"completed", t.completed},
+          {"rejected", t.rejected},
+          {"late", t.late},
+          {"late_ttft", t.late_ttft},
+          {"violations", t.violations},
+          {"slo_violation_rate", t.violation_rate},
+          {"e2e", latency_json(t.e2e)},
+          {"ttft", latency_json(t.ttft)},
+          {"tbt", latency_json(t.tbt)},
+          {"slo_misses", misses_json(t.misses)}};
 }
 
 // One entry per class of the mix (a trace's requests are labelled with the mix's classes too), in mix order.
@@ -416,8 +427,11 @@ nlohmann::ordered_json classes_json(const sim::workload_mix& mix, const sim::sim
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < mix.classes.size(); ++i) {
     const sim::class_metrics c = i < r.classes.size() ? r.classes[i] : sim::class_metrics{};
-    a.push_back({{"name", mix.classes[i].name}, {"tier", js::to_string(mix.classes[i].tier)},
-                 {"requests", c.read}, {"completed", c.completed}, {"rejected", c.rejected},
+    a.push_back({{"name", mix.classes[i].name},
+                 {"tier", js::to_string(mix.classes[i].tier)},
+                 {"requests", c.read},
+                 {"completed", c.completed},
+                 {"rejected", c.rejected},
                  {"slo_misses", misses_json(c.misses)}});
   }
   return a;
@@ -436,16 +450,23 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"trace_requests_not_replayed",
                     e.trace && !rs.empty() ? e.trace->rows.size() * e.trace_copies - rs.front().read : 0}};
   j["warnings"] = warnings;
-  j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.s->saturation_rps}, {"rate_rps", e.rate_rps},
-               {"load_scale", e.load_scale},   {"window_s", e.window_s}, {"trace_copies", e.trace ? e.trace_copies : 0}};
-  j["settings"] = {{"queue", o.queue}, {"estimate_mean_abs_rel_error", o.estimate_error}, {"seed", o.seed},
+  j["load"] = {{"utilisation", e.utilisation}, {"saturation_rps", e.s->saturation_rps},
+               {"rate_rps", e.rate_rps},       {"load_scale", e.load_scale},
+               {"window_s", e.window_s},       {"trace_copies", e.trace ? e.trace_copies : 0}};
+  j["settings"] = {{"queue", o.queue},
+                   {"estimate_mean_abs_rel_error", o.estimate_error},
+                   {"seed", o.seed},
                    {"pi_target", o.pi_target},
-                   {"nominal_batch_fraction", e.s->op.batch_fraction}, {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
+                   {"nominal_batch_fraction", e.s->op.batch_fraction},
+                   {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
   for (const auto& r : e.s->fleet.rows) {
     const auto p = sim::nominal_params(r.model, r.site, e.s->op);
-    devs.push_back({{"gpu", r.model.gpu}, {"count", r.count}, {"site", e.s->fleet.sites[r.site]},
-                    {"nominal_batch", sim::nominal_batch(r.model, e.s->op)}, {"mu_tok_s", p.rate_tok_s},
+    devs.push_back({{"gpu", r.model.gpu},
+                    {"count", r.count},
+                    {"site", e.s->fleet.sites[r.site]},
+                    {"nominal_batch", sim::nominal_batch(r.model, e.s->op)},
+                    {"mu_tok_s", p.rate_tok_s},
                     {"eps_j_per_tok", p.energy_j_per_tok}});
   }
   j["device_params"] = devs;
@@ -482,8 +503,12 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["classes"] = classes_json(e.s->mix, r);
     nlohmann::ordered_json types = nlohmann::ordered_json::array();
     for (const auto& t : r.types)
-      types.push_back({{"gpu", t.gpu}, {"devices", t.devices}, {"utilisation", t.utilisation},
-                       {"bulk_share", t.bulk_share}, {"energy_mj", t.energy_j / 1e6}, {"output_tok", t.output_tok},
+      types.push_back({{"gpu", t.gpu},
+                       {"devices", t.devices},
+                       {"utilisation", t.utilisation},
+                       {"bulk_share", t.bulk_share},
+                       {"energy_mj", t.energy_j / 1e6},
+                       {"output_tok", t.output_tok},
                        {"completed", t.completed}});
     p["types"] = types;
     p["window_s"] = r.window_s;
@@ -513,8 +538,7 @@ std::ofstream open_lambda_trace(const options& o) {
       throw js::config_error("--lambda-trace: '" + js::detail::echo_path(out_path) +
                              "' is an input of this run (--trace or --fleet); it would be overwritten");
   std::ofstream out(out_path);
-  if (!out)
-    throw js::config_error("--lambda-trace: cannot open '" + js::detail::echo_path(out_path) + "' for writing");
+  if (!out) throw js::config_error("--lambda-trace: cannot open '" + js::detail::echo_path(out_path) + "' for writing");
   return out;
 }
 
@@ -522,7 +546,8 @@ void write_lambda_trace(std::ofstream& out, const std::string& path, const std::
   out << "policy,t_s,lambda_j_per_s,miss_rate\n";
   out.precision(10);
   for (const auto& r : rs)
-    for (const auto& s : r.lambda_trace) out << r.policy << ',' << s.t_s << ',' << s.lambda_j_per_s << ',' << s.miss_rate << '\n';
+    for (const auto& s : r.lambda_trace)
+      out << r.policy << ',' << s.t_s << ',' << s.lambda_j_per_s << ',' << s.miss_rate << '\n';
   out.close();  // flushes: a full disk shows here, not never
   if (!out) throw js::config_error("--lambda-trace: writing '" + js::detail::echo_path(path) + "' failed");
 }
@@ -536,8 +561,8 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
     const std::size_t cut = offered - static_cast<std::size_t>(r.read);
     // A tiled replay is cut in its last copy by design; a window shorter than one copy drops part of the trace.
     if (cut > 0 && e.trace_copies == 1)
-      w.push_back(std::to_string(cut) + " of the trace's " + std::to_string(offered) +
-                  " requests arrive after the " + std::to_string(e.window_s) + " s window and are not replayed");
+      w.push_back(std::to_string(cut) + " of the trace's " + std::to_string(offered) + " requests arrive after the " +
+                  std::to_string(e.window_s) + " s window and are not replayed");
   } else if (r.rejected_no_fit > 0) {
     w.push_back(std::to_string(r.rejected_no_fit) + " of " + std::to_string(r.read) +
                 " requests need more KV cache than any device holds; they were rejected as no_fit");
@@ -562,7 +587,8 @@ int run(const options& o) {
   std::ofstream lambda_out;
   if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o);
   if (e.trace && e.trace->skipped > 0) {
-    std::fprintf(stderr, "joulesched-sim: %zu trace lines skipped (--lenient: malformed or beyond a bound); first ones:\n",
+    std::fprintf(stderr,
+                 "joulesched-sim: %zu trace lines skipped (--lenient: malformed or beyond a bound); first ones:\n",
                  e.trace->skipped);
     for (const auto& m : e.trace->skipped_examples) std::fprintf(stderr, "  %s\n", m.c_str());
   }
@@ -623,22 +649,25 @@ int main(int argc, char** argv) {
   options o;
   option_text t;
   CLI::App app{"joulesched-sim: energy-aware routing policies on a simulated GPU fleet (discrete-event)"};
-  app.add_option("--fleet", o.fleet_path, "fleet file: CSV device_model,count,site (default: <data-dir>/fleets/default.csv)");
+  app.add_option("--fleet", o.fleet_path,
+                 "fleet file: CSV device_model,count,site (default: <data-dir>/fleets/default.csv)");
   app.add_option("--trace", o.trace_path,
                  "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
                  "default mix, at its recorded times; with --utilisation its time is scaled to that load and it is "
                  "tiled to fill the window; requests get classes by the mix's shares");
-  app.add_option("--policies", o.policies, "comma-separated, of: " + sim::all_policy_names())
+  app.add_option("--policies", o.policies, "comma-separated, of: " + sim::all_policy_names())->capture_default_str();
+  app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")
       ->capture_default_str();
-  app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")->capture_default_str();
-  auto* util = app.add_option("--utilisation", t.utilisation,
-                              "offered load as a fraction of the fleet's saturation throughput, in (0, 2] (default 0.5)");
+  auto* util =
+      app.add_option("--utilisation", t.utilisation,
+                     "offered load as a fraction of the fleet's saturation throughput, in (0, 2] (default 0.5)");
   auto* scale = app.add_option("--load-scale", t.load_scale,
                                "multiply the arrival rate (mix: of the default utilisation; trace: time compression, "
                                "tiled to fill --duration)");
   util->excludes(scale);
   scale->excludes(util);
-  app.add_option("--duration", t.duration_s, "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
+  app.add_option("--duration", t.duration_s,
+                 "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
                  "--utilisation; a trace shorter than the window is tiled)");
   app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
   app.add_option("--pi-target", o.pi_target,
@@ -666,7 +695,8 @@ int main(int argc, char** argv) {
   }
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
-    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target"})
+    for (const char* name :
+         {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

@@ -86,8 +86,7 @@ inline device_params checked(device_params p, std::string_view where) {
   if (p.step_s > p.batch / p.rate_tok_s * (1.0 + 1e-9))
     detail::fail(where, "step_s", p.step_s,
                  "must be <= batch / rate_tok_s (the fixed part of a step is at most the step)");
-  if (!(p.capacity >= p.batch))
-    detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
+  if (!(p.capacity >= p.batch)) detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
   if (p.models == 0) detail::fail(where, "models", 0, "must name at least one model");
   return p;
 }
@@ -542,13 +541,13 @@ class fleet {
   std::vector<device_params> params_;
   std::vector<device_load> load_;
   std::vector<std::uint32_t> class_of_;
-  std::vector<std::uint32_t> class_begin_;  // class c owns heap_[class_begin_[c], class_begin_[c + 1]), room for
-                                            // every device that may be in it; its heap is the first class_size_[c]
-  std::vector<std::uint32_t> class_size_;   // available devices in class c's heap (0 without class heaps)
-  std::vector<device_params> class_params_; // the parameters of class c
-  std::vector<class_top_entry> tops_;       // a copy of each class heap's top, with its load
+  std::vector<std::uint32_t> class_begin_;   // class c owns heap_[class_begin_[c], class_begin_[c + 1]), room for
+                                             // every device that may be in it; its heap is the first class_size_[c]
+  std::vector<std::uint32_t> class_size_;    // available devices in class c's heap (0 without class heaps)
+  std::vector<device_params> class_params_;  // the parameters of class c
+  std::vector<class_top_entry> tops_;        // a copy of each class heap's top, with its load
   std::vector<heap_entry> heap_;
-  std::vector<std::uint32_t> heap_pos_;     // slot of each device in heap_, npos when drained or unindexed
+  std::vector<std::uint32_t> heap_pos_;  // slot of each device in heap_, npos when drained or unindexed
   std::vector<device_id> avail_;
   std::vector<std::uint32_t> avail_pos_;    // index of each device in avail_, npos when drained
   std::vector<operating_points> tables_;    // the operating points devices move between (empty: none)

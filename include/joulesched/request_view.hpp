@@ -27,7 +27,6 @@
 
 namespace joulesched {
 
-
 /// @brief The largest token count a request_view holds: 2^32 - 1.
 inline constexpr double max_view_tok = std::numeric_limits<std::uint32_t>::max();
 
@@ -52,8 +51,7 @@ template <Request R>
   const double in = tr::input_tok(r);
   const double deadline = tr::deadline_s(r);
   const double budget = deadline - now_s;  // NaN when either is NaN, infinite when either is or it overflows
-  JOULESCHED_EXPECTS(in >= 0.0 && in <= max_view_tok, "make_request_view", "input_tok", in,
-                     "must be in [0, 2^32 - 1]");
+  JOULESCHED_EXPECTS(in >= 0.0 && in <= max_view_tok, "make_request_view", "input_tok", in, "must be in [0, 2^32 - 1]");
   JOULESCHED_EXPECTS(output_estimate_tok >= 0.0 && output_estimate_tok <= max_view_tok, "make_request_view",
                      "output_estimate_tok", output_estimate_tok, "must be in [0, 2^32 - 1]");
   JOULESCHED_EXPECTS(std::fabs(budget) <= max_budget_s, "make_request_view", "budget_s (deadline_s - now_s)", budget,
@@ -106,10 +104,12 @@ template <Request R>
         char buf[32];
         return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
       };
-      detail::fail(where, std::string(field) == "deadline_s" ? "budget_s (deadline_s - now_s)"
-                                                              : "ttft_budget_s (ttft_deadline_s - now_s)",
-                   budget, "must be finite and within +-1e12 s (max_budget_s), from " + std::string(field) + " = " +
-                               text(deadline) + " and now_s = " + text(now_s));
+      detail::fail(where,
+                   std::string(field) == "deadline_s" ? "budget_s (deadline_s - now_s)"
+                                                      : "ttft_budget_s (ttft_deadline_s - now_s)",
+                   budget,
+                   "must be finite and within +-1e12 s (max_budget_s), from " + std::string(field) + " = " +
+                       text(deadline) + " and now_s = " + text(now_s));
     }
   };
   require_budget(detail::require_finite(tr::deadline_s(r), where, "deadline_s"), "deadline_s");

@@ -28,21 +28,21 @@ namespace joulesched {
 namespace detail {
 // Each field may be a data member or a const member function of the same name. The two forms are
 // disjoint: naming a member function without calling it is ill-formed.
-#define JOULESCHED_DETAIL_FIELD(name)                                                        \
-  template <class T, class V>                                                                \
-  concept has_##name##_fn = requires(const T& t) {                                           \
-    { t.name() } -> std::convertible_to<V>;                                                  \
-  };                                                                                         \
-  template <class T, class V>                                                                \
-  concept has_##name##_obj = requires(const T& t) {                                          \
-    { t.name } -> std::convertible_to<V>;                                                    \
-  };                                                                                         \
-  template <class T, class V>                                                                \
-  concept has_##name = has_##name##_fn<T, V> || has_##name##_obj<T, V>;                      \
-  template <class V, class T>                                                                \
-  constexpr V get_##name(const T& t) {                                                       \
-    if constexpr (has_##name##_fn<T, V>) return static_cast<V>(t.name());                    \
-    else return static_cast<V>(t.name);                                                      \
+#define JOULESCHED_DETAIL_FIELD(name)                                     \
+  template <class T, class V>                                             \
+  concept has_##name##_fn = requires(const T& t) {                        \
+    { t.name() } -> std::convertible_to<V>;                               \
+  };                                                                      \
+  template <class T, class V>                                             \
+  concept has_##name##_obj = requires(const T& t) {                       \
+    { t.name } -> std::convertible_to<V>;                                 \
+  };                                                                      \
+  template <class T, class V>                                             \
+  concept has_##name = has_##name##_fn<T, V> || has_##name##_obj<T, V>;   \
+  template <class V, class T>                                             \
+  constexpr V get_##name(const T& t) {                                    \
+    if constexpr (has_##name##_fn<T, V>) return static_cast<V>(t.name()); \
+    else return static_cast<V>(t.name);                                   \
   }
 JOULESCHED_DETAIL_FIELD(rate_tok_s)
 JOULESCHED_DETAIL_FIELD(energy_j_per_tok)
@@ -80,10 +80,10 @@ JOULESCHED_DETAIL_FIELD(model)
 /// default all_models).
 template <class D>
 struct device_traits {
-#define JOULESCHED_DETAIL_OPTIONAL(name, fallback)                          \
-  static constexpr double name(const D& d) {                                \
+#define JOULESCHED_DETAIL_OPTIONAL(name, fallback)                                     \
+  static constexpr double name(const D& d) {                                           \
     if constexpr (detail::has_##name<D, double>) return detail::get_##name<double>(d); \
-    else return fallback;                                                   \
+    else return fallback;                                                              \
   }
   JOULESCHED_DETAIL_OPTIONAL(prefill_s_per_tok, 0.0)
   JOULESCHED_DETAIL_OPTIONAL(prefill_j_per_tok, 0.0)
@@ -124,8 +124,9 @@ struct device_traits {
 /// Required: `input_tok(r)` (prompt tokens, >= 0) and `deadline_s(r)` (absolute, on the same clock as the
 /// `now` the caller passes; a deadline already past is legal). Optional: `ttft_deadline_s(r)` (absolute
 /// time-to-first-token deadline, default none), `tbt_s(r)` (pacing target between tokens, default 0: none),
-/// `slo_class(r)` (default 0), `model(r)` (model_id, default 0), `declared_tier(r)` (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
-/// estimator and simulators), `work_tok(r)` (remaining work estimate, needed by LLF queues).
+/// `slo_class(r)` (default 0), `model(r)` (model_id, default 0), `declared_tier(r)` (std::optional<tier>, default
+/// none), `output_tok(r)` (the true output length, only for the oracle estimator and simulators), `work_tok(r)`
+/// (remaining work estimate, needed by LLF queues).
 template <class R>
 struct request_traits {
   static constexpr double input_tok(const R& r)

@@ -54,20 +54,20 @@ inline constexpr model_set all_models = ~model_set{0};
 [[nodiscard]] constexpr model_set only_model(model_id m) noexcept { return model_set{1} << m; }
 
 struct device_params {
-  double rate_tok_s = 0.0;        ///< mu_n: output tokens/s the device serves, its whole batch (> 0)
-  double energy_j_per_tok = 0.0;  ///< eps_n: joules per output token at the operating point (>= 0)
-  site_id site = 0;               ///< where the device is (for carbon-aware cost terms)
+  double rate_tok_s = 0.0;                  ///< mu_n: output tokens/s the device serves, its whole batch (> 0)
+  double energy_j_per_tok = 0.0;            ///< eps_n: joules per output token at the operating point (>= 0)
+  site_id site = 0;                         ///< where the device is (for carbon-aware cost terms)
   const energy_profile* profile = nullptr;  ///< optional batch- and length-dependent profile; not owned
-  double prefill_s_per_tok = 0.0;  ///< device-seconds per prompt token of prefill (>= 0)
-  double prefill_j_per_tok = 0.0;  ///< joules per prompt token of prefill (>= 0)
-  double request_s = 0.0;          ///< device-seconds per request: the prefill pass's fixed part (>= 0)
-  double request_j = 0.0;          ///< joules per request: the same pass's energy (>= 0)
-  double ctx_s_per_tok = 0.0;      ///< decode device-seconds added per output token per token of context (>= 0)
-  double ctx_j_per_tok = 0.0;      ///< joules of the same (>= 0)
-  double batch = 1.0;              ///< the operating batch (>= 1): a request's decode latency / its device time
-  double step_s = 0.0;             ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
+  double prefill_s_per_tok = 0.0;           ///< device-seconds per prompt token of prefill (>= 0)
+  double prefill_j_per_tok = 0.0;           ///< joules per prompt token of prefill (>= 0)
+  double request_s = 0.0;                   ///< device-seconds per request: the prefill pass's fixed part (>= 0)
+  double request_j = 0.0;                   ///< joules per request: the same pass's energy (>= 0)
+  double ctx_s_per_tok = 0.0;  ///< decode device-seconds added per output token per token of context (>= 0)
+  double ctx_j_per_tok = 0.0;  ///< joules of the same (>= 0)
+  double batch = 1.0;          ///< the operating batch (>= 1): a request's decode latency / its device time
+  double step_s = 0.0;         ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
   double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= batch; inf: none)
-  model_set models = all_models;   ///< the models it serves (not empty); routers send it only their requests
+  model_set models = all_models;  ///< the models it serves (not empty); routers send it only their requests
 
   friend bool operator==(const device_params&, const device_params&) = default;
 };
@@ -103,9 +103,9 @@ struct request_view {
   double budget_s = 0.0;        ///< D_r: end-to-end deadline minus now, seconds
   joulesched::tier tier = tier::interactive;
   double ttft_budget_s = max_budget_s;  ///< time-to-first-token deadline minus now, seconds (max_budget_s: none)
-  double tbt_s = 0.0;           ///< pacing target: most seconds between output tokens after the first (0: none)
+  double tbt_s = 0.0;                   ///< pacing target: most seconds between output tokens after the first (0: none)
   std::uint16_t slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
-  model_id model = 0;           ///< the model it asks for (< max_models): only devices that serve it are candidates
+  model_id model = 0;  ///< the model it asks for (< max_models): only devices that serve it are candidates
 };
 
 /// Whether a device with parameters `p` serves the model a request asks for.

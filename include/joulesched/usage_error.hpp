@@ -19,10 +19,10 @@
 ///
 /// How to enable: define `JOULESCHED_CHECKED=1` for every translation unit of the program, e.g. with
 /// `target_compile_definitions(my_engine PRIVATE JOULESCHED_CHECKED=1)`. The library offers no CMake option for
-/// it on purpose: it would reach every consumer of an installed package. All translation units of one program must agree: the
-/// library is header-only, so defining the macro differently in two of them gives two different definitions of
-/// the same inline functions, an ODR violation (undefined behaviour; in practice the linker keeps one of them
-/// at random). That is why the checked tests are a program of their own.
+/// it on purpose: it would reach every consumer of an installed package. All translation units of one program must
+/// agree: the library is header-only, so defining the macro differently in two of them gives two different definitions
+/// of the same inline functions, an ODR violation (undefined behaviour; in practice the linker keeps one of them at
+/// random). That is why the checked tests are a program of their own.
 ///
 /// Cost: nothing unless checked; checked, one compare and a predictable branch per precondition.
 #pragma once

@@ -134,10 +134,16 @@ TEST_CASE("checked.routers.release_twice_and_a_view_that_is_not_finite_throw") {
   argmin_router<joulesched_cost> exact(f, joulesched_cost(5.0));
   // {40, 10, 5.0} goes to device 1 (0.1 J/token): 39 decode tokens / 200 tok/s = 0.195 s reserved.
   check_second_release_throws(exact, "fleet::release: work_ns = 195000000");
-  check_usage_error([&] { (void)exact.route({40, 10, nan_v}); },
-                    "argmin_router::route: budget_s = nan: must be finite");
-  check_usage_error([&] { (void)exact.route({40, 10, std::numeric_limits<double>::infinity()}); },
-                    "argmin_router::route: budget_s = inf");
+  check_usage_error(
+      [&] {
+        (void)exact.route({40, 10, nan_v});
+      },
+      "argmin_router::route: budget_s = nan: must be finite");
+  check_usage_error(
+      [&] {
+        (void)exact.route({40, 10, std::numeric_limits<double>::infinity()});
+      },
+      "argmin_router::route: budget_s = inf");
   scan_router<joulesched_cost> scan(f, joulesched_cost(5.0));
   check_usage_error([&] { (void)scan.route({40, 10, nan_v}); }, "argmin_router::route: budget_s = nan");
   power_of_d_router<joulesched_cost> pod(f, 2, joulesched_cost(5.0), 1);
@@ -164,8 +170,11 @@ TEST_CASE("checked.partitioned.foreign_and_out_of_range_assignments_throw") {
   const device_id foreign = plan.members(1)[0];
   check_usage_error([&] { r0.release({foreign, 1}); }, "partitioned_router::release: device = ");
   check_usage_error([&] { (void)r0.post_release({foreign, 1}); }, "partitioned_router::post_release: device = ");
-  check_usage_error([&] { r0.release({4, 1}); },
-                    "partitioned_router::release: device = 4: must be < the plan's size()");
+  check_usage_error(
+      [&] {
+        r0.release({4, 1});
+      },
+      "partitioned_router::release: device = 4: must be < the plan's size()");
   check_usage_error([&] { r0.set_available(4, false); }, "partitioned_router::set_available: id = 4");
   const std::vector<assignment> three_posts(3, assignment{plan.members(0)[0], 0});
   check_usage_error([&] { (void)r0.post_releases(three_posts); }, "partitioned_router::post_releases: size = 3");
@@ -176,24 +185,48 @@ TEST_CASE("checked.partitioned.foreign_and_out_of_range_assignments_throw") {
 }
 
 TEST_CASE("checked.request_view.overflowing_or_out_of_range_inputs_throw") {
-  check_usage_error([] { (void)make_request_view(view_req{1, 1.7e308}, -1.7e308, 1.0); },
-                    "make_request_view: budget_s (deadline_s - now_s) = inf");
-  check_usage_error([] { (void)make_request_view(view_req{1, 2e12}, 0.0, 1.0); },
-                    "make_request_view: budget_s (deadline_s - now_s) = 2e+12");
-  check_usage_error([] { (void)make_request_view(view_req{1, nan_v}, 0.0, 1.0); },
-                    "budget_s (deadline_s - now_s) = nan");
+  check_usage_error(
+      [] {
+        (void)make_request_view(view_req{1, 1.7e308}, -1.7e308, 1.0);
+      },
+      "make_request_view: budget_s (deadline_s - now_s) = inf");
+  check_usage_error(
+      [] {
+        (void)make_request_view(view_req{1, 2e12}, 0.0, 1.0);
+      },
+      "make_request_view: budget_s (deadline_s - now_s) = 2e+12");
+  check_usage_error(
+      [] {
+        (void)make_request_view(view_req{1, nan_v}, 0.0, 1.0);
+      },
+      "budget_s (deadline_s - now_s) = nan");
   check_usage_error([] { (void)make_request_view(view_req{-1, 5.0}, 0.0, 1.0); }, "make_request_view: input_tok = -1");
-  check_usage_error([] { (void)make_request_view(view_req{1, 5.0}, 0.0, 5e9); },
-                    "make_request_view: output_estimate_tok = 5e+09");
+  check_usage_error(
+      [] {
+        (void)make_request_view(view_req{1, 5.0}, 0.0, 5e9);
+      },
+      "make_request_view: output_estimate_tok = 5e+09");
   CHECK(make_request_view(view_req{1, 5.0}, 1.0, 2.0).budget_s == 4.0);
-  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 1.0, nan_v}, 0.0, 1.0); },
-                    "make_request_view: tbt_s = nan");
-  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 1.0, -1.0}, 0.0, 1.0); },
-                    "make_request_view: tbt_s = -1");
-  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, nan_v, 0.0}, 0.0, 1.0); },
-                    "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = nan");
-  check_usage_error([] { (void)make_request_view(slo_req{1, 5.0, 2e12, 0.0}, 0.0, 1.0); },
-                    "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = 2e+12");
+  check_usage_error(
+      [] {
+        (void)make_request_view(slo_req{1, 5.0, 1.0, nan_v}, 0.0, 1.0);
+      },
+      "make_request_view: tbt_s = nan");
+  check_usage_error(
+      [] {
+        (void)make_request_view(slo_req{1, 5.0, 1.0, -1.0}, 0.0, 1.0);
+      },
+      "make_request_view: tbt_s = -1");
+  check_usage_error(
+      [] {
+        (void)make_request_view(slo_req{1, 5.0, nan_v, 0.0}, 0.0, 1.0);
+      },
+      "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = nan");
+  check_usage_error(
+      [] {
+        (void)make_request_view(slo_req{1, 5.0, 2e12, 0.0}, 0.0, 1.0);
+      },
+      "make_request_view: ttft_budget_s (ttft_deadline_s - now_s) = 2e+12");
   CHECK(make_request_view(slo_req{1, 5.0, -3.0, 0.01}, 1.0, 2.0).ttft_budget_s == -4.0);  // already missed: legal
   // checked_request_view still throws config_error (bad input, not misuse).
   CHECK_THROWS_AS((void)checked_request_view(view_req{1, 1.7e308}, -1.7e308, 1.0, "x"), config_error);

@@ -22,10 +22,10 @@
 #include "support/random_fleet.hpp"
 
 using namespace joulesched;
-using joulesched::test::release_one_at_random;
-using joulesched::test::route_as_brute_force;
 using joulesched::test::palette;
 using joulesched::test::random_request;
+using joulesched::test::release_one_at_random;
+using joulesched::test::route_as_brute_force;
 
 static_assert(Router<concurrent_argmin_router<joulesched_cost>>);
 static_assert(Router<concurrent_power_of_d_router<joulesched_cost>>);
@@ -194,8 +194,8 @@ TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
     const auto mode = trial % 2 == 0 ? concurrent_mode::exact : concurrent_mode::relaxed;
     concurrent_fleet cf(ps, static_cast<std::uint32_t>(1 + rng() % 4), mode);
     const joulesched_cost cost(static_cast<double>(rng() % 100));
-    concurrent_power_of_d_router<joulesched_cost> router(cf, concurrent_power_of_d_router<joulesched_cost>::max_d,
-                                                         cost, rng());
+    concurrent_power_of_d_router<joulesched_cost> router(cf, concurrent_power_of_d_router<joulesched_cost>::max_d, cost,
+                                                         rng());
     std::vector<assignment> outstanding;
     for (unsigned op = 0; op < 200; ++op) {
       const auto dice = rng() % 10;
@@ -205,7 +205,7 @@ TEST_CASE("concurrent_power_of_d_router.one_thread.d_covers_fleet_is_exact") {
         release_one_at_random(rng, outstanding, [&](const assignment& a) { cf.release(a); });
       } else {
         const auto id = static_cast<device_id>(rng() % cf.size());  // one draw per statement: the same
-        cf.set_available(id, rng() % 3 != 0);                        // sequence under every compiler
+        cf.set_available(id, rng() % 3 != 0);                       // sequence under every compiler
       }
     }
     REQUIRE(cf.consistent());  // power-of-d's reservations reached the shard heaps too
@@ -256,7 +256,7 @@ TEST_CASE("concurrent_argmin_router.one_thread.set_params_matches_brute_force") 
         REQUIRE(cf.params(id) == p);
       } else {
         const auto id = static_cast<device_id>(rng() % cf.size());  // one draw per statement: the same
-        cf.set_available(id, rng() % 3 != 0);                        // sequence under every compiler
+        cf.set_available(id, rng() % 3 != 0);                       // sequence under every compiler
       }
     }
     REQUIRE(cf.consistent());

@@ -44,9 +44,7 @@ using inbox = handoff_queue<req, &req::hook>;
 
 struct watchdog {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  [[nodiscard]] bool expired() const {
-    return std::chrono::steady_clock::now() - start > std::chrono::seconds(60);
-  }
+  [[nodiscard]] bool expired() const { return std::chrono::steady_clock::now() - start > std::chrono::seconds(60); }
 };
 
 }  // namespace

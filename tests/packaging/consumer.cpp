@@ -14,8 +14,8 @@ int main() {
   const std::optional<assignment> a = r.route(req);
   // It reserves what the request costs there: on device 1 or 2, 255 decode tokens (the prefill yields the
   // first) at 200 tok/s, 1.275 s.
-  if (!a || a->device >= f.size() || a->work_ns != reserved_work_ns(f.params(a->device), req) ||
-      a->work_ns == 0 || f.load(a->device).reserved_ns != a->work_ns)
+  if (!a || a->device >= f.size() || a->work_ns != reserved_work_ns(f.params(a->device), req) || a->work_ns == 0 ||
+      f.load(a->device).reserved_ns != a->work_ns)
     return 1;
   std::printf("joulesched %d.%d.%d: %u tokens -> device %u of %zu, %llu ns reserved\n", JOULESCHED_VERSION_MAJOR,
               JOULESCHED_VERSION_MINOR, JOULESCHED_VERSION_PATCH, req.work_tok, a->device, f.size(),

@@ -27,10 +27,8 @@ void route_as_brute_force(Router& router, const State& state, const Cost& cost, 
   // work (PredictsWork), else predict_service's.
   std::uint64_t work = 0;
   if (expected) {
-    if constexpr (PredictsWork<Cost>)
-      work = to_work_ns(cost.work_s(state.params(*expected), state.load(*expected), v));
-    else
-      work = reserved_work_ns(state.params(*expected), v);
+    if constexpr (PredictsWork<Cost>) work = to_work_ns(cost.work_s(state.params(*expected), state.load(*expected), v));
+    else work = reserved_work_ns(state.params(*expected), v);
   }
   const auto got = router.route(v);
   REQUIRE(got.has_value() == expected.has_value());

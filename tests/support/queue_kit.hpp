@@ -41,9 +41,7 @@ template <class Q>
 struct edf_spec {
   using queue = Q;
   static Q make() { return Q(edf_key{}, manual_clock{}); }
-  static request make_request(int id, double key_s, double work_tok) {
-    return request{key_s, 100.0, work_tok, id, {}};
-  }
+  static request make_request(int id, double key_s, double work_tok) { return request{key_s, 100.0, work_tok, id, {}}; }
 };
 
 /// LLF: key = deadline - work / rate, so the deadline is key + work / rate.

@@ -39,8 +39,8 @@ inline std::vector<device_params> random_fleet(std::mt19937_64& rng, std::size_t
 }
 
 /// One device type with random coefficients: rates and energies from small sets (so floors and costs tie
-/// across classes); three in four also price the prefill, the request and the context, at a random batch, fixed step part and
-/// capacity.
+/// across classes); three in four also price the prefill, the request and the context, at a random batch, fixed step
+/// part and capacity.
 inline device_params random_priced_params(std::mt19937_64& rng) {
   device_params p{200.0 * static_cast<double>(1 + rng() % 12), 0.05 * static_cast<double>(1 + rng() % 6)};
   if (rng() % 4 != 0) {

@@ -18,7 +18,8 @@
 /// which adds the whole history of errors to lambda at every step: it integrates twice, so any bias in e
 /// makes lambda drift without bound, and after a long stretch of saturation the accumulated sum keeps lambda
 /// pinned long after the misses stop (integral windup). This controller uses the standard positional form
-///   e = rho - rho*,   I <- clamp(I + e, I_min, I_max),   lambda = clamp(lambda_0 + Kp e + Ki I, lambda_min, lambda_max)
+///   e = rho - rho*,   I <- clamp(I + e, I_min, I_max),   lambda = clamp(lambda_0 + Kp e + Ki I, lambda_min,
+///   lambda_max)
 /// with two anti-windup measures: I is clamped, and I is not integrated while the output would be saturated
 /// in the direction the error pushes (conditional integration). After saturation, recovery therefore takes
 /// the same number of updates however long the saturation lasted.

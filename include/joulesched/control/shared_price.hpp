@@ -33,7 +33,9 @@ class shared_price {
 
   /// Sets the price; readers see it at their next read. Any thread.
   /// @throws config_error when `v` is negative, NaN or infinite (the price is unchanged).
-  void set(double v) { value_.store(detail::require_non_negative(v, "shared_price", "value"), std::memory_order_relaxed); }
+  void set(double v) {
+    value_.store(detail::require_non_negative(v, "shared_price", "value"), std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<double> value_;

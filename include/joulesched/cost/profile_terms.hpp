@@ -50,8 +50,7 @@ namespace detail {
 /// per decode token.
 struct profile_energy_term {
   static constexpr bool monotone_in_load = false;
-  [[nodiscard]] double operator()(const device_params& d, const device_load& l,
-                                  const request_view& r) const noexcept {
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     return detail::profile_service(d, l, r).energy_j;
   }
 };
@@ -60,8 +59,7 @@ struct profile_energy_term {
 /// profile is the device's total token rate at that batch.
 struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
-  [[nodiscard]] double operator()(const device_params& d, const device_load& l,
-                                  const request_view& r) const noexcept {
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     return detail::slo_lateness(detail::after(l.reserved_s(), detail::profile_service(d, l, r)), r);
   }
 };

@@ -22,11 +22,11 @@ namespace joulesched {
 
 /// @brief The predicted service of one request on one device.
 struct service_estimate {
-  double work_s = 0;         ///< device-seconds it occupies (what a router reserves)
-  double energy_j = 0;       ///< joules it costs
-  double first_token_s = 0;  ///< from its start to its first token (its prefill)
-  double latency_s = 0;      ///< from its start to its last token
-  double tbt_s = 0;          ///< its time between tokens after the first, at the operating batch
+  double work_s = 0;            ///< device-seconds it occupies (what a router reserves)
+  double energy_j = 0;          ///< joules it costs
+  double first_token_s = 0;     ///< from its start to its first token (its prefill)
+  double latency_s = 0;         ///< from its start to its last token
+  double tbt_s = 0;             ///< its time between tokens after the first, at the operating batch
   double decode_s_per_tok = 0;  ///< device-seconds of one decode token: its share of a step
 };
 

@@ -5,8 +5,8 @@
 /// Each term states in `monotone_in_load` whether, for devices of equal parameters, it never decreases as
 /// the device's reserved work (its backlog, device_load::reserved_ns) grows and reads nothing else of the
 /// load. A weighted sum of monotone terms is monotone, which lets routers take the exact class-indexed path.
-/// Every term is O(1), noexcept and allocation-free. A term may also state `non_negative` (its value is never below zero) and provide a floor
-/// (see FlooredCostModel), which lets weighted_cost give the router a bound to stop early on.
+/// Every term is O(1), noexcept and allocation-free. A term may also state `non_negative` (its value is never below
+/// zero) and provide a floor (see FlooredCostModel), which lets weighted_cost give the router a bound to stop early on.
 #pragma once
 
 #include <cmath>
@@ -78,8 +78,7 @@ namespace detail {
 struct slo_penalty_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
-  [[nodiscard]] double operator()(const device_params& d, const device_load& l,
-                                  const request_view& r) const noexcept {
+  [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     return detail::slo_lateness(predict_behind(d, r, l.reserved_s()), r);
   }
 };

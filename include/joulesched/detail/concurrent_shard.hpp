@@ -1,6 +1,7 @@
 /// @file concurrent_shard.hpp
 /// @brief (detail) The parts of concurrent_fleet that users do not name: the packed top word, the padded
-/// per-device load, and one shard (a small indexed min-heap of (reserved device-nanoseconds, device id) behind a try-lock).
+/// per-device load, and one shard (a small indexed min-heap of (reserved device-nanoseconds, device id) behind a
+/// try-lock).
 ///
 /// Use: only through concurrent_fleet and the concurrent routers. Not for anything else.
 /// Design: a shard holds at most 64 devices of one class. Its heap is touched only by the holder of its
@@ -167,9 +168,9 @@ class alignas(cache_line_bytes) concurrent_shard {
     }
   }
 
-  /// @brief (holder) Reserves `work_ns` device-nanoseconds and one request on the heap's top device and restores the heap.
-  /// Returns: the device, or empty when the heap is empty. Precondition: apply_pending() was called under
-  /// this lock. Complexity: O(log 64).
+  /// @brief (holder) Reserves `work_ns` device-nanoseconds and one request on the heap's top device and restores the
+  /// heap. Returns: the device, or empty when the heap is empty. Precondition: apply_pending() was called under this
+  /// lock. Complexity: O(log 64).
   [[nodiscard]] std::optional<device_id> reserve_top(std::uint64_t work_ns) noexcept {
     if (size_ == 0) return std::nullopt;
     const std::uint8_t slot = heap_[0];
@@ -253,13 +254,15 @@ class alignas(cache_line_bytes) concurrent_shard {
   }
 
   void sift_up(std::uint32_t i) noexcept {
-    heap_sift_up(heap_.data(), i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
-                 [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
+    heap_sift_up(
+        heap_.data(), i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
+        [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
   }
 
   void sift_down(std::uint32_t i) noexcept {
-    heap_sift_down(heap_.data(), size_, i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
-                   [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
+    heap_sift_down(
+        heap_.data(), size_, i, heap_[i], [this](std::uint8_t a, std::uint8_t b) { return less(a, b); },
+        [this](std::uint32_t j, std::uint8_t slot) { place(j, slot); });
   }
 
   /// Relaxed: the word is a hint for routers; what they reserve is decided under the lock.

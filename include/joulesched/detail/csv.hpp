@@ -133,7 +133,7 @@ class line_reader {
     const auto got = static_cast<std::size_t>(in_.gcount());
     if (in_.bad()) throw input_error(source_ + ": read error after line " + std::to_string(line_));
     if (got == 0) return false;  // nothing after the last LF (or a stream that was not good to begin with)
-    const bool full = in_.fail() && !in_.eof();  // the buffer filled before a LF
+    const bool full = in_.fail() && !in_.eof();    // the buffer filled before a LF
     const bool ended = !in_.fail() && !in_.eof();  // the LF was read (and counted by gcount)
     ++line_;
     len_ = ended ? got - 1 : got;
@@ -275,9 +275,8 @@ class csv_row {
     const std::optional<std::uint64_t> x = parse_unsigned(s);
     if (!x) {
       const std::string_view digits = s.starts_with('+') ? s.substr(1) : s;
-      const bool whole = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      });
+      const bool whole =
+          !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
       fail(col, whole ? range_text(lo, hi) : "not an unsigned integer");  // whole: past the range of uint64
     }
     if (*x < lo || *x > hi) fail(col, range_text(lo, hi));
@@ -466,8 +465,9 @@ class csv_reader {
         std::size_t w = i;
         ++i;
         for (;;) {
-          if (i >= n) throw config_error(where() + ": quoted field " + std::to_string(row_.fields_.size() + 1) +
-                                         " has no closing quote");
+          if (i >= n)
+            throw config_error(where() + ": quoted field " + std::to_string(row_.fields_.size() + 1) +
+                               " has no closing quote");
           if (data[i] == '"') {
             if (i + 1 < n && data[i + 1] == '"') {
               data[w++] = '"';

@@ -57,8 +57,8 @@ struct decimal_shape {
   decimal_shape d;
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) d.negative = s[i++] == '-';
-  long point = 0;       // digits before the decimal point
-  long first = -1;      // index of the first non-zero mantissa digit
+  long point = 0;   // digits before the decimal point
+  long first = -1;  // index of the first non-zero mantissa digit
   long digits = 0;
   for (; i < s.size() && is_digit(s[i]); ++i, ++digits, ++point)
     if (first < 0 && s[i] != '0') first = digits;

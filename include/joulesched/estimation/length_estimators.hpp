@@ -161,10 +161,10 @@ class p2_quantile {
   }
 
   double p_;
-  std::array<double, 5> dn_;               // how far each desired position moves per observation
-  std::array<double, 5> q_{};              // marker heights (the first five observations until count 5)
-  std::array<double, 5> n_{};              // marker positions, 0-based
-  std::array<double, 5> np_{};             // desired marker positions
+  std::array<double, 5> dn_;    // how far each desired position moves per observation
+  std::array<double, 5> q_{};   // marker heights (the first five observations until count 5)
+  std::array<double, 5> n_{};   // marker positions, 0-based
+  std::array<double, 5> np_{};  // desired marker positions
   std::uint64_t count_ = 0;
 };
 
@@ -224,9 +224,7 @@ class percentile_estimator {
   }
 
   /// @brief Observations learnt for tier `t`.
-  [[nodiscard]] std::uint64_t observations(tier t) const noexcept {
-    return quantiles_[detail::tier_index(t)].count();
-  }
+  [[nodiscard]] std::uint64_t observations(tier t) const noexcept { return quantiles_[detail::tier_index(t)].count(); }
 
   [[nodiscard]] double quantile() const noexcept { return quantile_; }
 

@@ -93,8 +93,10 @@ class energy_profile {
     grid_.reserve(points);
     for (std::size_t k = 0; k < points; ++k) {
       const double e = energy_j_per_tok[k], r = rate_tok_s[k];
-      if (!(std::isfinite(e) && e >= 0.0)) detail::fail(name_, point_field("energy_j_per_tok", k), e, "must be finite and >= 0");
-      if (!(std::isfinite(r) && r > 0.0)) detail::fail(name_, point_field("rate_tok_s", k), r, "must be finite and > 0");
+      if (!(std::isfinite(e) && e >= 0.0))
+        detail::fail(name_, point_field("energy_j_per_tok", k), e, "must be finite and >= 0");
+      if (!(std::isfinite(r) && r > 0.0))
+        detail::fail(name_, point_field("rate_tok_s", k), r, "must be finite and > 0");
       if (!(r >= min_grid_rate_tok_s && r <= max_grid_rate_tok_s))
         detail::fail(name_, point_field("rate_tok_s", k), r,
                      "must be in [0.001, 1e300] token/s (so that every rate eval() interpolates is finite and > 0)");

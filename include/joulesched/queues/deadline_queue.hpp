@@ -80,8 +80,7 @@ class llf_key {
  public:
   /// @brief Effects: stores the device's service rate. Complexity: O(1).
   /// @throws config_error naming rate_tok_s unless it is finite and > 0.
-  explicit llf_key(double rate_tok_s)
-      : rate_tok_s_(detail::require_positive(rate_tok_s, "llf_key", "rate_tok_s")) {}
+  explicit llf_key(double rate_tok_s) : rate_tok_s_(detail::require_positive(rate_tok_s, "llf_key", "rate_tok_s")) {}
 
   /// The service rate the laxity assumes, tokens per second.
   [[nodiscard]] double rate_tok_s() const noexcept { return rate_tok_s_; }
@@ -100,9 +99,9 @@ class llf_key {
 /// @brief What a deadline_queue's heap holds. Public so that a benchmark can name another heap over it.
 template <class T>
 struct queue_entry {
-  double key;          ///< the key policy's value at push, seconds
-  std::uint64_t seq;   ///< arrival number within the queue; breaks ties in key
-  T value;             ///< the request (or the engine's handle to it), stored by value
+  double key;         ///< the key policy's value at push, seconds
+  std::uint64_t seq;  ///< arrival number within the queue; breaks ties in key
+  T value;            ///< the request (or the engine's handle to it), stored by value
 };
 
 /// @brief The heap comparison: true when `a` leaves after `b`, i.e. (a.key, a.seq) > (b.key, b.seq).
@@ -127,16 +126,16 @@ using default_deadline_heap =
 namespace detail {
 /// A Boost.Heap-like mutable heap of E: push returns a handle, erase takes one.
 template <class H, class E>
-concept mutable_heap_of = std::same_as<typename H::value_type, E> &&
-                          requires(H& h, const H& ch, const E& e, typename H::handle_type hd) {
-                            { h.push(e) } -> std::same_as<typename H::handle_type>;
-                            h.erase(hd);
-                            h.pop();
-                            h.clear();
-                            { ch.top() } -> std::convertible_to<const E&>;
-                            { ch.size() } -> std::convertible_to<std::size_t>;
-                            { ch.empty() } -> std::convertible_to<bool>;
-                          };
+concept mutable_heap_of =
+    std::same_as<typename H::value_type, E> && requires(H& h, const H& ch, const E& e, typename H::handle_type hd) {
+      { h.push(e) } -> std::same_as<typename H::handle_type>;
+      h.erase(hd);
+      h.pop();
+      h.clear();
+      { ch.top() } -> std::convertible_to<const E&>;
+      { ch.size() } -> std::convertible_to<std::size_t>;
+      { ch.empty() } -> std::convertible_to<bool>;
+    };
 
 /// The key a queue stores for `key`, as `call` computed it: the key itself, or +infinity for NaN (which would
 /// otherwise compare false both ways and could sit on top). Checked mode: usage_error for NaN.
@@ -240,8 +239,8 @@ class deadline_queue {
 
   /// @brief Effects: removes the request of handle h; the order of the others is unchanged.
   /// Precondition: h came from push() on this queue and its request is still queued (checked mode: usage_error
-  /// when h is default-constructed or its request was popped, cancelled or cleared). Complexity: O(log n) with the default heap (that of
-  /// Heap::erase otherwise). Throws: nothing (checked mode: usage_error).
+  /// when h is default-constructed or its request was popped, cancelled or cleared). Complexity: O(log n) with the
+  /// default heap (that of Heap::erase otherwise). Throws: nothing (checked mode: usage_error).
   void cancel(handle_type h) JOULESCHED_HOT_NOEXCEPT {
 #if JOULESCHED_CHECKED
     if (h.seq_ == handle_type::no_seq)

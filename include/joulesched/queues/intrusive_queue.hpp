@@ -29,9 +29,10 @@
 /// Misuse (see usage_error.hpp). Always on, each one compare on a line the call touches anyway: push() of a
 /// queued request returns nullptr and changes nothing; cancel() of a request that is not queued (popped,
 /// cancelled, never pushed, or nullptr) returns false and changes nothing; a NaN key is queued as +infinity
-/// (after every finite key; among infinite keys, NaN or +infinity, in arrival order); try_pop() returns nullptr on an empty queue. Asserted, and in checked mode
-/// (JOULESCHED_CHECKED=1) thrown as usage_error: each of those, top(), pop() and top_key() on an empty queue,
-/// and cancel() of a request queued in another queue (checked mode finds a request's queue in O(log n)).
+/// (after every finite key; among infinite keys, NaN or +infinity, in arrival order); try_pop() returns nullptr on an
+/// empty queue. Asserted, and in checked mode (JOULESCHED_CHECKED=1) thrown as usage_error: each of those, top(), pop()
+/// and top_key() on an empty queue, and cancel() of a request queued in another queue (checked mode finds a request's
+/// queue in O(log n)).
 ///
 /// @code
 /// struct req {
@@ -91,9 +92,10 @@ class queue_hook {
   /// walk of the tree would read freed memory or never end). Throws: nothing.
   ~queue_hook() {
     if (is_queued()) [[unlikely]] {
-      std::fputs("joulesched: a request was destroyed while queued in an intrusive_deadline_queue; pop or cancel "
-                 "it first\n",
-                 stderr);
+      std::fputs(
+          "joulesched: a request was destroyed while queued in an intrusive_deadline_queue; pop or cancel "
+          "it first\n",
+          stderr);
       std::terminate();
     }
   }
@@ -105,8 +107,7 @@ class queue_hook {
   template <class T, queue_hook T::*Hook>
   friend struct detail::queue_hook_access;
 
-  using link_type =
-      boost::intrusive::set_member_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
+  using link_type = boost::intrusive::set_member_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
 
   link_type link_;
   double key_ = 0.0;

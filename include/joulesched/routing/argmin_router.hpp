@@ -82,8 +82,9 @@ class argmin_router {
   /// @throws config_error as above.
   argmin_router(fleet& f, Cost cost) : fleet_(&f), cost_(std::move(cost)) {
     if (class_indexed && f.index() != fleet_index::by_class)
-      throw config_error("argmin_router: the class-indexed path needs a fleet with class heaps "
-                         "(fleet_index::by_class); this fleet was built with fleet_index::none");
+      throw config_error(
+          "argmin_router: the class-indexed path needs a fleet with class heaps "
+          "(fleet_index::by_class); this fleet was built with fleet_index::none");
     if constexpr (floor_ordered) {
       // A fleet's classes never change, so their order by floor_key is fixed for the router's life.
       const auto params = f.class_params();

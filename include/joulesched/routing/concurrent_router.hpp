@@ -89,8 +89,8 @@ class concurrent_argmin_router {
   /// Effects: reads the published top of every shard, evaluates the cost on the least top of each class, and
   /// try-locks the shard of the best; if it is busy, takes the next best (never waits). Under the lock it
   /// applies pending releases, reserves the request's predicted work and one request on the shard's true top
-  /// (fetch_add), restores the heap, publishes the new top and unlocks. If every candidate shard is busy, it pauses briefly
-  /// (spin, then yield) and starts over: with a single shard (one hot class) that is the only way to proceed.
+  /// (fetch_add), restores the heap, publishes the new top and unlocks. If every candidate shard is busy, it pauses
+  /// briefly (spin, then yield) and starts over: with a single shard (one hot class) that is the only way to proceed.
   /// Returns: the assignment, or empty when no shard has an available device.
   /// Complexity: O(shards + classes) per round, one cost evaluation per class, O(log 64) under the lock.
   /// Throws: nothing (checked mode: usage_error, see the file comment). No allocation. Drain: never a device
@@ -151,8 +151,8 @@ class concurrent_argmin_router {
   /// The shard whose top is the least costly (cost, load, id), skipping the tried ones; null when none is left.
   [[nodiscard]] detail::concurrent_shard* best_shard(
       const concurrent_fleet::snapshot& snap, const request_view& v,
-      const std::array<const detail::concurrent_shard*, max_tries_per_round>& tried,
-      unsigned n_tried, device_params& chosen_params) const JOULESCHED_HOT_NOEXCEPT {
+      const std::array<const detail::concurrent_shard*, max_tries_per_round>& tried, unsigned n_tried,
+      device_params& chosen_params) const JOULESCHED_HOT_NOEXCEPT {
     detail::concurrent_shard* chosen = nullptr;
     candidate best{};
     for (const auto& c : snap.classes) {
@@ -222,8 +222,8 @@ class concurrent_power_of_d_router {
         [&](std::size_t i) { return serves(snap.class_params[snap.devices[ids[i]].class_index], v); },
         [&](std::size_t i) { best.offer(evaluate(snap, ids[i], v)); });
     if (!best.found) return std::nullopt;
-    const std::uint64_t work = work_ns_for(cost_, snap.class_params[snap.devices[best.best.id].class_index],
-                                           fleet_->load(best.best.id), v);
+    const std::uint64_t work =
+        work_ns_for(cost_, snap.class_params[snap.devices[best.best.id].class_index], fleet_->load(best.best.id), v);
     fleet_->reserve(best.best.id, work);
     ++stats_.decisions;
     return assignment{best.best.id, work};

@@ -64,8 +64,8 @@ class partition_plan {
   partition_plan(std::vector<device_params> params, std::size_t parts, std::string_view source = "partition_plan")
       : params_(std::move(params)) {
     if (parts == 0 || parts > params_.size())
-      detail::fail(source, "parts", parts, "must be >= 1 and <= the number of devices (" +
-                                               std::to_string(params_.size()) + ")");
+      detail::fail(source, "parts", parts,
+                   "must be >= 1 and <= the number of devices (" + std::to_string(params_.size()) + ")");
     const fleet grouped(params_, source, fleet_index::none);  // checks every device and finds the classes
     std::vector<device_id> order(params_.size());
     std::iota(order.begin(), order.end(), device_id{0});
@@ -217,8 +217,8 @@ class partitioned_router {
 
  private:
   // Asserted; checked mode: usage_error unless a.device is a device of this partition.
-  void expect_owned([[maybe_unused]] const assignment& a, [[maybe_unused]] std::string_view call) const
-      JOULESCHED_HOT_NOEXCEPT {
+  void expect_owned([[maybe_unused]] const assignment& a,
+                    [[maybe_unused]] std::string_view call) const JOULESCHED_HOT_NOEXCEPT {
     JOULESCHED_EXPECTS(a.device < plan_->size() && plan_->owner(a.device) == part_, call, "device", a.device,
                        "must be a device of this partition");
   }

@@ -56,7 +56,10 @@ enum class device_power : std::uint8_t {
 };
 
 [[nodiscard]] constexpr const char* to_string(device_power p) noexcept {
-  return p == device_power::on ? "on" : p == device_power::draining ? "draining" : p == device_power::off ? "off" : "waking";
+  return p == device_power::on         ? "on"
+         : p == device_power::draining ? "draining"
+         : p == device_power::off      ? "off"
+                                       : "waking";
 }
 
 /// @brief The actions and observations a controller has on a running simulation (see the file note).

@@ -46,16 +46,16 @@ struct live_request {
   double deadline_s = 0;       ///< absolute end-to-end deadline
   double ttft_deadline_s = 0;  ///< absolute time-to-first-token deadline
   double arrival_s = 0;
-  double first_token_s = 0;    ///< set at the end of its prefill
-  double tbt_s = 0;            ///< pacing target (request::tbt_s; 0 = none)
-  double work_tok = 0;         ///< the estimate of output tokens the router saw
-  std::uint64_t id = 0;        ///< request::id
+  double first_token_s = 0;  ///< set at the end of its prefill
+  double tbt_s = 0;          ///< pacing target (request::tbt_s; 0 = none)
+  double work_tok = 0;       ///< the estimate of output tokens the router saw
+  std::uint64_t id = 0;      ///< request::id
   std::uint32_t input_tok = 0;
   std::uint32_t output_tok = 0;  ///< the truth
   assignment placed{};           ///< what the router reserved; released at completion
   std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
   joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;          ///< SLO class (request::cls)
+  std::uint8_t cls = 0;  ///< SLO class (request::cls)
   queue_hook hook;
 };
 
@@ -73,9 +73,12 @@ class discipline_key {
   discipline_key(queue_discipline q, double rate_tok_s) : q_(q), llf_(rate_tok_s) {}
   [[nodiscard]] double operator()(const live_request& r) const noexcept {
     switch (q_) {
-      case queue_discipline::fcfs: return r.arrival_s;
-      case queue_discipline::edf: return edf_key{}(r);
-      case queue_discipline::llf: break;
+      case queue_discipline::fcfs:
+        return r.arrival_s;
+      case queue_discipline::edf:
+        return edf_key{}(r);
+      case queue_discipline::llf:
+        break;
     }
     return llf_(r);
   }

@@ -51,20 +51,20 @@ namespace joulesched::sim {
 /// 0 is computed as 1 in release builds). The model does not enforce max_batch or kv_capacity_tok: the
 /// scheduler that forms batches must respect them.
 struct device_model {
-  std::string gpu;            ///< GPU type, e.g. "A100-SXM4-40GB"
-  std::string serving_model;  ///< served model, e.g. "Llama-3.1-8B-Instruct"
-  double tdp_w = 0;                 ///< board power limit (spec); busy power never exceeds it
-  double idle_power_w = 0;          ///< draw while no request is running
-  double busy_power_base_w = 0;     ///< busy draw, intercept of the linear fit in batch size
-  double busy_power_per_seq_w = 0;  ///< busy draw added per running request (may be < 0, see validate())
-  double prefill_power_w = 0;       ///< draw during a prefill pass (idle_power_w <= it <= tdp_w)
-  double decode_step_base_s = 0;      ///< decode iteration time, fixed part (weights read once per step)
-  double decode_step_per_seq_s = 0;   ///< decode iteration time per running request
+  std::string gpu;                       ///< GPU type, e.g. "A100-SXM4-40GB"
+  std::string serving_model;             ///< served model, e.g. "Llama-3.1-8B-Instruct"
+  double tdp_w = 0;                      ///< board power limit (spec); busy power never exceeds it
+  double idle_power_w = 0;               ///< draw while no request is running
+  double busy_power_base_w = 0;          ///< busy draw, intercept of the linear fit in batch size
+  double busy_power_per_seq_w = 0;       ///< busy draw added per running request (may be < 0, see validate())
+  double prefill_power_w = 0;            ///< draw during a prefill pass (idle_power_w <= it <= tdp_w)
+  double decode_step_base_s = 0;         ///< decode iteration time, fixed part (weights read once per step)
+  double decode_step_per_seq_s = 0;      ///< decode iteration time per running request
   double decode_step_per_ctx_tok_s = 0;  ///< decode iteration time per token of context held (KV read)
-  double prefill_base_s = 0;     ///< prefill time, fixed part
-  double prefill_per_tok_s = 0;  ///< prefill time per prompt token
-  std::uint32_t max_batch = 0;        ///< most requests running at once (>= 1)
-  std::uint64_t kv_capacity_tok = 0;  ///< most context tokens the running requests may hold in total (>= 1)
+  double prefill_base_s = 0;             ///< prefill time, fixed part
+  double prefill_per_tok_s = 0;          ///< prefill time per prompt token
+  std::uint32_t max_batch = 0;           ///< most requests running at once (>= 1)
+  std::uint64_t kv_capacity_tok = 0;     ///< most context tokens the running requests may hold in total (>= 1)
 
   /// @brief Seconds of one decode iteration with `batch` running requests whose contexts total
   /// `ctx_tok_total` tokens. Produces `batch` tokens.
@@ -185,8 +185,7 @@ void validate_fields(const device_model& m, Where&& where) {
          "must be <= tdp_w (" + std::to_string(m.tdp_w) + ")");
   require_positive(m.decode_step_base_s, where("decode_step_base_s"), "decode_step_base_s");
   require_non_negative(m.decode_step_per_seq_s, where("decode_step_per_seq_s"), "decode_step_per_seq_s");
-  require_non_negative(m.decode_step_per_ctx_tok_s, where("decode_step_per_ctx_tok_s"),
-                       "decode_step_per_ctx_tok_s");
+  require_non_negative(m.decode_step_per_ctx_tok_s, where("decode_step_per_ctx_tok_s"), "decode_step_per_ctx_tok_s");
   require_non_negative(m.prefill_base_s, where("prefill_base_s"), "prefill_base_s");
   require_non_negative(m.prefill_per_tok_s, where("prefill_per_tok_s"), "prefill_per_tok_s");
   if (!(m.prefill_base_s + m.prefill_per_tok_s > 0.0))
@@ -210,8 +209,10 @@ void validate_fields(const device_model& m, Where&& where) {
   const pass_term decode[] = {{"decode_step_base_s", m.decode_step_base_s},
                               {"decode_step_per_seq_s", m.decode_step_per_seq_s * static_cast<double>(m.max_batch)},
                               {"decode_step_per_ctx_tok_s", m.decode_step_per_ctx_tok_s * kv}};
-  check_pass(decode, "a decode step at max_batch (" + std::to_string(m.max_batch) + ") holding kv_capacity_tok (" +
-                         std::to_string(m.kv_capacity_tok) + ") tokens of context", m, where);
+  check_pass(decode,
+             "a decode step at max_batch (" + std::to_string(m.max_batch) + ") holding kv_capacity_tok (" +
+                 std::to_string(m.kv_capacity_tok) + ") tokens of context",
+             m, where);
   const pass_term prefill[] = {{"prefill_base_s", m.prefill_base_s}, {"prefill_per_tok_s", m.prefill_per_tok_s * kv}};
   check_pass(prefill, "a prefill of kv_capacity_tok (" + std::to_string(m.kv_capacity_tok) + ") tokens", m, where);
 }
@@ -219,9 +220,9 @@ void validate_fields(const device_model& m, Where&& where) {
 }  // namespace detail
 
 /// @brief Checks every field: names non-empty; all numbers finite; tdp_w > 0; 0 <= idle_power_w <=
-/// busy_power_base_w <= tdp_w; idle_power_w <= prefill_power_w <= tdp_w; busy power at max_batch >= idle_power_w (busy_power_per_seq_w may be negative:
-/// measured power can fall slightly as throughput saturates); time terms >= 0; decode_step_base_s > 0;
-/// a one-token prefill takes > 0 s; max_batch >= 1; kv_capacity_tok >= 1.
+/// busy_power_base_w <= tdp_w; idle_power_w <= prefill_power_w <= tdp_w; busy power at max_batch >= idle_power_w
+/// (busy_power_per_seq_w may be negative: measured power can fall slightly as throughput saturates); time terms >= 0;
+/// decode_step_base_s > 0; a one-token prefill takes > 0 s; max_batch >= 1; kv_capacity_tok >= 1.
 /// @throws config_error naming `source`, the field and its value.
 inline void validate(const device_model& m, std::string_view source) {
   detail::validate_fields(m, [&](std::string_view) { return source; });

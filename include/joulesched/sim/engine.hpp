@@ -61,10 +61,10 @@
 #include <array>
 #include <cassert>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -94,7 +94,6 @@
 
 namespace joulesched::sim {
 
-
 /// @brief What a policy's controller does during a run: hear every outcome, and act every `period_s()`.
 ///
 /// Ticks fall at k * period_s() for k = 1, 2, ... while requests are in flight or still to arrive. While the
@@ -108,10 +107,13 @@ namespace joulesched::sim {
 /// `c.tick(now_s, act)` with an `actuator& act` (actuator.hpp), for one that acts on the fleet: changes operating
 /// points, powers devices off and on, moves queued work. Promises: no allocation on on_outcome.
 template <class C>
-concept SimControl = requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
-  { cc.period_s() } -> std::convertible_to<double>;
-  c.on_outcome(t, tr, o);
-} && (requires(C& c, double t) { c.tick(t); } || requires(C& c, double t, actuator& a) { c.tick(t, a); });
+concept SimControl =
+    requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
+      { cc.period_s() } -> std::convertible_to<double>;
+      c.on_outcome(t, tr, o);
+    } &&
+    (
+        requires(C& c, double t) { c.tick(t); } || requires(C& c, double t, actuator& a) { c.tick(t, a); });
 
 /// @brief No controller: nothing is tuned.
 struct no_control {
@@ -231,8 +233,9 @@ class simulator {
                                "must equal the simulated fleet's " + std::to_string(devices.size()) + " devices");
     if (!(opts_.window_s == 0.0 || (opts_.window_s >= bounds::min_window_s && opts_.window_s <= bounds::max_window_s)))
       joulesched::detail::fail("engine_options", "window_s", opts_.window_s,
-                               "must be 0 (the whole run) or in [" + joulesched::detail::shortest(bounds::min_window_s) +
-                                   ", " + std::to_string(bounds::max_window_s) + "] s");
+                               "must be 0 (the whole run) or in [" +
+                                   joulesched::detail::shortest(bounds::min_window_s) + ", " +
+                                   std::to_string(bounds::max_window_s) + "] s");
     opts_.power.validate("engine_options: power");
     check_point_tables();
     dev_.reserve(devices.size());
@@ -240,8 +243,7 @@ class simulator {
       const device_model& m = *devices.model[i];
       validate(m, "simulator: device " + std::to_string(i));
       const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
-      dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate),
-                        sim_clock{&now_});
+      dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate), sim_clock{&now_});
       if (!devices.point_tables.empty()) dev_.back().at = routing.point_of(static_cast<device_id>(i));
       max_kv_tok_ = std::max(max_kv_tok_, m.kv_capacity_tok);
     }
@@ -435,10 +437,14 @@ class simulator {
         next_phase(id, false);
         break;
       }
-      case phase::decode: cut_plan(id, false); break;
-      case phase::prefill: break;  // considered when the prefill ends
+      case phase::decode:
+        cut_plan(id, false);
+        break;
+      case phase::prefill:
+        break;  // considered when the prefill ends
       case phase::off:
-      case phase::waking: break;  // considered when it wakes
+      case phase::waking:
+        break;  // considered when it wakes
     }
   }
 
@@ -606,7 +612,8 @@ class simulator {
   void on_timer(timer t) {
     switch (t.kind) {
       case timer_kind::control_tick:
-        if constexpr (requires(Control& c, double now, actuator& act) { c.tick(now, act); }) control_.tick(now_, acting_);
+        if constexpr (requires(Control& c, double now, actuator& act) { c.tick(now, act); })
+          control_.tick(now_, acting_);
         else control_.tick(now_);
         timers_.schedule({timer_kind::control_tick, 0}, period_ * static_cast<double>(++ticks_ + 1));
         break;
@@ -661,8 +668,9 @@ class simulator {
   void act_set_point(device_id id, std::uint32_t point) {
     device_state& d = checked_device(id, "actuator::set_point");
     if (devices_.point_tables.empty())
-      joulesched::detail::fail("actuator::set_point", "point", point,
-                               "cannot be set: the simulated devices have no operating points (sim_devices::point_tables)");
+      joulesched::detail::fail(
+          "actuator::set_point", "point", point,
+          "cannot be set: the simulated devices have no operating points (sim_devices::point_tables)");
     const auto& table = devices_.point_tables[d.at.table];
     if (point >= table.size())
       joulesched::detail::fail("actuator::set_point", "point", point,
@@ -830,8 +838,8 @@ class simulator {
   event_heap events_;
   timer_queue timers_{devices_.size()};
   acting acting_{*this};
-  double period_ = 0.0;      // the controller's tick period
-  std::uint64_t ticks_ = 0;  // ticks fired (or slept through)
+  double period_ = 0.0;                // the controller's tick period
+  std::uint64_t ticks_ = 0;            // ticks fired (or slept through)
   std::vector<std::uint32_t> moving_;  // scratch of act_move_waiting
   // The request slab is declared before the devices so that it outlives their waiting queues: members are
   // destroyed in reverse order, and a queue's destruction unlinks the requests still in it. (~simulator

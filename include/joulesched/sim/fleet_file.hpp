@@ -55,16 +55,16 @@ namespace joulesched::sim {
 
 /// @brief One row of a fleet file: `count` devices of one model at one site.
 struct fleet_row {
-  std::string where;                ///< "file:line" of the row, for messages
-  std::filesystem::path model_path; ///< the device-model file, resolved against the fleet file's directory
-  device_model model;               ///< its contents, validated
-  std::uint32_t count = 0;          ///< devices of this row (>= 1)
-  site_id site = 0;                 ///< index into fleet_spec::sites
+  std::string where;                 ///< "file:line" of the row, for messages
+  std::filesystem::path model_path;  ///< the device-model file, resolved against the fleet file's directory
+  device_model model;                ///< its contents, validated
+  std::uint32_t count = 0;           ///< devices of this row (>= 1)
+  site_id site = 0;                  ///< index into fleet_spec::sites
 };
 
 /// @brief A whole fleet: its rows, and the names of its sites (site id = index).
 struct fleet_spec {
-  std::string source;               ///< the fleet file (or stream name)
+  std::string source;  ///< the fleet file (or stream name)
   std::vector<fleet_row> rows;
   std::vector<std::string> sites;
   std::vector<std::string> warnings;  ///< sentences for the user (see the file note); no error
@@ -110,7 +110,7 @@ namespace detail {
   const std::optional<std::size_t> col_site = csv.find_column("site");
   std::size_t total = 0;
   std::map<std::pair<std::filesystem::path, site_id>, std::string> first_row;  // (model, site) -> its first row
-  std::map<std::string, site_id, std::less<>> site_ids;                       // site name -> id
+  std::map<std::string, site_id, std::less<>> site_ids;                        // site name -> id
   std::map<std::filesystem::path, device_model> models;                        // model file -> its contents
   while (csv.next()) {
     const joulesched::detail::csv_row& row = csv.row();
@@ -170,10 +170,10 @@ namespace detail {
 /// binds first). params_at_batch gives the parameters at that batch; its capacity (device_params::capacity) is the
 /// same formula at batch_fraction 1: all it can hold of requests of the mean size.
 struct operating_point {
-  double batch_fraction = 0.5;  ///< ASSUMPTION: devices run half full on average (in (0, 1])
-  double mean_ctx_tok = 0.0;    ///< mean context during decode (>= 0); not read since contexts are priced per
-                                ///< request (device_params::ctx_s_per_tok), kept so that callers still compile
-  double request_ctx_tok = 0.0; ///< mean KV a request reserves: mean input + mean output (from the workload)
+  double batch_fraction = 0.5;   ///< ASSUMPTION: devices run half full on average (in (0, 1])
+  double mean_ctx_tok = 0.0;     ///< mean context during decode (>= 0); not read since contexts are priced per
+                                 ///< request (device_params::ctx_s_per_tok), kept so that callers still compile
+  double request_ctx_tok = 0.0;  ///< mean KV a request reserves: mean input + mean output (from the workload)
 };
 
 /// @brief The nominal batch of `m` at `op` (see operating_point).
@@ -269,7 +269,7 @@ struct operating_point {
 /// @brief The routing fleet's operating-point tables for simulated ones (sim_devices::point_tables): each
 /// point's nominal_params at `op`, as routing_params gives a row's.
 [[nodiscard]] inline std::vector<operating_points> routing_tables(const std::vector<std::vector<device_model>>& tables,
-                                                                 const operating_point& op) {
+                                                                  const operating_point& op) {
   std::vector<operating_points> out;
   out.reserve(tables.size());
   for (const auto& t : tables) {

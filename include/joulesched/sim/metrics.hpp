@@ -99,7 +99,7 @@ struct tier_metrics {
   double violation_rate = 0;     ///< violations / read (0 when nothing was read)
   slo_misses misses;             ///< by kind; misses.count_of(slo_kind::any) == violations
   latency_summary e2e, ttft;
-  latency_summary tbt;           ///< each request's mean TBT, completed requests with >= 2 output tokens
+  latency_summary tbt;  ///< each request's mean TBT, completed requests with >= 2 output tokens
 };
 
 /// @brief Counts of one SLO class (`request::cls`, the workload class). read = completed + rejected.
@@ -112,13 +112,13 @@ struct class_metrics {
 struct type_metrics {
   std::string gpu;
   std::uint32_t devices = 0;
-  double busy_s = 0;                 ///< summed over the type's devices, in the window
-  double energy_j = 0;               ///< summed over the type's devices, in the window
-  std::uint64_t output_tok = 0;      ///< output tokens of requests it completed
-  std::uint64_t bulk_output_tok = 0; ///< of which bulk-tier
+  double busy_s = 0;                  ///< summed over the type's devices, in the window
+  double energy_j = 0;                ///< summed over the type's devices, in the window
+  std::uint64_t output_tok = 0;       ///< output tokens of requests it completed
+  std::uint64_t bulk_output_tok = 0;  ///< of which bulk-tier
   std::uint64_t completed = 0;
-  double utilisation = 0;            ///< busy_s / (devices * window_s)
-  double bulk_share = 0;             ///< bulk_output_tok / all bulk output tokens (0 when there were none)
+  double utilisation = 0;  ///< busy_s / (devices * window_s)
+  double bulk_share = 0;   ///< bulk_output_tok / all bulk output tokens (0 when there were none)
 };
 
 /// @brief One update of a tuned price: time, the new lambda, and the miss rate it reacted to.
@@ -140,19 +140,19 @@ struct sim_result {
   double energy_total_j = 0;              ///< over the whole run
   std::uint64_t output_tok = 0;
   double energy_j_per_output_tok = 0;
-  tier_metrics all;                                  ///< over every request
-  std::array<tier_metrics, tier_count> tiers{};      ///< indexed by tier
+  tier_metrics all;                              ///< over every request
+  std::array<tier_metrics, tier_count> tiers{};  ///< indexed by tier
   std::vector<type_metrics> types;
-  std::vector<double> device_energy_j;               ///< per device id, whole run
+  std::vector<double> device_energy_j;  ///< per device id, whole run
   /// Per SLO class, indexed by request::cls, up to the largest class id read (classes never seen are zero).
   /// Names are the workload mix's (`workload_mix::classes[cls].name`): the run does not know them.
   std::vector<class_metrics> classes;
-  std::vector<lambda_sample> lambda_trace;           ///< empty unless the policy tunes lambda
-  double wall_s = 0;                                 ///< the run's own wall-clock time (summary included)
-  double cpu_s = 0;                                  ///< the process's CPU time during the run (std::clock)
-  std::uint64_t events = 0;                          ///< arrivals + device events + control ticks
+  std::vector<lambda_sample> lambda_trace;  ///< empty unless the policy tunes lambda
+  double wall_s = 0;                        ///< the run's own wall-clock time (summary included)
+  double cpu_s = 0;                         ///< the process's CPU time during the run (std::clock)
+  std::uint64_t events = 0;                 ///< arrivals + device events + control ticks
   double events_per_wall_s = 0;
-  double requests_per_wall_s = 0;                    ///< read / wall_s
+  double requests_per_wall_s = 0;  ///< read / wall_s
 };
 
 /// @brief Collects per-request outcomes during a run (the engine's; O(1) per call).

@@ -124,7 +124,7 @@ class pi_lambda_control {
     const double lambda = loop_.update(now_s);
     if (++since_sample_ < stride_) return;
     if (trace_.size() == max_samples_) {
-      thin();                                  // the last sample is kept, and the stride doubles
+      thin();  // the last sample is kept, and the stride doubles
       if (since_sample_ < stride_) return;
     }
     since_sample_ = 0;
@@ -181,75 +181,75 @@ struct policy_entry {
 inline constexpr std::array<policy_entry, 7> policy_registry = {{
     {policy_kind::round_robin, "round_robin", false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      round_robin_router router(f);
-      no_control c;
-      return detail::run_with(devices, f, router, c, s, opts, src);
+       fleet f(params, "simulated fleet");
+       round_robin_router router(f);
+       no_control c;
+       return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::least_loaded, "least_loaded", false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      least_loaded_router router(f);
-      no_control c;
-      return detail::run_with(devices, f, router, c, s, opts, src);
+       fleet f(params, "simulated fleet");
+       least_loaded_router router(f);
+       no_control c;
+       return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::power_of_two, "power_of_two", false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
-      no_control c;
-      return detail::run_with(devices, f, router, c, s, opts, src);
+       fleet f(params, "simulated fleet");
+       power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
+       no_control c;
+       return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::energy_fixed, "energy_fixed", false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
-      no_control c;
-      return detail::run_with(devices, f, router, c, s, opts, src);
+       fleet f(params, "simulated fleet");
+       argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
+       no_control c;
+       return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::energy_pi, "energy_pi", true,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      shared_price lambda(s.lambda_fixed_j_per_s);
-      argmin_router<joulesched_cost> router(f, joulesched_cost(lambda));
-      pi_lambda_control c(lambda, s);
-      sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
-      r.lambda_trace = c.take_trace();
-      return r;
+       fleet f(params, "simulated fleet");
+       shared_price lambda(s.lambda_fixed_j_per_s);
+       argmin_router<joulesched_cost> router(f, joulesched_cost(lambda));
+       pi_lambda_control c(lambda, s);
+       sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
+       r.lambda_trace = c.take_trace();
+       return r;
      }},
     {policy_kind::tiered, "tiered", true,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      fleet f(params, "simulated fleet");
-      using energy_router = argmin_router<joulesched_cost>;
-      shared_price lambda(s.lambda_fixed_j_per_s);  // the interactive side's; bulk keeps the fixed one
-      tiered_router<declared_tier_classifier, energy_router, energy_router> router(
-          declared_tier_classifier{}, energy_router(f, joulesched_cost(lambda)),
-          energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
-      pi_lambda_control c(lambda, s, tier::interactive);
-      sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
-      r.lambda_trace = c.take_trace();
-      return r;
+       fleet f(params, "simulated fleet");
+       using energy_router = argmin_router<joulesched_cost>;
+       shared_price lambda(s.lambda_fixed_j_per_s);  // the interactive side's; bulk keeps the fixed one
+       tiered_router<declared_tier_classifier, energy_router, energy_router> router(
+           declared_tier_classifier{}, energy_router(f, joulesched_cost(lambda)),
+           energy_router(f, joulesched_cost(s.lambda_fixed_j_per_s)));
+       pi_lambda_control c(lambda, s, tier::interactive);
+       sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
+       r.lambda_trace = c.take_trace();
+       return r;
      }},
     {policy_kind::energy_profile, "energy_profile", true,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-      // One profile per distinct model, owned here for the run; the fleet's params point at them.
-      std::vector<const device_model*> models;
-      for (const device_model* m : devices.model)
-        if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
-      std::vector<energy_profile> profiles;
-      profiles.reserve(models.size());
-      for (const device_model* m : models) profiles.push_back(profile_of(*m));
-      std::vector<device_params> with_profiles = params;
-      for (std::size_t i = 0; i < with_profiles.size(); ++i)
-        with_profiles[i].profile = &profiles[static_cast<std::size_t>(
-            std::find(models.begin(), models.end(), devices.model[i]) - models.begin())];
-      fleet fp(with_profiles, "simulated fleet");
-      shared_price lambda(s.lambda_fixed_j_per_s);
-      argmin_router<profile_cost> router(fp, profile_cost(lambda));
-      pi_lambda_control c(lambda, s);
-      sim_result r = detail::run_with(devices, fp, router, c, s, opts, src);
-      r.lambda_trace = c.take_trace();
-      return r;
+       // One profile per distinct model, owned here for the run; the fleet's params point at them.
+       std::vector<const device_model*> models;
+       for (const device_model* m : devices.model)
+         if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
+       std::vector<energy_profile> profiles;
+       profiles.reserve(models.size());
+       for (const device_model* m : models) profiles.push_back(profile_of(*m));
+       std::vector<device_params> with_profiles = params;
+       for (std::size_t i = 0; i < with_profiles.size(); ++i)
+         with_profiles[i].profile = &profiles[static_cast<std::size_t>(
+             std::find(models.begin(), models.end(), devices.model[i]) - models.begin())];
+       fleet fp(with_profiles, "simulated fleet");
+       shared_price lambda(s.lambda_fixed_j_per_s);
+       argmin_router<profile_cost> router(fp, profile_cost(lambda));
+       pi_lambda_control c(lambda, s);
+       sim_result r = detail::run_with(devices, fp, router, c, s, opts, src);
+       r.lambda_trace = c.take_trace();
+       return r;
      }},
 }};
 
@@ -263,11 +263,13 @@ inline constexpr std::array<policy_kind, policy_registry.size()> all_policies = 
 [[nodiscard]] constexpr const policy_entry& entry_of(policy_kind p) noexcept {
   return policy_registry[static_cast<std::size_t>(p)];
 }
-static_assert([] {
-  for (std::size_t i = 0; i < policy_registry.size(); ++i)
-    if (static_cast<std::size_t>(policy_registry[i].kind) != i) return false;
-  return true;
-}(), "policy_registry must list the policies in enum order");
+static_assert(
+    [] {
+      for (std::size_t i = 0; i < policy_registry.size(); ++i)
+        if (static_cast<std::size_t>(policy_registry[i].kind) != i) return false;
+      return true;
+    }(),
+    "policy_registry must list the policies in enum order");
 
 [[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept { return entry_of(p).name; }
 
@@ -306,7 +308,6 @@ static_assert([] {
   }
   return out;
 }
-
 
 /// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
 /// The result's `policy` is the policy's name; the policies that tune lambda (tunes_lambda) fill `lambda_trace`.

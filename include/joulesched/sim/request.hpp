@@ -36,7 +36,7 @@ struct request {
   double ttft_deadline_s = 0;    ///< absolute time-to-first-token deadline
   double tbt_s = 0;              ///< pacing target: mean seconds between tokens after the first (0 = none)
   joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;          ///< workload class index into the mix (chat, rag, batch, ...): the SLO class
+  std::uint8_t cls = 0;  ///< workload class index into the mix (chat, rag, batch, ...): the SLO class
 };
 
 }  // namespace joulesched::sim

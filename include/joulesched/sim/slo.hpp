@@ -27,10 +27,14 @@ inline constexpr std::size_t slo_kind_count = 4;
 
 [[nodiscard]] constexpr const char* to_string(slo_kind k) noexcept {
   switch (k) {
-    case slo_kind::any: return "any";
-    case slo_kind::ttft: return "ttft";
-    case slo_kind::tbt: return "tbt";
-    case slo_kind::e2e: return "e2e";
+    case slo_kind::any:
+      return "any";
+    case slo_kind::ttft:
+      return "ttft";
+    case slo_kind::tbt:
+      return "tbt";
+    case slo_kind::e2e:
+      return "e2e";
   }
   return "?";
 }
@@ -55,10 +59,14 @@ struct slo_outcome {
 
   [[nodiscard]] constexpr bool missed(slo_kind k) const noexcept {
     switch (k) {
-      case slo_kind::any: return any();
-      case slo_kind::ttft: return ttft;
-      case slo_kind::tbt: return tbt;
-      case slo_kind::e2e: return e2e;
+      case slo_kind::any:
+        return any();
+      case slo_kind::ttft:
+        return ttft;
+      case slo_kind::tbt:
+        return tbt;
+      case slo_kind::e2e:
+        return e2e;
     }
     return any();
   }

@@ -277,8 +277,8 @@ inline std::string format_time_ns(std::int64_t ns) {
   const civil_date c = civil_from_days(secs / 86400);
   const std::int64_t sod = secs % 86400;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%09lld", static_cast<long long>(c.y), c.m,
-                c.d, static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%09lld", static_cast<long long>(c.y), c.m, c.d,
+                static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
                 static_cast<long long>(sod % 60), static_cast<long long>(frac));
   return buf;
 }
@@ -379,9 +379,9 @@ inline void cut_at_gaps(trace& out, std::vector<raw_row>& raw, const time_unit& 
 /// the earliest.
 inline void finish_trace(trace& out, std::vector<raw_row>& raw, const time_unit& u, const trace_options& opts) {
   if (raw.empty()) {
-    joulesched::detail::fail(out.source, "rows", out.skipped == 0 ? "none" : "none valid",
-                             "the trace must hold at least one valid row (" + std::to_string(out.skipped) +
-                                 " malformed lines skipped)");
+    joulesched::detail::fail(
+        out.source, "rows", out.skipped == 0 ? "none" : "none valid",
+        "the trace must hold at least one valid row (" + std::to_string(out.skipped) + " malformed lines skipped)");
   }
   for (std::size_t k = 1; k < raw.size(); ++k) out.reordered += raw[k].t < raw[k - 1].t ? 1u : 0u;
   if (out.reordered != 0) {
@@ -394,12 +394,10 @@ inline void finish_trace(trace& out, std::vector<raw_row>& raw, const time_unit&
   const std::int64_t t0 = raw.front().t;
   const double span_s = static_cast<double>(raw.back().t - t0) / static_cast<double>(u.per_s);
   if (span_s > bounds::max_trace_span_s) {
-    joulesched::detail::fail(where(out.source, raw.back().line), "field " + std::string(u.field),
-                             quoted{u.format(raw.back().t)},
-                             "ends a trace spanning " + std::to_string(static_cast<std::int64_t>(span_s)) +
-                                 " s, more than " +
-                                 std::to_string(static_cast<std::int64_t>(bounds::max_trace_span_s)) +
-                                 " s (bounds::max_trace_span_s)");
+    joulesched::detail::fail(
+        where(out.source, raw.back().line), "field " + std::string(u.field), quoted{u.format(raw.back().t)},
+        "ends a trace spanning " + std::to_string(static_cast<std::int64_t>(span_s)) + " s, more than " +
+            std::to_string(static_cast<std::int64_t>(bounds::max_trace_span_s)) + " s (bounds::max_trace_span_s)");
   }
   out.rows.reserve(raw.size());
   // A division, not a multiplication by 1e-9: correctly rounded, so a whole number of seconds stays exact

@@ -15,10 +15,10 @@
 /// - Deadlines: ttft_deadline_s = arrival_s + ttft_slo_s;
 ///   deadline_s = arrival_s + e2e_slo_s_base + e2e_slo_s_per_out_tok * output_tok (the usual
 ///   "TTFT + TPOT x output tokens" SLO); tbt_s = tbt_slo_s (a pacing target, not a deadline: the request's
-///   mean time between tokens after the first must not exceed it; 0 = none). Note: deadline_s depends on the TRUE output length, so a party that
-///   knows the class spec could back output_tok out of it; the engine must hand routers only the budget,
-///   and a study of length-prediction error should keep that in mind (set e2e_slo_s_per_out_tok = 0 for a
-///   deadline that leaks nothing).
+///   mean time between tokens after the first must not exceed it; 0 = none). Note: deadline_s depends on the TRUE
+///   output length, so a party that knows the class spec could back output_tok out of it; the engine must hand routers
+///   only the budget, and a study of length-prediction error should keep that in mind (set e2e_slo_s_per_out_tok = 0
+///   for a deadline that leaks nothing).
 /// - Randomness: std::mt19937_64 (its output sequence is fixed by the C++ standard) with samplers written
 ///   here, never std:: distributions (whose algorithms differ between standard libraries). Arrivals and
 ///   labels/lengths use two engines seeded from the one seed, so changing the mix does not move arrival
@@ -97,10 +97,10 @@ struct class_spec {
   double share = 0;                                       ///< fraction of requests, > 0; shares sum to 1
   joulesched::tier tier = joulesched::tier::interactive;  ///< the tier routers see
   length_model lengths;                                   ///< token lengths of generated requests
-  double ttft_slo_s = 0;             ///< time-to-first-token SLO, > 0
-  double e2e_slo_s_base = 0;         ///< end-to-end SLO, constant part, > 0
-  double e2e_slo_s_per_out_tok = 0;  ///< end-to-end SLO, per true output token, >= 0
-  double tbt_slo_s = 0;              ///< time-between-tokens (pacing) target, >= 0; 0 = none
+  double ttft_slo_s = 0;                                  ///< time-to-first-token SLO, > 0
+  double e2e_slo_s_base = 0;                              ///< end-to-end SLO, constant part, > 0
+  double e2e_slo_s_per_out_tok = 0;                       ///< end-to-end SLO, per true output token, >= 0
+  double tbt_slo_s = 0;                                   ///< time-between-tokens (pacing) target, >= 0; 0 = none
 };
 
 /// @brief The mix: classes in index order (`request::cls` indexes it). At most 256 classes.
@@ -212,9 +212,9 @@ inline constexpr std::string_view chat_trace_relpath = "data/traces/azure_conv_2
 /// least one is > 0. Normalise them to mean 1 (as `diurnal_shape_servegen` does) to keep `rate_rps` the
 /// mean rate over a cycle.
 struct rate_shape {
-  double window_s = 600;             ///< length of one window, > 0
-  std::vector<double> multipliers;   ///< per window; empty = constant 1
-  double offset_s = 0;               ///< shape time at simulated time 0 (e.g. 43200 to start at noon), >= 0
+  double window_s = 600;            ///< length of one window, > 0
+  std::vector<double> multipliers;  ///< per window; empty = constant 1
+  double offset_s = 0;              ///< shape time at simulated time 0 (e.g. 43200 to start at noon), >= 0
 
   /// The multiplier in force at simulated time t_s >= 0.
   [[nodiscard]] double multiplier_at(double t_s) const noexcept;
@@ -249,9 +249,9 @@ struct mix_source_options {
   double rate_rps = 1.0;    ///< mean arrival rate at multiplier 1, requests per second (> 0)
   double arrival_cv = 1.0;  ///< coefficient of variation of inter-arrival times: 1 = Poisson, else Gamma (> 0)
   rate_shape shape;         ///< time-varying multiplier of the rate (default: constant)
-  double duration_s = std::numeric_limits<double>::infinity();  ///< no arrival at or after this time (> 0)
+  double duration_s = std::numeric_limits<double>::infinity();             ///< no arrival at or after this time (> 0)
   std::uint64_t max_requests = std::numeric_limits<std::uint64_t>::max();  ///< at most this many requests
-  std::uint64_t seed = 1;   ///< the one seed of both random streams
+  std::uint64_t seed = 1;                                                  ///< the one seed of both random streams
 };
 
 /// @brief Generates requests from a mix: arrivals by a (possibly time-varying) renewal process, classes
@@ -295,7 +295,7 @@ struct trace_source_options {
   /// arrival), so that bursts and lulls keep their shape while the replay fills a longer window. Request ids
   /// run on across copies (copy k's row i is id k x rows + i).
   std::size_t copies = 1;
-  std::uint64_t seed = 1;   ///< seed of the class labels
+  std::uint64_t seed = 1;                  ///< seed of the class labels
   std::optional<std::size_t> fixed_class;  ///< label every request with this class instead of by shares
 };
 
@@ -435,8 +435,7 @@ inline constexpr std::uint64_t labels_stream = 0x6c616265'6c73'0000ull;   // "la
   return tp;
 }
 
-inline void validate_quantiles(const std::vector<quantile_point>& q, const std::string& where,
-                               std::string_view field) {
+inline void validate_quantiles(const std::vector<quantile_point>& q, const std::string& where, std::string_view field) {
   using joulesched::detail::fail;
   const std::string f(field);
   if (q.size() < 2) fail(where, f + ".size()", q.size(), "a quantile function needs at least 2 points");
@@ -459,7 +458,8 @@ inline void validate(const workload_mix& mix, std::string_view where_sv) {
   using joulesched::detail::fail;
   const std::string where(where_sv);
   if (mix.classes.empty()) fail(where, "classes.size()", 0, "a mix needs at least one class");
-  if (mix.classes.size() > 256) fail(where, "classes.size()", mix.classes.size(), "must be <= 256 (request::cls is 8 bits)");
+  if (mix.classes.size() > 256)
+    fail(where, "classes.size()", mix.classes.size(), "must be <= 256 (request::cls is 8 bits)");
   double sum = 0;
   for (std::size_t i = 0; i < mix.classes.size(); ++i) {
     const class_spec& c = mix.classes[i];
@@ -691,7 +691,8 @@ inline mix_source::mix_source(workload_mix mix, mix_source_options opts)
   validate(mix_);
   joulesched::detail::require_positive(opts_.rate_rps, "mix_source_options", "rate_rps");
   joulesched::detail::require_positive(opts_.arrival_cv, "mix_source_options", "arrival_cv");
-  if (!(opts_.duration_s > 0.0)) joulesched::detail::fail("mix_source_options", "duration_s", opts_.duration_s, "must be > 0");
+  if (!(opts_.duration_s > 0.0))
+    joulesched::detail::fail("mix_source_options", "duration_s", opts_.duration_s, "must be > 0");
   validate(opts_.shape, "mix_source_options.shape");
   cum_share_ = workload_detail::cumulative_shares(mix_);
   arrivals_rng_.seed(workload_detail::splitmix64(opts_.seed ^ workload_detail::arrivals_stream));

@@ -102,17 +102,17 @@ class concurrent_fleet {
       bool available = true;
     };
     struct class_entry {
-      device_params params;         ///< every device of the class has exactly these
+      device_params params;           ///< every device of the class has exactly these
       std::uint32_t first_shard = 0;  ///< the class's shards are class_shards[first_shard, end_shard)
       std::uint32_t end_shard = 0;
     };
-    std::uint64_t version = 0;                             ///< 0 at construction, +1 per write
-    std::vector<device_entry> devices;                     ///< by device id
-    std::vector<device_params> class_params;               ///< by class index (every class ever seen)
-    std::vector<class_entry> classes;                      ///< classes with at least one device: routers scan these
-    std::vector<detail::concurrent_shard*> class_shards;   ///< grouped by class, see class_entry
-    std::vector<detail::concurrent_shard*> shards;         ///< by shard index
-    std::vector<device_id> available_ids;                  ///< ascending
+    std::uint64_t version = 0;                            ///< 0 at construction, +1 per write
+    std::vector<device_entry> devices;                    ///< by device id
+    std::vector<device_params> class_params;              ///< by class index (every class ever seen)
+    std::vector<class_entry> classes;                     ///< classes with at least one device: routers scan these
+    std::vector<detail::concurrent_shard*> class_shards;  ///< grouped by class, see class_entry
+    std::vector<detail::concurrent_shard*> shards;        ///< by shard index
+    std::vector<device_id> available_ids;                 ///< ascending
   };
 
   /// @brief Builds the state from an engine's devices; device i of the range gets id i. All loads start at 0.
@@ -238,7 +238,8 @@ class concurrent_fleet {
   /// Classes with at least one device (available or not). Any thread; takes the writers' mutex.
   [[nodiscard]] std::size_t class_count() const {
     const std::lock_guard guard(writer_);
-    return static_cast<std::size_t>(std::ranges::count_if(classes_, [](const class_record& c) { return c.members > 0; }));
+    return static_cast<std::size_t>(
+        std::ranges::count_if(classes_, [](const class_record& c) { return c.members > 0; }));
   }
   /// Shards of those classes. Any thread; takes the writers' mutex.
   [[nodiscard]] std::size_t shard_count() const {
@@ -293,8 +294,8 @@ class concurrent_fleet {
         return false;
       }
       // seq_cst, as reserve(): see set_params.
-    } while (!l.reserved_ns.compare_exchange_weak(ns, ns - a.work_ns, std::memory_order_seq_cst,
-                                                 std::memory_order_relaxed));
+    } while (
+        !l.reserved_ns.compare_exchange_weak(ns, ns - a.work_ns, std::memory_order_seq_cst, std::memory_order_relaxed));
     notify(a.device);
     return true;
   }
@@ -426,7 +427,6 @@ class concurrent_fleet {
   }
 
  public:
-
   // ---- For tests and debugging. ----
 
   /// @brief Snapshots alive: the current one and the retired ones a reader still announced at the last write.
@@ -621,7 +621,7 @@ class concurrent_fleet {
   std::vector<class_record> classes_;
   std::vector<std::unique_ptr<detail::concurrent_shard>> shards_;
   std::vector<std::uint32_t> shard_members_;
-  std::unique_ptr<snapshot> current_owned_;          // what current_ points to
+  std::unique_ptr<snapshot> current_owned_;         // what current_ points to
   std::vector<std::unique_ptr<snapshot>> retired_;  // replaced, still announced by a reader at the last write
   mutable std::array<reader_slot, max_readers> slots_{};
   std::vector<operating_points> tables_;  // fixed after construction
