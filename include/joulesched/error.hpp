@@ -6,7 +6,7 @@
 /// hot paths never do (their preconditions are asserted in debug builds).
 ///
 /// A value taken from input may be anything (10 MB of one field, a binary header): every text echoed in a
-/// message goes through echo(), which escapes bytes outside printable ASCII as \xNN and cuts the text at
+/// message goes through echo(), which escapes bytes outside printable ASCII as `\xNN` and cuts the text at
 /// sim::bounds::max_echo_chars characters, adding "... (N bytes)". describe() does this for every string-like
 /// value, so each message built with it or fail() is bounded.
 #pragma once

@@ -1,6 +1,17 @@
 /// @file joulesched.hpp
 /// @brief Umbrella header: includes every public header of the policy library, nothing else.
 /// The simulator has its own umbrella, joulesched/sim.hpp.
+///
+/// @mainpage joulesched API reference
+/// joulesched is a C++20 header-only library of energy- and carbon-aware scheduling policies for LLM inference
+/// fleets, plus a trace-driven simulator that runs the same policy code on a model of a fleet. Start from:
+/// - joulesched::fleet, the state routers read, and joulesched::argmin_router, which routes a request to the
+///   device of least cost (cost/ holds the cost models, e.g. joulesched::joulesched_cost);
+/// - joulesched::concurrent_fleet and joulesched::concurrent_argmin_router for many router threads;
+/// - joulesched::lambda_controller and joulesched::shared_price, which steer the price of lateness;
+/// - joulesched::sim::simulator and joulesched::sim::scenario for replaying a workload on a modelled fleet.
+///
+/// The README in the repository is the user's guide; CONTRIBUTING.md says how to build, test and add a policy.
 #pragma once
 
 #include "joulesched/clock.hpp"

@@ -112,9 +112,9 @@ class weighted_cost {
 
  private:
   template <std::size_t... I>
-  [[nodiscard]] double sum(const device_params& d, const device_load& l, const request_view& r,
+  [[nodiscard]] double sum(const device_params& d, const device_load& load, const request_view& r,
                            std::index_sequence<I...>) const noexcept {
-    return ((weights_[I] * std::get<I>(terms_)(d, l, r)) + ...);
+    return ((weights_[I] * std::get<I>(terms_)(d, load, r)) + ...);
   }
 
   std::array<double, size> weights_{};

@@ -20,7 +20,7 @@
 /// - The first line that is neither blank nor a comment is the header: the column names. Names must be
 ///   non-empty and distinct. Every later line is a data row with exactly as many fields as the header.
 /// - Fields are separated by commas. Spaces and tabs around a field are dropped. A field may be quoted
-///   (RFC 4180): inside double quotes a comma is text and a doubled quote `""` stands for one `"`; quote a
+///   (RFC 4180): inside double quotes a comma is text and two double quotes stand for one; quote a
 ///   field to keep its surrounding spaces or to begin a line's first field with '#'. A quoted field ends on
 ///   the line where it starts.
 /// - Line numbers in messages count every physical line from 1, blank and comment lines included.

@@ -163,7 +163,7 @@ class energy_profile {
   }
 
  private:
-  const profile_point& point(std::size_t b, std::size_t s) const noexcept {
+  [[nodiscard]] const profile_point& point(std::size_t b, std::size_t s) const noexcept {
     assert(b < batch_sizes_.size() && s < seq_lens_tok_.size());
     return grid_[b * seq_lens_tok_.size() + s];
   }

@@ -60,7 +60,7 @@ class handoff_hook {
  public:
   handoff_hook() noexcept = default;
   handoff_hook(const handoff_hook&) noexcept {}
-  handoff_hook& operator=(const handoff_hook&) noexcept { return *this; }
+  handoff_hook& operator=(const handoff_hook&) noexcept { return *this; }  // NOLINT(*-self-assignment): copies nothing
   ~handoff_hook() = default;
 
  private:

@@ -186,7 +186,8 @@ class intrusive_deadline_queue {
   intrusive_deadline_queue(const intrusive_deadline_queue&) = delete;
   intrusive_deadline_queue& operator=(const intrusive_deadline_queue&) = delete;
   /// Effects: takes over the queued requests; `other` is left empty. Complexity: O(1).
-  intrusive_deadline_queue(intrusive_deadline_queue&& other) = default;
+  // Boost.Intrusive's move (a swap of pointers) does not throw but is not declared noexcept.
+  intrusive_deadline_queue(intrusive_deadline_queue&& other) = default;  // NOLINT(*-noexcept-move-constructor)
   /// Not assignable: Boost.Intrusive's move assignment swaps, which would leave requests in the source.
   intrusive_deadline_queue& operator=(intrusive_deadline_queue&&) = delete;
 

@@ -308,7 +308,7 @@ inline void validate(const device_model& m, std::string_view source) {
     }
   }
   for (const auto& f : fields)
-    if (line_of.count(f.name) == 0) fail(where(last_line), f.name, "(absent)", "missing parameter");
+    if (!line_of.contains(f.name)) fail(where(last_line), f.name, "(absent)", "missing parameter");
   detail::validate_fields(m, [&](std::string_view field) { return where(line_of.find(field)->second); });
   return m;
 }

@@ -324,7 +324,7 @@ class simulator {
     if (!window_taken_) take_window(opts_.window_s > 0.0 ? opts_.window_s : now_);
     const double end_s = std::max(now_, window_end_s_);
     now_ = end_s;
-    for (device_id d = 0; d < dev_.size(); ++d) dev_[d].account(now_);
+    for (auto& d : dev_) d.account(now_);
     sim_result r = finish(end_s, events);
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     r.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
@@ -440,11 +440,10 @@ class simulator {
       case phase::decode:
         cut_plan(id, false);
         break;
-      case phase::prefill:
-        break;  // considered when the prefill ends
-      case phase::off:
+      case phase::prefill:  // considered when the prefill ends
+      case phase::off:      // considered when it wakes
       case phase::waking:
-        break;  // considered when it wakes
+        break;
     }
   }
 

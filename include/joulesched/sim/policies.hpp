@@ -300,7 +300,8 @@ static_assert(
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = list.find(',', start);
-    const std::string_view item = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+    const std::string_view item =
+        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) joulesched::detail::fail(where, "policies", "'" + std::string(list) + "'", "has an empty name");
     out.push_back(parse_policy(item, where));
     if (comma == std::string_view::npos) break;

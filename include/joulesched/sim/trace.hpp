@@ -261,10 +261,11 @@ inline std::optional<utc_time> parse_timestamp(std::string_view s) noexcept {
     ++i;
     unsigned oh = 0, om = 0;
     if (!(digits(2, oh) && lit(':') && digits(2, om)) || oh > 23 || om > 59) return std::nullopt;
-    offset_s = (neg ? -1 : 1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
+    offset_s = (neg ? -1 : 1) * (std::int64_t{oh} * 3600 + std::int64_t{om} * 60);
   }
   if (i != s.size()) return std::nullopt;
-  return utc_time{days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s, frac_ns};
+  const std::int64_t time_of_day_s = std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + std::int64_t{se};
+  return utc_time{days_from_civil(y, mo, d) * 86400 + time_of_day_s - offset_s, frac_ns};
 }
 
 /// The Azure bounds in seconds since the epoch: [first, end).
@@ -315,7 +316,7 @@ struct raw_row {
 
 /// Records a line error: throws config_error unless lenient, else counts it.
 inline void on_line_error(trace& out, const trace_options& opts, line_error&& e) {
-  if (!opts.lenient) throw config_error(std::move(e.message));
+  if (!opts.lenient) throw config_error(e.message);
   ++out.skipped;
   if (out.skipped_examples.size() < trace_max_skipped_examples) out.skipped_examples.push_back(std::move(e.message));
 }
@@ -575,7 +576,7 @@ inline trace read_mooncake(joulesched::detail::line_reader& lines, trace_options
 inline std::optional<trace_format> content_format(joulesched::detail::line_reader& lines) {
   while (lines.next()) {
     const std::string_view l = lines.line();
-    const auto first = std::find_if_not(l.begin(), l.end(), is_json_ws);
+    const auto* const first = std::find_if_not(l.begin(), l.end(), is_json_ws);
     if (first == l.end()) continue;
     lines.hold();
     return *first == '{' ? trace_format::mooncake_jsonl : trace_format::azure_csv;

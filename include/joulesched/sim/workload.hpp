@@ -199,7 +199,7 @@ inline constexpr std::string_view chat_trace_relpath = "data/traces/azure_conv_2
 /// context), batch (bulk, long-input summarisation), with the constants in `mix_defaults`.
 /// @param chat_pairs the empirical pairs for chat and RAG; must be non-empty.
 /// @throws config_error if chat_pairs is null or empty.
-[[nodiscard]] workload_mix default_mix(std::shared_ptr<const std::vector<token_pair>> chat_pairs);
+[[nodiscard]] workload_mix default_mix(const std::shared_ptr<const std::vector<token_pair>>& chat_pairs);
 /// @brief default_mix with the pairs of a trace (usually the bundled Azure excerpt).
 [[nodiscard]] workload_mix default_mix(const trace& chat_trace);
 /// @brief default_mix reading an Azure CSV, e.g. `source_dir / mix_defaults::chat_trace_relpath`.
@@ -565,7 +565,7 @@ inline std::vector<token_pair> token_pairs(const trace& tr) {
   return v;
 }
 
-inline workload_mix default_mix(std::shared_ptr<const std::vector<token_pair>> chat_pairs) {
+inline workload_mix default_mix(const std::shared_ptr<const std::vector<token_pair>>& chat_pairs) {
   namespace d = mix_defaults;
   if (!chat_pairs || chat_pairs->empty()) {
     joulesched::detail::fail("default_mix", "chat_pairs", chat_pairs ? "empty" : "null",
@@ -765,7 +765,8 @@ inline bool trace_source::next(request& out) {
   const std::size_t n = trace_->rows.size();
   if (n == 0 || pos_ >= n * opts_.copies) return false;
   const trace_row& row = trace_->rows[pos_ % n];
-  const double shift_s = static_cast<double>(pos_ / n) * trace_->rows.back().arrival_s;
+  const std::size_t copy = pos_ / n;  // which replay of the trace this row belongs to
+  const double shift_s = static_cast<double>(copy) * trace_->rows.back().arrival_s;
   const std::uint8_t k = opts_.fixed_class ? static_cast<std::uint8_t>(*opts_.fixed_class)
                                            : workload_detail::pick_class(cum_share_, labels_rng_);
   const class_spec& c = mix_.classes[k];
