@@ -25,7 +25,7 @@
 #include <utility>
 
 #include "joulesched/concepts.hpp"
-#include "joulesched/detail/normal.hpp"
+#include "joulesched/detail/random.hpp"
 #include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/traits.hpp"
@@ -283,8 +283,8 @@ class noisy_estimator {
     if constexpr (RequestWithTruth<R>) h = detail::splitmix64(h ^ std::bit_cast<std::uint64_t>(tr::output_tok(r)));
     h = detail::splitmix64(h ^ static_cast<std::uint64_t>(t));
     // Two uniforms from the hash: u1 in (0, 1], u2 in [0, 1); then Box-Muller.
-    const double u1 = static_cast<double>((detail::splitmix64(h) >> 11) + 1) * 0x1p-53;
-    const double u2 = static_cast<double>(detail::splitmix64(~h) >> 11) * 0x1p-53;
+    const double u1 = detail::uniform01_open0_from_bits(detail::splitmix64(h));
+    const double u2 = detail::uniform01_from_bits(detail::splitmix64(~h));
     const double z = detail::box_muller(u1, u2);
     return std::max(0.0, 1.0 + sigma_ * z);
   }

@@ -2,7 +2,7 @@
 /// @brief Readers for request traces: the Azure LLM inference trace (CSV) and the Mooncake trace (JSON
 /// lines), into one in-memory form of (arrival, input tokens, output tokens) rows.
 ///
-/// When to use: to replay a production arrival process (see `trace_source` in workload.hpp), or to take
+/// When to use: to replay a production arrival process (see `trace_source` in trace_source.hpp), or to take
 /// empirical token-length pairs for a synthetic mix (`default_mix`). Not for traces that do not fit in
 /// memory: a row is 16 bytes, so 10 M rows are 160 MB.
 ///
@@ -51,7 +51,9 @@
 #include <utility>
 #include <vector>
 
+#include "joulesched/detail/civil_time.hpp"
 #include "joulesched/detail/csv.hpp"
+#include "joulesched/detail/json_line.hpp"
 #include "joulesched/detail/number.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/sim/input_bounds.hpp"
@@ -139,9 +141,18 @@ enum class trace_format : std::uint8_t { azure_csv, mooncake_jsonl };
 // ---------------------------------------------------------------------------------------------------------
 namespace trace_detail {
 
+using joulesched::detail::civil_date;
+using joulesched::detail::civil_from_days;
+using joulesched::detail::days_from_civil;
 using joulesched::detail::describe;
 using joulesched::detail::echo;
+using joulesched::detail::format_time_ns;
+using joulesched::detail::is_blank;
+using joulesched::detail::is_json_ws;
+using joulesched::detail::json_cursor;
+using joulesched::detail::parse_timestamp;
 using joulesched::detail::quoted;
+using joulesched::detail::utc_time;
 
 /// Thrown inside a reader for an error of one line; caught there to throw or skip.
 struct line_error {
@@ -173,116 +184,9 @@ inline std::uint32_t parse_tok(std::string_view s, std::string_view source, std:
   return static_cast<std::uint32_t>(*v);
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-/// The date of a day since 1970-01-01 (H. Hinnant's civil_from_days), for days >= 0.
-struct civil_date {
-  std::int64_t y;
-  unsigned m, d;
-};
-constexpr civil_date civil_from_days(std::int64_t z) noexcept {
-  z += 719468;
-  const std::int64_t era = z / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
-}
-
-constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
-  constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29u : days[m - 1];
-}
-
-/// An Azure time: whole seconds since the Unix epoch (UTC) and nanoseconds within the second. Any 4-digit
-/// year fits (|secs| < 2^39), so parsing never overflows; the caller bounds secs before scaling to ns.
-struct utc_time {
-  std::int64_t secs = 0;
-  std::int64_t frac_ns = 0;
-};
-
-/// Parses `YYYY-MM-DD HH:MM:SS[.f{1,9}][Z|+HH:MM|-HH:MM]`. Returns nullopt on any deviation (the caller
-/// names the field).
-inline std::optional<utc_time> parse_timestamp(std::string_view s) noexcept {
-  std::size_t i = 0;
-  const auto digits = [&](std::size_t n, unsigned& out) {
-    if (i + n > s.size()) return false;
-    out = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      const char c = s[i + k];
-      if (c < '0' || c > '9') return false;
-      out = out * 10 + static_cast<unsigned>(c - '0');
-    }
-    i += n;
-    return true;
-  };
-  const auto lit = [&](char c) {
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  };
-  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (!(digits(4, y) && lit('-') && digits(2, mo) && lit('-') && digits(2, d) && (lit(' ') || lit('T')) &&
-        digits(2, h) && lit(':') && digits(2, mi) && lit(':') && digits(2, se))) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59) return std::nullopt;
-  std::int64_t frac_ns = 0;
-  if (lit('.')) {
-    std::size_t n = 0;
-    std::int64_t f = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (++n > 9) return std::nullopt;
-      f = f * 10 + (s[i] - '0');
-      ++i;
-    }
-    if (n == 0) return std::nullopt;
-    for (; n < 9; ++n) f *= 10;
-    frac_ns = f;
-  }
-  std::int64_t offset_s = 0;
-  if (lit('Z')) {
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    const bool neg = s[i] == '-';
-    ++i;
-    unsigned oh = 0, om = 0;
-    if (!(digits(2, oh) && lit(':') && digits(2, om)) || oh > 23 || om > 59) return std::nullopt;
-    offset_s = (neg ? -1 : 1) * (std::int64_t{oh} * 3600 + std::int64_t{om} * 60);
-  }
-  if (i != s.size()) return std::nullopt;
-  const std::int64_t time_of_day_s = std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + std::int64_t{se};
-  return utc_time{days_from_civil(y, mo, d) * 86400 + time_of_day_s - offset_s, frac_ns};
-}
-
 /// The Azure bounds in seconds since the epoch: [first, end).
 inline constexpr std::int64_t azure_first_s = days_from_civil(bounds::azure_min_year, 1, 1) * 86400;
 inline constexpr std::int64_t azure_end_s = days_from_civil(bounds::azure_max_year + 1, 1, 1) * 86400;
-
-/// Nanoseconds since the epoch as `YYYY-MM-DD HH:MM:SS.fffffffff` UTC (for a time within the Azure bounds).
-inline std::string format_time_ns(std::int64_t ns) {
-  const std::int64_t secs = ns / 1'000'000'000, frac = ns % 1'000'000'000;
-  const civil_date c = civil_from_days(secs / 86400);
-  const std::int64_t sod = secs % 86400;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%09lld", static_cast<long long>(c.y), c.m, c.d,
-                static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
-                static_cast<long long>(sod % 60), static_cast<long long>(frac));
-  return buf;
-}
 
 /// Microseconds as milliseconds with three decimals (a Mooncake timestamp's value, as read).
 inline std::string format_time_us(std::int64_t us) {
@@ -408,72 +312,6 @@ inline void finish_trace(trace& out, std::vector<raw_row>& raw, const time_unit&
     out.rows.push_back(trace_row{static_cast<double>(r.t - t0) / per_s, r.input_tok, r.output_tok});
   }
 }
-
-// ---- Mooncake: a minimal scanner for one flat JSON object per line ----
-
-[[nodiscard]] constexpr bool is_json_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-inline bool is_blank(std::string_view s) noexcept { return std::all_of(s.begin(), s.end(), is_json_ws); }
-
-struct json_cursor {
-  std::string_view s;
-  std::size_t i = 0;
-  void ws() noexcept {
-    while (i < s.size() && is_json_ws(s[i])) ++i;
-  }
-  [[nodiscard]] bool eat(char c) noexcept {
-    ws();
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  }
-  /// Reads a string (escapes kept raw; keys of interest have none). Cursor on the opening quote.
-  [[nodiscard]] std::optional<std::string_view> string() {
-    ws();
-    if (i >= s.size() || s[i] != '"') return std::nullopt;
-    const std::size_t start = ++i;
-    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2u : 1u;
-    if (i >= s.size()) return std::nullopt;
-    return s.substr(start, i++ - start);
-  }
-  /// Skips one value of any kind; returns its text, or nullopt when malformed.
-  [[nodiscard]] std::optional<std::string_view> value() {
-    ws();
-    if (i >= s.size()) return std::nullopt;
-    const std::size_t start = i;
-    if (s[i] == '"') {
-      if (!string()) return std::nullopt;
-      return s.substr(start, i - start);
-    }
-    if (s[i] == '[' || s[i] == '{') {
-      std::string closers;  // the brackets still open, innermost last
-      while (i < s.size()) {
-        const char c = s[i];
-        if (c == '"') {
-          if (!string()) return std::nullopt;
-          continue;
-        }
-        if (c == '[' || c == '{') closers.push_back(c == '[' ? ']' : '}');
-        if (c == ']' || c == '}') {
-          if (closers.empty() || closers.back() != c) return std::nullopt;  // mismatched bracket
-          closers.pop_back();
-          if (closers.empty()) {
-            ++i;
-            return s.substr(start, i - start);
-          }
-        }
-        ++i;
-      }
-      return std::nullopt;
-    }
-    // number or literal: up to the next delimiter
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_json_ws(s[i])) ++i;
-    if (i == start) return std::nullopt;
-    return s.substr(start, i - start);
-  }
-};
 
 inline constexpr time_unit azure_unit{1'000'000'000, "TIMESTAMP", &format_time_ns};
 inline constexpr time_unit mooncake_unit{1'000'000, "timestamp", &format_time_us};
