@@ -60,19 +60,19 @@ static_assert(LengthEstimator<noisy_estimator<percentile_estimator>, req_without
 
 TEST_CASE("oracle_estimator.returns_the_truth") {
   oracle_estimator est;
-  CHECK(est.estimate(req{12, 3.5, 321}, tier::interactive) == 321.0);
-  CHECK(est.estimate(req{12, 3.5, 0}, tier::bulk) == 0.0);
-  est.observe(tier::interactive, 99999.0);  // learns nothing
-  CHECK(est.estimate(req{12, 3.5, 321}, tier::interactive) == 321.0);
+  CHECK(est.estimate(req{12, 3.5, 321}, interactive_slo_class) == 321.0);
+  CHECK(est.estimate(req{12, 3.5, 0}, bulk_slo_class) == 0.0);
+  est.observe(interactive_slo_class, 99999.0);  // learns nothing
+  CHECK(est.estimate(req{12, 3.5, 321}, interactive_slo_class) == 321.0);
 }
 
-TEST_CASE("fixed_estimator.one_constant_per_tier") {
+TEST_CASE("fixed_estimator.one_constant_per_slo_class") {
   fixed_estimator est(150.0, 900.0);
-  CHECK(est.estimate(req_without_truth{10, 1}, tier::interactive) == 150.0);
-  CHECK(est.estimate(req_without_truth{5000, 99}, tier::interactive) == 150.0);
-  CHECK(est.estimate(req_without_truth{10, 1}, tier::bulk) == 900.0);
-  est.observe(tier::bulk, 1.0);
-  CHECK(est.estimate(req_without_truth{10, 1}, tier::bulk) == 900.0);
+  CHECK(est.estimate(req_without_truth{10, 1}, interactive_slo_class) == 150.0);
+  CHECK(est.estimate(req_without_truth{5000, 99}, interactive_slo_class) == 150.0);
+  CHECK(est.estimate(req_without_truth{10, 1}, bulk_slo_class) == 900.0);
+  est.observe(bulk_slo_class, 1.0);
+  CHECK(est.estimate(req_without_truth{10, 1}, bulk_slo_class) == 900.0);
 }
 
 TEST_CASE("fixed_estimator.bad_config") {
@@ -85,16 +85,16 @@ TEST_CASE("fixed_estimator.bad_config") {
 // ---------------------------------------------------------------- percentile (P²)
 
 TEST_CASE("percentile_estimator.prior_until_five_observations") {
-  percentile_estimator est({.quantile = 0.5, .prior_interactive_tok = 333.0, .prior_bulk_tok = 777.0});
+  percentile_estimator est({.quantile = 0.5, .prior_tok = {333.0, 777.0}});
   const req_without_truth r{};
   for (double x : {5.0, 1.0, 4.0, 2.0}) {
-    est.observe(tier::interactive, x);
-    CHECK(est.estimate(r, tier::interactive) == 333.0);
+    est.observe(interactive_slo_class, x);
+    CHECK(est.estimate(r, interactive_slo_class) == 333.0);
   }
-  est.observe(tier::interactive, 3.0);
-  CHECK(est.observations(tier::interactive) == 5);
-  CHECK(est.estimate(r, tier::interactive) == 3.0);  // the median of 1..5
-  CHECK(est.estimate(r, tier::bulk) == 777.0);       // the other tier is untouched
+  est.observe(interactive_slo_class, 3.0);
+  CHECK(est.observations(interactive_slo_class) == 5);
+  CHECK(est.estimate(r, interactive_slo_class) == 3.0);  // the median of 1..5
+  CHECK(est.estimate(r, bulk_slo_class) == 777.0);       // the other class is untouched
 }
 
 TEST_CASE("percentile_estimator.p2_tracks_the_true_quantile") {
@@ -122,38 +122,38 @@ TEST_CASE("percentile_estimator.p2_tracks_the_true_quantile") {
       for (int i = 0; i < 100'000; ++i) {
         const double x = d.draw(rng);
         xs.push_back(x);
-        est.observe(tier::bulk, x);
+        est.observe(bulk_slo_class, x);
       }
-      const double got = est.estimate(req_without_truth{}, tier::bulk);
+      const double got = est.estimate(req_without_truth{}, bulk_slo_class);
       CHECK(got == doctest::Approx(sample_quantile(xs, p)).epsilon(0.02));
       CHECK(got == doctest::Approx(d.true_quantile(p)).epsilon(0.03));
     }
   }
 }
 
-TEST_CASE("percentile_estimator.tiers_are_independent") {
+TEST_CASE("percentile_estimator.slo_classes_are_independent") {
   std::mt19937_64 rng(99);
-  percentile_estimator est({.quantile = 0.9, .prior_interactive_tok = 1.0, .prior_bulk_tok = 1.0});
+  percentile_estimator est({.quantile = 0.9, .prior_tok = {1.0, 1.0}});
   const req_without_truth r{};
-  for (int i = 0; i < 20'000; ++i) est.observe(tier::interactive, exponential(rng, 100.0));
-  const double interactive = est.estimate(r, tier::interactive);
-  CHECK(est.estimate(r, tier::bulk) == 1.0);  // still the prior
-  for (int i = 0; i < 20'000; ++i) est.observe(tier::bulk, exponential(rng, 2000.0));
-  CHECK(est.estimate(r, tier::interactive) == interactive);  // bulk observations change nothing here
+  for (int i = 0; i < 20'000; ++i) est.observe(interactive_slo_class, exponential(rng, 100.0));
+  const double interactive = est.estimate(r, interactive_slo_class);
+  CHECK(est.estimate(r, bulk_slo_class) == 1.0);  // still the prior
+  for (int i = 0; i < 20'000; ++i) est.observe(bulk_slo_class, exponential(rng, 2000.0));
+  CHECK(est.estimate(r, interactive_slo_class) == interactive);  // bulk observations change nothing here
   const double p90 = -std::log(0.1);
   CHECK(interactive == doctest::Approx(100.0 * p90).epsilon(0.03));
-  CHECK(est.estimate(r, tier::bulk) == doctest::Approx(2000.0 * p90).epsilon(0.03));
-  CHECK(est.observations(tier::interactive) == 20'000);
-  CHECK(est.observations(tier::bulk) == 20'000);
+  CHECK(est.estimate(r, bulk_slo_class) == doctest::Approx(2000.0 * p90).epsilon(0.03));
+  CHECK(est.observations(interactive_slo_class) == 20'000);
+  CHECK(est.observations(bulk_slo_class) == 20'000);
 }
 
 TEST_CASE("percentile_estimator.constant_and_sorted_streams") {
   percentile_estimator est({.quantile = 0.5});
   const req_without_truth r{};
-  for (int i = 0; i < 1000; ++i) est.observe(tier::interactive, 42.0);
-  CHECK(est.estimate(r, tier::interactive) == 42.0);
-  for (int i = 0; i < 10'001; ++i) est.observe(tier::bulk, static_cast<double>(i));  // ascending
-  CHECK(est.estimate(r, tier::bulk) == doctest::Approx(5000.0).epsilon(0.02));
+  for (int i = 0; i < 1000; ++i) est.observe(interactive_slo_class, 42.0);
+  CHECK(est.estimate(r, interactive_slo_class) == 42.0);
+  for (int i = 0; i < 10'001; ++i) est.observe(bulk_slo_class, static_cast<double>(i));  // ascending
+  CHECK(est.estimate(r, bulk_slo_class) == doctest::Approx(5000.0).epsilon(0.02));
 }
 
 TEST_CASE("percentile_estimator.bad_config") {
@@ -161,9 +161,35 @@ TEST_CASE("percentile_estimator.bad_config") {
   CHECK(throws_naming([] { percentile_estimator e({.quantile = 1.0}); }, "quantile"));
   CHECK(throws_naming([] { percentile_estimator e({.quantile = std::numeric_limits<double>::quiet_NaN()}); },
                       "quantile"));
-  CHECK(throws_naming([] { percentile_estimator e({.prior_interactive_tok = -1.0}); }, "prior_interactive_tok"));
-  CHECK(throws_naming([] { percentile_estimator e({.prior_bulk_tok = std::numeric_limits<double>::infinity()}); },
-                      "prior_bulk_tok"));
+  CHECK(throws_naming([] { percentile_estimator e({.prior_tok = {-1.0, 1.0}}); }, "prior_tok[0]"));
+  CHECK(throws_naming(
+      [] {
+        percentile_estimator e({.prior_tok = {1.0, 2.0, std::numeric_limits<double>::infinity()}});
+      },
+      "prior_tok[2]"));
+  CHECK(throws_naming([] { percentile_estimator e({.prior_tok = {}}); }, "prior_tok.size()"));
+}
+
+TEST_CASE("percentile_estimator.learns_for_as_many_slo_classes_as_it_is_given") {
+  // Three classes, as the simulator's default mix names them (chat, rag, batch): each learns on its own.
+  percentile_estimator est({.quantile = 0.5, .prior_tok = {10.0, 20.0, 30.0}});
+  CHECK(est.class_count() == 3);
+  const req_without_truth r{};
+  for (int i = 1; i <= 9; ++i) est.observe(slo_class_id{2}, static_cast<double>(100 * i));
+  CHECK(est.estimate(r, slo_class_id{2}) == 500.0);  // the median of 100..900
+  CHECK(est.estimate(r, slo_class_id{0}) == 10.0);
+  CHECK(est.estimate(r, slo_class_id{1}) == 20.0);
+  CHECK(est.observations(slo_class_id{2}) == 9);
+  CHECK(est.observations(slo_class_id{1}) == 0);
+}
+
+TEST_CASE("fixed_estimator.any_number_of_slo_classes") {
+  const fixed_estimator est(std::vector<double>{5.0, 6.0, 7.0, 8.0});
+  CHECK(est.class_count() == 4);
+  CHECK(est.estimate(req_without_truth{}, slo_class_id{3}) == 8.0);
+  CHECK(est.estimate(req_without_truth{}, slo_class_id{0}) == 5.0);
+  CHECK(throws_naming([] { fixed_estimator e(std::vector<double>{1.0, -2.0}); }, "tok_per_class[1]"));
+  CHECK(throws_naming([] { fixed_estimator e(std::vector<double>{}); }, "tok_per_class.size()"));
 }
 
 // ---------------------------------------------------------------- noisy
@@ -184,7 +210,7 @@ TEST_CASE("noisy_estimator.mean_relative_error_matches_config") {
     noisy_estimator est(oracle_estimator{}, mare, 2024);
     double abs_err = 0.0, factor = 0.0;
     for (const req& r : rs) {
-      const double rel = est.estimate(r, tier::interactive) / r.output_tok;
+      const double rel = est.estimate(r, interactive_slo_class) / r.output_tok;
       abs_err += std::abs(rel - 1.0);
       factor += rel;
     }
@@ -202,25 +228,25 @@ TEST_CASE("noisy_estimator.deterministic_per_seed_and_request") {
   std::vector<double> forward;
   int differ = 0;
   for (const req& r : rs) {
-    forward.push_back(a.estimate(r, tier::bulk));
-    CHECK(b.estimate(r, tier::bulk) == forward.back());  // same seed: same answer
-    CHECK(a.estimate(r, tier::bulk) == forward.back());  // asked again: same answer
-    differ += c.estimate(r, tier::bulk) != forward.back() ? 1 : 0;
+    forward.push_back(a.estimate(r, bulk_slo_class));
+    CHECK(b.estimate(r, bulk_slo_class) == forward.back());  // same seed: same answer
+    CHECK(a.estimate(r, bulk_slo_class) == forward.back());  // asked again: same answer
+    differ += c.estimate(r, bulk_slo_class) != forward.back() ? 1 : 0;
   }
-  for (std::size_t i = rs.size(); i-- > 0;) CHECK(b.estimate(rs[i], tier::bulk) == forward[i]);  // any order
+  for (std::size_t i = rs.size(); i-- > 0;) CHECK(b.estimate(rs[i], bulk_slo_class) == forward[i]);  // any order
   CHECK(differ > 990);  // another seed: other factors
 }
 
 TEST_CASE("noisy_estimator.zero_error_is_the_inner_answer") {
   noisy_estimator est(oracle_estimator{}, 0.0, 1);
-  for (const req& r : workload(100)) CHECK(est.estimate(r, tier::interactive) == r.output_tok);
+  for (const req& r : workload(100)) CHECK(est.estimate(r, interactive_slo_class) == r.output_tok);
 }
 
 TEST_CASE("noisy_estimator.never_negative") {
   noisy_estimator est(oracle_estimator{}, 2.0, 3);  // huge error: the clamp at 0 is hit often
   int zeros = 0;
   for (const req& r : workload(5000)) {
-    const double e = est.estimate(r, tier::interactive);
+    const double e = est.estimate(r, interactive_slo_class);
     REQUIRE(std::isfinite(e));
     REQUIRE(e >= 0.0);
     zeros += e == 0.0 ? 1 : 0;
@@ -230,10 +256,10 @@ TEST_CASE("noisy_estimator.never_negative") {
 
 TEST_CASE("noisy_estimator.forwards_observe") {
   noisy_estimator est(percentile_estimator({.quantile = 0.5}), 0.1, 5);
-  for (int i = 0; i < 10; ++i) est.observe(tier::bulk, 100.0);
-  CHECK(est.inner().observations(tier::bulk) == 10);
-  const double e = est.estimate(req_without_truth{1, 2}, tier::bulk);
-  CHECK(e == doctest::Approx(100.0 * est.factor(req_without_truth{1, 2}, tier::bulk)));
+  for (int i = 0; i < 10; ++i) est.observe(bulk_slo_class, 100.0);
+  CHECK(est.inner().observations(bulk_slo_class) == 10);
+  const double e = est.estimate(req_without_truth{1, 2}, bulk_slo_class);
+  CHECK(e == doctest::Approx(100.0 * est.factor(req_without_truth{1, 2})));
 }
 
 TEST_CASE("noisy_estimator.bad_config") {

@@ -53,8 +53,8 @@ TEST_CASE("traits.specialisations_without_the_new_fields_get_their_defaults") {
   CHECK(v.budget_s == 10.0);
   CHECK(v.ttft_budget_s == max_budget_s);  // none
   CHECK(v.tbt_s == 0.0);
-  CHECK(v.slo_class == default_slo_class);
   CHECK(v.tier == tier::bulk);
+  CHECK(v.slo_class == bulk_slo_class);  // names no class: its declared tier's default class
   CHECK(make_request_view(c, 100.0, 64.0).input_tok == 512);
 }
 
@@ -104,6 +104,7 @@ TEST_CASE("traits.the_documented_example_and_required_members_alone_work") {
   CHECK(f.params(1).profile == nullptr);
   const request_view v = checked_request_view(doc::call{100.0, 50.0}, 40.0, 64.0, "doc");
   CHECK(v.tier == tier::interactive);  // no declared tier
+  CHECK(v.slo_class == default_slo_class);
   CHECK(v.budget_s == 10.0);
   CHECK(v.input_tok == 100);
 }

@@ -64,6 +64,10 @@ TEST_CASE("workload.default_mix.classes") {
   CHECK(mix.classes[2].tier == tier::bulk);
   CHECK(find_class(mix, "rag") == std::optional<std::size_t>(1));
   CHECK(!find_class(mix, "embed"));
+  const slo_class_set classes = slo_classes(mix);  // the SLO classes its requests carry, by request::cls
+  REQUIRE(classes.size() == 3);
+  CHECK(classes.id("batch") == 2);
+  CHECK(classes.name(1) == "rag");
   CHECK(has(error_of([] { (void)default_mix(std::shared_ptr<const std::vector<token_pair>>{}); }), "chat_pairs"));
   CHECK(has(error_of([] { (void)default_mix(std::make_shared<const std::vector<token_pair>>()); }), "chat_pairs"));
 }

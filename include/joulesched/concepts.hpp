@@ -138,12 +138,13 @@ concept TierClassifier = requires(const T& t, const request_view& v) {
 
 /// @brief Estimates a request's output tokens before it runs, and learns from what it sees afterwards.
 ///
-/// Expressions: `e.estimate(r, t)` converts to double (tokens, finite, >= 0); `e.observe(t, actual_tok)`.
+/// Expressions: `e.estimate(r, c)` converts to double (tokens, finite, >= 0); `e.observe(c, actual_tok)`, where
+/// `c` is the request's SLO class (slo_class_id): estimators that learn keep their state per class.
 /// Promises: estimate is cheap and does not allocate. Thread safety: none.
 template <class E, class R>
-concept LengthEstimator = Request<R> && requires(E& e, const E& ce, const R& r, tier t, double actual_tok) {
-  { ce.estimate(r, t) } -> std::convertible_to<double>;
-  e.observe(t, actual_tok);
+concept LengthEstimator = Request<R> && requires(E& e, const E& ce, const R& r, slo_class_id c, double actual_tok) {
+  { ce.estimate(r, c) } -> std::convertible_to<double>;
+  e.observe(c, actual_tok);
 };
 
 /// @brief Tunes a price from observed outcomes (the SLO price lambda from deadline misses).

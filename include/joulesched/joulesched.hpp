@@ -40,6 +40,7 @@
 #include "joulesched/routing/random_router.hpp"
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/slo_class.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 #include "joulesched/traits.hpp"
 #include "joulesched/types.hpp"

@@ -73,7 +73,9 @@ template <Request R>
                  declared.value_or(tier::interactive)};
   v.ttft_budget_s = ttft_budget;
   v.tbt_s = tbt;
+  // A request that names no class is in its declared tier's default class (the default set's interactive or bulk).
   if constexpr (requires { tr::slo_class(r); }) v.slo_class = tr::slo_class(r);
+  else v.slo_class = declared ? default_slo_class_of(*declared) : default_slo_class;
   if constexpr (requires { tr::model(r); }) {
     const auto m = tr::model(r);
     JOULESCHED_EXPECTS(m < max_models, "make_request_view", "model", m, "must be < max_models (64)");

@@ -124,9 +124,9 @@ struct device_traits {
 /// Required: `input_tok(r)` (prompt tokens, >= 0) and `deadline_s(r)` (absolute, on the same clock as the
 /// `now` the caller passes; a deadline already past is legal). Optional: `ttft_deadline_s(r)` (absolute
 /// time-to-first-token deadline, default none), `tbt_s(r)` (pacing target between tokens, default 0: none),
-/// `slo_class(r)` (default 0), `model(r)` (model_id, default 0), `declared_tier(r)` (std::optional<tier>, default
-/// none), `output_tok(r)` (the true output length, only for the oracle estimator and simulators), `work_tok(r)`
-/// (remaining work estimate, needed by LLF queues).
+/// `slo_class(r)` (slo_class_id; default: its declared tier's default class, else 0), `model(r)` (model_id, default 0),
+/// `declared_tier(r)` (std::optional<tier>, default none), `output_tok(r)` (the true output length, only for the oracle
+/// estimator and simulators), `work_tok(r)` (remaining work estimate, needed by LLF queues).
 template <class R>
 struct request_traits {
   static constexpr double input_tok(const R& r)
@@ -150,9 +150,15 @@ struct request_traits {
     if constexpr (detail::has_tbt_s<R, double>) return detail::get_tbt_s<double>(r);
     else return 0.0;
   }
-  static constexpr std::uint16_t slo_class(const R& r) {
-    if constexpr (detail::has_slo_class<R, std::uint16_t>) return detail::get_slo_class<std::uint16_t>(r);
-    else return default_slo_class;
+  /// The request's SLO class; when it names none, the default class of its declared tier (interactive or bulk),
+  /// else default_slo_class.
+  static constexpr slo_class_id slo_class(const R& r) {
+    if constexpr (detail::has_slo_class<R, slo_class_id>) {
+      return detail::get_slo_class<slo_class_id>(r);
+    } else {
+      const std::optional<tier> t = declared_tier(r);
+      return t ? default_slo_class_of(*t) : default_slo_class;
+    }
   }
   /// Wider than model_id, so that make_request_view can refuse an id >= max_models rather than wrap it.
   static constexpr std::uint32_t model(const R& r) {

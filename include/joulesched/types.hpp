@@ -90,8 +90,19 @@ struct device_load {
 /// some 290 orders of magnitude below overflow.
 inline constexpr double max_budget_s = 1e12;
 
-/// The slo_class of a request that names none.
-inline constexpr std::uint16_t default_slo_class = 0;
+/// @brief An SLO class: the id of a set of SLOs (TTFT, TBT, end to end) that requests share, an index into the
+/// deployment's named classes (slo_class_set, slo_class.hpp). The set is open: a workload or an engine names as
+/// many classes as it needs, and the estimators keep their state per class.
+using slo_class_id = std::uint16_t;
+/// The two default classes, one per tier, in a default slo_class_set: "interactive" (0) and "bulk" (1).
+inline constexpr slo_class_id interactive_slo_class = 0;
+inline constexpr slo_class_id bulk_slo_class = 1;
+/// The default class of a tier: the class of a request that names none but declares its tier.
+[[nodiscard]] constexpr slo_class_id default_slo_class_of(tier t) noexcept {
+  return t == tier::bulk ? bulk_slo_class : interactive_slo_class;
+}
+/// The slo_class of a request that names neither a class nor a tier.
+inline constexpr slo_class_id default_slo_class = interactive_slo_class;
 
 /// @brief A request as a router sees it at decision time: estimates, not truth.
 ///
@@ -104,7 +115,7 @@ struct request_view {
   joulesched::tier tier = tier::interactive;
   double ttft_budget_s = max_budget_s;  ///< time-to-first-token deadline minus now, seconds (max_budget_s: none)
   double tbt_s = 0.0;                   ///< pacing target: most seconds between output tokens after the first (0: none)
-  std::uint16_t slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
+  slo_class_id slo_class = default_slo_class;  ///< the SLO class (an engine's or workload's id)
   model_id model = 0;  ///< the model it asks for (< max_models): only devices that serve it are candidates
 };
 

@@ -15,6 +15,7 @@
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/detail/mpsc_ring.hpp"
+#include "joulesched/estimation/length_estimators.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/profiles/energy_profile.hpp"
 #include "joulesched/queues.hpp"
@@ -344,4 +345,19 @@ TEST_CASE("checked.energy_profile.at_out_of_range_throws") {
   check_usage_error([&] { (void)p.at(2, 0); }, "energy_profile::at: b = 2: must be < batch_sizes().size()");
   check_usage_error([&] { (void)p.at(0, 1); }, "energy_profile::at: s = 1: must be < seq_lens_tok().size()");
   CHECK(p.at(1, 0).rate_tok_s == 20);
+}
+
+TEST_CASE("checked.estimators.slo_class_out_of_range_throws") {
+  // Unchecked, a class id at or above class_count() reads as the last class (never out of bounds).
+  struct r0 {
+    double input_tok = 1;
+    double deadline_s = 1;
+  };
+  const fixed_estimator fixed(std::vector<double>{5.0, 6.0, 7.0});
+  check_usage_error([&] { (void)fixed.estimate(r0{}, slo_class_id{3}); },
+                    "fixed_estimator::estimate: slo_class = 3: must be < class_count()");
+  percentile_estimator pct({.prior_tok = {1.0, 2.0}});
+  check_usage_error([&] { pct.observe(slo_class_id{2}, 10.0); },
+                    "percentile_estimator::observe: slo_class = 2: must be < class_count()");
+  CHECK(pct.observations(slo_class_id{1}) == 0);
 }

@@ -1,5 +1,5 @@
 /// @file civil_time.hpp
-/// @brief (detail) UTC calendar arithmetic without <chrono>'s time zones: days from and to a proleptic
+/// @brief (detail) UTC calendar arithmetic without the time zones of `<chrono>`: days from and to a proleptic
 /// Gregorian date (H. Hinnant's algorithms), a strict parser of `YYYY-MM-DD HH:MM:SS[.f][Z|+HH:MM]`
 /// timestamps, and a formatter back to that text. For the Azure trace reader.
 #pragma once

@@ -1,16 +1,19 @@
 /// @file length_estimators.hpp
 /// @brief Estimates of a request's output tokens, which is all a router sees of the truth: the oracle (the
-/// truth, for simulators), a constant per tier, a running quantile per tier (P²), and a wrapper that adds a
-/// deterministic multiplicative error to any of them.
+/// truth, for simulators), a constant per SLO class, a running quantile per SLO class (P²), and a wrapper that adds
+/// a deterministic multiplicative error to any of them.
 ///
-/// Use `percentile_estimator` when nothing is known of a request but its tier: it learns the length
-/// distribution of each tier from completed requests. Use `fixed_estimator` for a baseline or a cold start,
+/// Use `percentile_estimator` when nothing is known of a request but its SLO class: it learns the length
+/// distribution of each class from completed requests. Use `fixed_estimator` for a baseline or a cold start,
 /// `oracle_estimator` to measure what perfect knowledge would buy, and `noisy_estimator<oracle_estimator>` to
 /// model a length predictor with a given error (JouleSched's has about 12% MAE). Do not use
 /// `percentile_estimator` for a per-request prediction: it knows nothing of the prompt.
 ///
-/// Design: every estimator keeps fixed-size state (at most a few doubles per tier) and satisfies
-/// `LengthEstimator<E, R>` (concepts.hpp). Cost: estimate() is O(1), const, never allocates or throws;
+/// Design: every estimator keeps its state per SLO class (slo_class_id, types.hpp), sized when it is built (at most
+/// a few doubles per class; the default two classes, interactive and bulk, unless told more), and satisfies
+/// `LengthEstimator<E, R>` (concepts.hpp). A class id at or above the estimator's class_count() breaks a
+/// precondition: checked with usage_error when JOULESCHED_CHECKED=1, asserted in debug builds, and read as the
+/// last class in release builds rather than out of bounds. Cost: estimate() is O(1), const, never allocates or throws;
 /// observe() is O(1) and never allocates or throws; only constructors validate and throw.
 #pragma once
 
@@ -22,21 +25,27 @@
 #include <cstddef>
 #include <cstdint>
 #include <numbers>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "joulesched/concepts.hpp"
 #include "joulesched/detail/random.hpp"
 #include "joulesched/detail/splitmix64.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/slo_class.hpp"
 #include "joulesched/traits.hpp"
 #include "joulesched/types.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 
 namespace detail {
-[[nodiscard]] constexpr std::size_t tier_index(tier t) noexcept {
-  assert(static_cast<std::size_t>(t) < tier_count);
-  return static_cast<std::size_t>(t);
+/// The index of class `c` in per-class state of `count` entries (see the file note for the precondition).
+[[nodiscard]] inline std::size_t class_index(slo_class_id c, std::size_t count,
+                                             [[maybe_unused]] const char* call) JOULESCHED_HOT_NOEXCEPT {
+  JOULESCHED_EXPECTS(c < count, call, "slo_class", c, "must be < class_count()");
+  return std::min<std::size_t>(c, count - 1);
 }
 
 // Minimal request types, only to check the estimators against LengthEstimator right after each class.
@@ -57,34 +66,46 @@ class oracle_estimator {
  public:
   /// @brief The request's true output tokens. Complexity: O(1). Throws: nothing.
   template <RequestWithTruth R>
-  [[nodiscard]] double estimate(const R& r, tier /*t*/) const noexcept {
+  [[nodiscard]] double estimate(const R& r, slo_class_id /*c*/) const noexcept {
     return request_traits<R>::output_tok(r);
   }
   /// @brief Does nothing: the oracle has nothing to learn.
-  void observe(tier /*t*/, double /*actual_tok*/) noexcept {}
+  void observe(slo_class_id /*c*/, double /*actual_tok*/) noexcept {}
 };
 static_assert(LengthEstimator<oracle_estimator, detail::length_check_request_with_truth>);
 static_assert(!LengthEstimator<oracle_estimator, detail::length_check_request>);
 
-/// @brief One constant per tier, whatever the request. observe() does nothing.
+/// @brief One constant per SLO class, whatever the request. observe() does nothing.
 class fixed_estimator {
  public:
-  /// @brief Answers `interactive_tok` for interactive requests and `bulk_tok` for bulk ones.
+  /// @brief Answers `tok_per_class[c]` for a request of SLO class c.
+  /// @throws config_error naming the entry unless every one is finite and >= 0, or when there is none or more
+  ///         than slo_class_set::max_classes.
+  explicit fixed_estimator(std::vector<double> tok_per_class) : tok_(std::move(tok_per_class)) {
+    if (tok_.empty() || tok_.size() > slo_class_set::max_classes)
+      detail::fail("fixed_estimator", "tok_per_class.size()", tok_.size(), "must be 1..65536, one per SLO class");
+    for (std::size_t c = 0; c < tok_.size(); ++c)
+      detail::require_non_negative(tok_[c], "fixed_estimator", "tok_per_class[" + std::to_string(c) + "]");
+  }
+  /// @brief The two default classes: `interactive_tok` for interactive_slo_class, `bulk_tok` for bulk_slo_class.
   /// @throws config_error naming `interactive_tok` or `bulk_tok` unless it is finite and >= 0.
   fixed_estimator(double interactive_tok, double bulk_tok)
       : tok_{detail::require_non_negative(interactive_tok, "fixed_estimator", "interactive_tok"),
              detail::require_non_negative(bulk_tok, "fixed_estimator", "bulk_tok")} {}
 
-  /// @brief The constant of tier `t`. Complexity: O(1). Throws: nothing.
+  /// @brief The constant of class `c`. Complexity: O(1). Throws: nothing (usage_error in checked builds).
   template <Request R>
-  [[nodiscard]] double estimate(const R& /*r*/, tier t) const noexcept {
-    return tok_[detail::tier_index(t)];
+  [[nodiscard]] double estimate(const R& /*r*/, slo_class_id c) const JOULESCHED_HOT_NOEXCEPT {
+    return tok_[detail::class_index(c, tok_.size(), "fixed_estimator::estimate")];
   }
   /// @brief Does nothing: the constants do not learn.
-  void observe(tier /*t*/, double /*actual_tok*/) noexcept {}
+  void observe(slo_class_id /*c*/, double /*actual_tok*/) noexcept {}
+
+  /// @brief The number of classes it answers for.
+  [[nodiscard]] std::size_t class_count() const noexcept { return tok_.size(); }
 
  private:
-  std::array<double, tier_count> tok_;
+  std::vector<double> tok_;
 };
 static_assert(LengthEstimator<fixed_estimator, detail::length_check_request>);
 
@@ -172,60 +193,70 @@ class p2_quantile {
 
 /// @brief The settings of a percentile_estimator.
 struct percentile_estimator_config {
-  double quantile = 0.5;                 ///< p: which quantile of each tier's output lengths to answer, in (0, 1)
-  double prior_interactive_tok = 256.0;  ///< the answer for interactive requests until 5 have been observed
-  double prior_bulk_tok = 1024.0;        ///< the answer for bulk requests until 5 have been observed
+  double quantile = 0.5;  ///< p: which quantile of each class's output lengths to answer, in (0, 1)
+  /// One per SLO class, the class's answer until 5 of its requests have been observed; its size is the number
+  /// of classes. ASSUMPTION: 256 tokens for the default interactive class, 1,024 for bulk (a chat answer and a
+  /// batch job's, round figures, not measured).
+  std::vector<double> prior_tok = {256.0, 1024.0};
 };
 
-/// @brief Per tier, a running p-quantile of the output lengths observed so far (P², see detail::p2_quantile).
+/// @brief Per SLO class, a running p-quantile of the output lengths observed so far (P², see
+/// detail::p2_quantile).
 ///
-/// Until a tier has 5 observations it answers that tier's prior; from then on the P² estimate, which for a
+/// Until a class has 5 observations it answers that class's prior; from then on the P² estimate, which for a
 /// stationary stream converges to the true quantile (within a few percent after some thousands of
-/// observations on smooth distributions). Tiers learn independently. A high p (say 0.9) makes the router
+/// observations on smooth distributions). Classes learn independently. A high p (say 0.9) makes the router
 /// plan for long answers, trading energy for fewer misses. Old observations weigh as much as new ones: the
 /// estimate follows a drifting distribution slowly.
 /// @code
-/// percentile_estimator est({.quantile = 0.9, .prior_interactive_tok = 300, .prior_bulk_tok = 800});
-/// double t_tok = est.estimate(req, tier::interactive);
-/// est.observe(tier::interactive, actual_output_tok);  // when the request completes
+/// percentile_estimator est({.quantile = 0.9, .prior_tok = {300, 800}});  // the default classes
+/// double t_tok = est.estimate(req, interactive_slo_class);
+/// est.observe(interactive_slo_class, actual_output_tok);  // when the request completes
 /// @endcode
 class percentile_estimator {
  public:
-  /// @throws config_error naming `quantile` unless it is in (0, 1), or `prior_interactive_tok` /
-  /// `prior_bulk_tok` unless it is finite and >= 0.
+  /// @throws config_error naming `quantile` unless it is in (0, 1), or the entry of `prior_tok` unless it is
+  /// finite and >= 0, or `prior_tok.size()` unless it is 1..slo_class_set::max_classes.
   explicit percentile_estimator(const percentile_estimator_config& config)
-      : prior_tok_{detail::require_non_negative(config.prior_interactive_tok, "percentile_estimator",
-                                                "prior_interactive_tok"),
-                   detail::require_non_negative(config.prior_bulk_tok, "percentile_estimator", "prior_bulk_tok")},
-        quantiles_{detail::p2_quantile(checked_quantile(config.quantile)),
-                   detail::p2_quantile(checked_quantile(config.quantile))},
-        quantile_(config.quantile) {}
-
-  /// @brief The current estimate for tier `t` (the request itself is not read). Complexity: O(1). Throws:
-  /// nothing.
-  template <Request R>
-  [[nodiscard]] double estimate(const R& /*r*/, tier t) const noexcept {
-    return value(t);
+      : prior_tok_(config.prior_tok), quantile_(checked_quantile(config.quantile)) {
+    if (prior_tok_.empty() || prior_tok_.size() > slo_class_set::max_classes)
+      detail::fail("percentile_estimator", "prior_tok.size()", prior_tok_.size(),
+                   "must be 1..65536, one per SLO class");
+    for (std::size_t c = 0; c < prior_tok_.size(); ++c)
+      detail::require_non_negative(prior_tok_[c], "percentile_estimator", "prior_tok[" + std::to_string(c) + "]");
+    quantiles_.assign(prior_tok_.size(), detail::p2_quantile(quantile_));
   }
 
-  /// @brief The current estimate for tier `t`: its prior until 5 observations, then the P² estimate.
-  [[nodiscard]] double value(tier t) const noexcept {
-    const std::size_t i = detail::tier_index(t);
+  /// @brief The current estimate for class `c` (the request itself is not read). Complexity: O(1). Throws:
+  /// nothing (usage_error in checked builds).
+  template <Request R>
+  [[nodiscard]] double estimate(const R& /*r*/, slo_class_id c) const JOULESCHED_HOT_NOEXCEPT {
+    return value(c);
+  }
+
+  /// @brief The current estimate for class `c`: its prior until 5 observations, then the P² estimate.
+  [[nodiscard]] double value(slo_class_id c) const JOULESCHED_HOT_NOEXCEPT {
+    const std::size_t i = detail::class_index(c, prior_tok_.size(), "percentile_estimator::value");
     return quantiles_[i].count() < 5 ? prior_tok_[i] : quantiles_[i].value();
   }
 
   /// @brief Learns one completed request's output length.
   /// Precondition: `actual_tok` is finite and >= 0 (asserted in debug builds; in release builds a value that
-  /// breaks it is ignored, so it cannot poison the estimate). Complexity: O(1). Throws: nothing.
-  void observe(tier t, double actual_tok) noexcept {
+  /// breaks it is ignored, so it cannot poison the estimate). Complexity: O(1). Throws: nothing (usage_error
+  /// in checked builds for a class out of range).
+  void observe(slo_class_id c, double actual_tok) JOULESCHED_HOT_NOEXCEPT {
     assert(std::isfinite(actual_tok) && actual_tok >= 0.0);
     if (!(std::isfinite(actual_tok) && actual_tok >= 0.0)) return;
-    quantiles_[detail::tier_index(t)].add(actual_tok);
+    quantiles_[detail::class_index(c, prior_tok_.size(), "percentile_estimator::observe")].add(actual_tok);
   }
 
-  /// @brief Observations learnt for tier `t`.
-  [[nodiscard]] std::uint64_t observations(tier t) const noexcept { return quantiles_[detail::tier_index(t)].count(); }
+  /// @brief Observations learnt for class `c`.
+  [[nodiscard]] std::uint64_t observations(slo_class_id c) const JOULESCHED_HOT_NOEXCEPT {
+    return quantiles_[detail::class_index(c, prior_tok_.size(), "percentile_estimator::observations")].count();
+  }
 
+  /// @brief The number of classes it learns for.
+  [[nodiscard]] std::size_t class_count() const noexcept { return prior_tok_.size(); }
   [[nodiscard]] double quantile() const noexcept { return quantile_; }
 
  private:
@@ -234,8 +265,8 @@ class percentile_estimator {
     return p;
   }
 
-  std::array<double, tier_count> prior_tok_;
-  std::array<detail::p2_quantile, tier_count> quantiles_;
+  std::vector<double> prior_tok_;
+  std::vector<detail::p2_quantile> quantiles_;
   double quantile_;
 };
 static_assert(LengthEstimator<percentile_estimator, detail::length_check_request>);
@@ -248,13 +279,12 @@ static_assert(LengthEstimator<percentile_estimator, detail::length_check_request
 /// above about 0.3, where it makes the realised error slightly smaller). The error is unbiased in mean.
 ///
 /// The factor is not drawn from a generator that advances with each call; it is a hash of the seed and the
-/// request's fields (input_tok, deadline_s, output_tok when the request has it, and the tier) turned into a
-/// normal deviate (SplitMix64, then Box-Muller). So estimate() stays const, a request gets the same factor
-/// however many times and in whatever order it is estimated (two routing policies compared on one workload
-/// see the same errors), and the same seed gives the same factors on every run (across platforms, up to
-/// the last bits of std::log and std::cos). The price: two requests with all those fields equal get the
-/// same factor.
-/// observe() is forwarded to the inner estimator.
+/// request's own fields (input_tok, deadline_s, output_tok when the request has it, and its declared tier,
+/// interactive when it declares none) turned into a normal deviate (SplitMix64, then Box-Muller). So estimate() stays
+/// const, a request gets the same factor however many times and in whatever order it is estimated (two routing policies
+/// compared on one workload see the same errors), and the same seed gives the same factors on every run (across
+/// platforms, up to the last bits of std::log and std::cos). The price: two requests with all those fields equal get
+/// the same factor. observe() is forwarded to the inner estimator.
 template <class E>
 class noisy_estimator {
  public:
@@ -269,18 +299,19 @@ class noisy_estimator {
   /// log, a sqrt and a cos. Throws: nothing.
   template <Request R>
     requires LengthEstimator<E, R>
-  [[nodiscard]] double estimate(const R& r, tier t) const noexcept {
-    return static_cast<double>(inner_.estimate(r, t)) * factor(r, t);
+  [[nodiscard]] double estimate(const R& r, slo_class_id c) const noexcept(noexcept(inner_.estimate(r, c))) {
+    return static_cast<double>(inner_.estimate(r, c)) * factor(r);
   }
 
-  /// @brief The multiplicative factor this estimator applies to request `r` of tier `t`.
+  /// @brief The multiplicative factor this estimator applies to request `r`, whatever its class.
   template <Request R>
-  [[nodiscard]] double factor(const R& r, tier t) const noexcept {
+  [[nodiscard]] double factor(const R& r) const noexcept {
     using tr = request_traits<R>;
     std::uint64_t h = detail::splitmix64(seed_);
     h = detail::splitmix64(h ^ std::bit_cast<std::uint64_t>(tr::input_tok(r)));
     h = detail::splitmix64(h ^ std::bit_cast<std::uint64_t>(tr::deadline_s(r)));
     if constexpr (RequestWithTruth<R>) h = detail::splitmix64(h ^ std::bit_cast<std::uint64_t>(tr::output_tok(r)));
+    const tier t = tr::declared_tier(r).value_or(tier::interactive);
     h = detail::splitmix64(h ^ static_cast<std::uint64_t>(t));
     // Two uniforms from the hash: u1 in (0, 1], u2 in [0, 1); then Box-Muller.
     const double u1 = detail::uniform01_open0_from_bits(detail::splitmix64(h));
@@ -290,8 +321,8 @@ class noisy_estimator {
   }
 
   /// @brief Forwards to the inner estimator.
-  void observe(tier t, double actual_tok) noexcept(noexcept(std::declval<E&>().observe(t, actual_tok))) {
-    inner_.observe(t, actual_tok);
+  void observe(slo_class_id c, double actual_tok) noexcept(noexcept(std::declval<E&>().observe(c, actual_tok))) {
+    inner_.observe(c, actual_tok);
   }
 
   [[nodiscard]] const E& inner() const noexcept { return inner_; }

@@ -392,7 +392,7 @@ class simulator {
       reject(r.tier, r.cls, rejected_no_fit_, false);
       return;
     }
-    const double estimate = estimator_.estimate(r, r.tier);
+    const double estimate = estimator_.estimate(r, request_traits<request>::slo_class(r));
     // The view an engine would build (request_traits<sim::request>, request.hpp); the estimate saturates at
     // what a view holds.
     const request_view view = make_request_view(r, now_, std::min(std::max(0.0, estimate), max_view_tok));
@@ -598,7 +598,7 @@ class simulator {
     metrics_.on_complete(lr.tier, lr.cls, now_ - lr.arrival_s, lr.first_token_s - lr.arrival_s, tbt_mean, o);
     control_.on_outcome(now_, lr.tier, o);
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
-    estimator_.observe(lr.tier, static_cast<double>(lr.output_tok));
+    estimator_.observe(lr.cls, static_cast<double>(lr.output_tok));
     type_out_tok_[d.type] += lr.output_tok;
     if (lr.tier == tier::bulk) type_bulk_tok_[d.type] += lr.output_tok;
     ++type_completed_[d.type];

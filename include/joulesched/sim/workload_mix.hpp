@@ -38,6 +38,7 @@
 #include "joulesched/error.hpp"
 #include "joulesched/sim/request.hpp"
 #include "joulesched/sim/trace.hpp"
+#include "joulesched/slo_class.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
@@ -93,6 +94,10 @@ struct workload_mix {
 /// @throws config_error naming the field, e.g. "workload_mix: classes[1] (rag).share = -0.1: must be
 /// finite and > 0".
 void validate(const workload_mix& mix, std::string_view where = "workload_mix");
+
+/// @brief The mix's classes as the named SLO classes its requests carry (`request::cls`, in the mix's order), for
+/// estimators that learn per class and for reports. @throws config_error as slo_class_set does.
+[[nodiscard]] slo_class_set slo_classes(const workload_mix& mix);
 
 /// @brief The index of the class named `name`, or nothing.
 [[nodiscard]] std::optional<std::size_t> find_class(const workload_mix& mix, std::string_view name) noexcept;
@@ -255,6 +260,13 @@ inline void validate(const workload_mix& mix, std::string_view where_sv) {
     }
   }
   if (!(std::abs(sum - 1.0) <= 1e-9)) fail(where, "sum of classes[].share", sum, "must be 1 (within 1e-9)");
+}
+
+inline slo_class_set slo_classes(const workload_mix& mix) {
+  std::vector<std::string> names;
+  names.reserve(mix.classes.size());
+  for (const class_spec& c : mix.classes) names.push_back(c.name);
+  return slo_class_set(std::move(names), "workload_mix");
 }
 
 inline std::optional<std::size_t> find_class(const workload_mix& mix, std::string_view name) noexcept {
