@@ -9,7 +9,7 @@
 ///
 /// Served alone (batch 1) this is exactly what the simulator's device model does to a request, up to the
 /// prefill's context (the simulator's decode steps see contexts in + 1 .. in + t - 1, whose mean is in + t / 2):
-/// tests/service_agreement_test.cpp checks the two within 1%.
+/// tests/cost/service_agreement_test.cpp checks the two within 1%.
 /// Cost: a handful of multiply-adds and one division, noexcept, no allocation.
 #pragma once
 

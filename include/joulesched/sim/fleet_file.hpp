@@ -190,7 +190,7 @@ struct operating_point {
 /// so rate_tok_s = b / (base + per_seq * b), ctx_s_per_tok = per_ctx, each at busy_power_w(b) for the energies,
 /// and step_s = base (so step_s + j x (1 / rate_tok_s - step_s / b) is the step at any batch j).
 /// A prefill pass is prefill_base_s + prefill_per_tok_s * n at prefill_power_w. At batch 1 this is the
-/// simulator's own arithmetic for a request served alone (tests/service_agreement_test.cpp).
+/// simulator's own arithmetic for a request served alone (tests/cost/service_agreement_test.cpp).
 [[nodiscard]] inline device_params params_at_batch(const device_model& m, site_id site, std::uint32_t batch) {
   const std::uint32_t b = std::max<std::uint32_t>(batch, 1);
   const double bd = static_cast<double>(b);
