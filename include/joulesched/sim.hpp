@@ -19,6 +19,8 @@
 #include "joulesched/sim/rate_shape.hpp"
 #include "joulesched/sim/request.hpp"
 #include "joulesched/sim/scenario.hpp"
+#include "joulesched/sim/sim_control.hpp"
+#include "joulesched/sim/sim_devices.hpp"
 #include "joulesched/sim/slo.hpp"
 #include "joulesched/sim/timer_queue.hpp"
 #include "joulesched/sim/trace.hpp"

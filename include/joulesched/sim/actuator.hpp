@@ -4,7 +4,7 @@
 /// requests to other devices.
 ///
 /// When to use: a controller that acts (FREESH's clock control, Festina's consolidation) takes one in its
-/// tick: `void tick(double now_s, actuator& act)` (see SimControl, engine.hpp). The simulator implements it and
+/// tick: `void tick(double now_s, actuator& act)` (see SimControl, sim_control.hpp). The simulator implements it and
 /// applies each action as a serving engine would:
 /// - set_point: the router sees the device's new parameters at its next decision (fleet::set_point); the device
 ///   itself changes speed and power at its next step boundary (a running prefill or decode step completes at the

@@ -88,57 +88,13 @@
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
 #include "joulesched/sim/request.hpp"
+#include "joulesched/sim/sim_control.hpp"
+#include "joulesched/sim/sim_devices.hpp"
 #include "joulesched/sim/slo.hpp"
 #include "joulesched/sim/timer_queue.hpp"
 #include "joulesched/types.hpp"
 
 namespace joulesched::sim {
-
-/// @brief What a policy's controller does during a run: hear every outcome, and act every `period_s()`.
-///
-/// Ticks fall at k * period_s() for k = 1, 2, ... while requests are in flight or still to arrive. While the
-/// fleet holds no request the engine skips the ticks up to the next arrival: the controller has no outcome to
-/// react to then, and a run's cost stays bounded by its work, not by simulated time (a sparse trace replayed
-/// slowly would otherwise tick through years of idle time).
-///
-/// Expressions: `c.period_s()` (seconds between ticks; 0 or +inf: never); `c.on_outcome(now_s, tier, outcome)`
-/// for every completed or policy-rejected request, `outcome` the slo_outcome (slo.hpp) of what it missed
-/// (every kind for a rejection); and either `c.tick(now_s)`, for a controller that only tunes its policy, or
-/// `c.tick(now_s, act)` with an `actuator& act` (actuator.hpp), for one that acts on the fleet: changes operating
-/// points, powers devices off and on, moves queued work. Promises: no allocation on on_outcome.
-template <class C>
-concept SimControl =
-    requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
-      { cc.period_s() } -> std::convertible_to<double>;
-      c.on_outcome(t, tr, o);
-    } &&
-    (
-        requires(C& c, double t) { c.tick(t); } || requires(C& c, double t, actuator& a) { c.tick(t, a); });
-
-/// @brief No controller: nothing is tuned.
-struct no_control {
-  [[nodiscard]] double period_s() const noexcept { return 0.0; }
-  void on_outcome(double, tier, const slo_outcome&) noexcept {}
-  void tick(double) noexcept {}
-};
-static_assert(SimControl<no_control>);
-
-/// @brief Sees every power change of every device and every completion (tests record traces through it).
-///
-/// Expressions: `o.on_power(device, now_s, watts)` when a device's power changes (and once per device at time
-/// 0); `o.on_complete(request_id, device, first_token_s, done_s)` when a request completes.
-template <class O>
-concept SimObserver = requires(O& o, device_id d, double t, double w, std::uint64_t id) {
-  o.on_power(d, t, w);
-  o.on_complete(id, d, t, t);
-};
-
-/// @brief Observes nothing (the default; compiles away).
-struct no_observer {
-  void on_power(device_id, double, double) noexcept {}
-  void on_complete(std::uint64_t, device_id, double, double) noexcept {}
-};
-static_assert(SimObserver<no_observer>);
 
 /// @brief How a run is driven.
 struct engine_options {
@@ -153,55 +109,6 @@ struct engine_options {
   double progress_interval_wall_s = 2.0;
   /// What powering a device off and on costs (actuator::power_off, power_on).
   power_states power;
-};
-
-/// @brief Stops a source at a time horizon: requests arriving at or after `end_s` are not handed on (and so
-/// never read by the simulator); the inner source is not read past the first of them.
-class horizon_source final : public request_source {
- public:
-  horizon_source(request_source& inner, double end_s) noexcept : inner_(&inner), end_s_(end_s) {}
-  bool next(request& r) override {
-    if (done_) return false;
-    if (!inner_->next(r) || !(r.arrival_s < end_s_)) {
-      done_ = true;
-      return false;
-    }
-    return true;
-  }
-
- private:
-  request_source* inner_;
-  double end_s_;
-  bool done_ = false;
-};
-
-/// @brief The simulated devices of a fleet: per device its model and its row/type/site (built from a spec).
-struct sim_devices {
-  std::vector<const device_model*> model;  ///< per device id; points into the fleet_spec (keep it alive)
-  std::vector<std::uint32_t> type;         ///< per device id: index into type_names
-  std::vector<site_id> site;               ///< per device id
-  std::vector<std::string> type_names;     ///< device_model::gpu of each type, in order of first appearance
-  /// Operating points (optional): tables of models, indexed as the routing fleet's tables (fleet::tables()), one
-  /// model per point. When given, device i is at the point the routing fleet says (fleet::point_of(i)), model[i]
-  /// must be that point's model, and a controller may move it within its table (actuator::set_point). The
-  /// points of a table differ in speed and power, not in memory: they share max_batch and kv_capacity_tok.
-  std::vector<std::vector<device_model>> point_tables;
-
-  [[nodiscard]] std::size_t size() const noexcept { return model.size(); }
-
-  /// @brief Lists the devices of `spec` (which must outlive the result). Types group rows by GPU name.
-  [[nodiscard]] static sim_devices from(const fleet_spec& spec) {
-    sim_devices d;
-    for (const auto& row : spec.rows) {
-      const auto it = std::find(d.type_names.begin(), d.type_names.end(), row.model.gpu);
-      const auto t = static_cast<std::uint32_t>(it - d.type_names.begin());
-      if (it == d.type_names.end()) d.type_names.push_back(row.model.gpu);
-      d.model.insert(d.model.end(), row.count, &row.model);
-      d.type.insert(d.type.end(), row.count, t);
-      d.site.insert(d.site.end(), row.count, row.site);
-    }
-    return d;
-  }
 };
 
 /// @brief The simulator (see the file note).

@@ -79,4 +79,24 @@ struct vector_source final : request_source {
   }
 };
 
+/// @brief Stops a source at a time horizon: requests arriving at or after `end_s` are not handed on (and so
+/// never read by the simulator); the inner source is not read past the first of them.
+class horizon_source final : public request_source {
+ public:
+  horizon_source(request_source& inner, double end_s) noexcept : inner_(&inner), end_s_(end_s) {}
+  bool next(request& r) override {
+    if (done_) return false;
+    if (!inner_->next(r) || !(r.arrival_s < end_s_)) {
+      done_ = true;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  request_source* inner_;
+  double end_s_;
+  bool done_ = false;
+};
+
 }  // namespace joulesched::sim
