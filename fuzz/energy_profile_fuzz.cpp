@@ -10,6 +10,7 @@
 #include <istream>
 
 #include "joulesched/profiles/energy_profile.hpp"
+#include "joulesched/profiles/profile_file.hpp"
 #include "support.hpp"
 
 namespace {

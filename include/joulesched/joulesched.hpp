@@ -28,6 +28,7 @@
 #include "joulesched/estimation/length_estimators.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/profiles/energy_profile.hpp"
+#include "joulesched/profiles/profile_file.hpp"
 #include "joulesched/queues.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"

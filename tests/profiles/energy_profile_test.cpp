@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "joulesched/profiles/energy_profile.hpp"
+#include "joulesched/profiles/profile_file.hpp"
 #include "support/errors.hpp"
 
 using joulesched::config_error;
