@@ -14,6 +14,9 @@
 /// The README in the repository is the user's guide; CONTRIBUTING.md says how to build, test and add a policy.
 #pragma once
 
+#include "joulesched/carbon/carbon_meter.hpp"
+#include "joulesched/carbon/intensity_file.hpp"
+#include "joulesched/carbon/intensity_series.hpp"
 #include "joulesched/clock.hpp"
 #include "joulesched/concepts.hpp"
 #include "joulesched/control/lambda_controller.hpp"
