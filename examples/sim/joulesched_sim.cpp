@@ -6,6 +6,7 @@
 //   joulesched-sim --format json > results.json      # the same, as JSON (scripts/plot_results.py draws it)
 //   joulesched-sim --policies energy_pi --lambda-trace lambda.csv --duration 3600
 //   joulesched-sim --trace mytrace.jsonl --utilisation 0.4
+//   joulesched-sim --carbon grid.csv --start "2023-06-01 00:00:00"   # operational carbon too (sites = zones)
 //
 // The load: --utilisation U sets the arrival rate to U x the fleet's saturation throughput for the workload's
 // mean request (fleet_file.hpp, saturation_rps). Default U = 0.5, an ASSUMPTION: the diurnal peak of Alibaba's
@@ -31,7 +32,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "joulesched/carbon/intensity_file.hpp"
 #include "joulesched/detail/number.hpp"
+#include "joulesched/sim/carbon_accounting.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/policies.hpp"
@@ -75,6 +78,8 @@ struct options {
   bool lenient = false;
   std::string format = "table";
   std::string lambda_trace_path;
+  std::string carbon_path;           // empty: no carbon accounting
+  std::optional<std::string> start;  // UTC time at simulated time 0, with --carbon (default: the series' start)
   bool quiet = false;
 };
 
@@ -141,7 +146,10 @@ struct experiment {
   double window_s = 0;                      // measurement window = arrival window
   sim::rate_shape shape;
   std::string workload_name;
-  std::vector<std::string> warnings;  // printed on stderr and listed in the JSON
+  std::vector<std::string> warnings;                 // printed on stderr and listed in the JSON
+  std::shared_ptr<const js::intensity_series> grid;  // --carbon: the hourly intensity per zone; null: none
+  std::string carbon_source, start_text;             // the file and the UTC start, as given or defaulted
+  std::int64_t start_utc_s = 0;
 };
 
 // Mean tokens over the rows some device of the fleet can hold; rows none can hold are rejected (no_fit) in the
@@ -372,6 +380,17 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
         static_cast<unsigned long long>(r.rejected), r.sim_time_s - r.window_s, r.wall_s);
   }
   if (rs.empty()) return;
+  if (e.grid) {
+    std::printf("\noperational carbon (%s from %s UTC, PUE 1 at every site): window kg / kg per site\n%-13s %10s",
+                e.carbon_source.c_str(), e.start_text.c_str(), "policy", "carbon_kg");
+    for (const auto& site : e.s->fleet.sites) std::printf(" %12s", js::detail::echo(site, 12).c_str());
+    std::printf("\n");
+    for (const auto& r : rs) {
+      std::printf("%-13s %10.3f", r.policy.c_str(), r.carbon_g / 1e3);
+      for (const double g : r.carbon_g_by_site) std::printf(" %12.3f", g / 1e3);
+      std::printf("\n");
+    }
+  }
   std::printf("\nper device type: utilisation %% / share of bulk tokens %%\n%-13s", "policy");
   for (const auto& t : rs.front().types) std::printf(" %16s", js::detail::echo(t.gpu).c_str());
   std::printf("\n");
@@ -479,6 +498,14 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["avg_power_kw"] = r.avg_power_w / 1e3;
     p["energy_total_mj"] = r.energy_total_j / 1e6;
     p["energy_j_per_output_tok"] = r.energy_j_per_output_tok;
+    if (e.grid) {
+      p["carbon_kg"] = r.carbon_g / 1e3;
+      p["carbon_total_kg"] = r.carbon_total_g / 1e3;
+      nlohmann::ordered_json by_site;
+      for (std::size_t i = 0; i < e.s->fleet.sites.size(); ++i)
+        by_site[e.s->fleet.sites[i]] = r.carbon_g_by_site[i] / 1e3;
+      p["carbon_kg_by_site"] = by_site;
+    }
     p["p50_ms"] = ms(r.all.e2e.p50_s);
     p["p90_ms"] = ms(r.all.e2e.p90_s);
     p["p99_ms"] = ms(r.all.e2e.p99_s);
@@ -582,7 +609,16 @@ int run(const options& o) {
   if (o.pi_target_given && std::none_of(kinds.begin(), kinds.end(), sim::tunes_lambda))
     js::detail::fail("--pi-target", "value", "'" + o.pi_target + "'",
                      "applies only with a PI policy (energy_pi, tiered or energy_profile) in --policies");
-  const experiment e = build(o);
+  experiment e = build(o);
+  if (!o.carbon_path.empty()) {
+    e.grid = std::make_shared<const js::intensity_series>(js::load_intensity_series(o.carbon_path));
+    e.carbon_source = js::detail::echo_path(o.carbon_path);
+    e.start_utc_s = o.start ? js::parse_utc_time(*o.start, "--start") : e.grid->start_utc_s();
+    e.start_text = js::detail::format_time_ns(e.start_utc_s * 1'000'000'000).substr(0, 19);  // YYYY-MM-DD HH:MM:SS
+    (void)sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, e.start_utc_s);  // bad zones and start, before running
+  } else if (o.start) {
+    js::detail::fail("--start", "value", "'" + *o.start + "'", "applies only with --carbon");
+  }
   std::vector<std::string> warnings = e.warnings;  // those of the inputs, then those the first run shows
   std::ofstream lambda_out;
   if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o);
@@ -601,6 +637,7 @@ int run(const options& o) {
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;
+  if (e.grid) eo.carbon = sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, e.start_utc_s);
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
     const std::string name = sim::to_string(kind);
@@ -680,6 +717,12 @@ int main(int argc, char** argv) {
   app.add_flag("--lenient", o.lenient, "skip malformed trace lines (counted and reported) instead of failing");
   app.add_option("--format", o.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   app.add_option("--lambda-trace", o.lambda_trace_path, "write lambda over time of the PI policies to this CSV");
+  app.add_option("--carbon", o.carbon_path,
+                 "account operational carbon with this hourly intensity CSV (datetime_utc, one gCO2/kWh column per "
+                 "zone; the fleet file's sites name its zones; PUE 1)");
+  app.add_option("--start", o.start,
+                 "UTC time 'YYYY-MM-DD HH:MM:SS' at simulated time 0, with --carbon (default: "
+                 "the series' first hour)");
   app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
   app.add_flag("--quiet", o.quiet, "no progress on stderr");
   // A flag is given or not: '--diurnal=off' must not quietly mean something.
@@ -696,7 +739,7 @@ int main(int argc, char** argv) {
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
     for (const char* name :
-         {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target"})
+         {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target", "--carbon"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

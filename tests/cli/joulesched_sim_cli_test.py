@@ -399,6 +399,37 @@ def pi_target_reported():
 
 case("--pi-target is reported in the JSON settings", pi_target_reported)
 
+# ---- operational carbon: --carbon FILE, --start; the fleet's sites name the series' zones ----
+grid = write("grid.csv", "datetime_utc,dc1\n2021-01-01 00:00:00,400\n2021-01-01 01:00:00,200\n")
+case("--start without --carbon is refused, not ignored",
+     refused(["--start", "2021-01-01 00:00:00", *FAST], "--start", "applies only with --carbon"))
+case("--carbon with a site that is no zone of the series is refused, naming both",
+     refused(["--carbon", str(write("grid_fr.csv", "datetime_utc,FR\n2021-01-01 00:00:00,50\n")), *FAST],
+             "site = 'dc1'", "no zone", "FR"))
+case("--start outside the series is refused",
+     refused(["--carbon", str(grid), "--start", "2021-01-01 02:00:00", *FAST], "--start", "within"))
+case("a series with a missing hour is refused, naming the line",
+     refused(["--carbon", str(write("gap.csv", "datetime_utc,dc1\n2021-01-01 00:00:00,1\n2021-01-01 02:00:00,1\n")),
+              *FAST], "gap.csv:3", "datetime_utc", "one hour after"))
+case("a negative intensity is refused, naming file, line and zone",
+     refused(["--carbon", str(write("neg.csv", "datetime_utc,dc1\n2021-01-01 00:00:00,-4\n")), *FAST],
+             "neg.csv:2", "field dc1", "'-4'"))
+case("--carbon '' is refused, not its default", refused(["--carbon", "", *FAST], "--carbon", "must not be empty"))
+
+
+def carbon_reported():
+    # Two seconds at 00:30: every joule in the hour of 400 g/kWh.
+    j, err = json_run(["--carbon", str(grid), "--start", "2021-01-01 00:30:00", *FAST])
+    p = j["policies"][0]
+    assert abs(p["carbon_kg"] - p["energy_mj"] / 3.6 * 400 / 1e3) < 1e-9 * max(1.0, p["carbon_kg"]), p
+    assert p["carbon_kg_by_site"] == {"dc1": p["carbon_kg"]}, p["carbon_kg_by_site"]
+    assert p["carbon_total_kg"] >= p["carbon_kg"]
+    j2, _ = json_run([*FAST])
+    assert "carbon_kg" not in j2["policies"][0], "carbon keys without --carbon"
+
+
+case("--carbon reports carbon_kg and carbon_kg_by_site (energy x intensity here)", carbon_reported)
+
 failed = 0
 for name, why in results:
     print(("ok    " if why is None else "FAIL  ") + name + ("" if why is None else ": " + why))

@@ -22,28 +22,11 @@
 
 using namespace joulesched;
 using namespace joulesched::sim;
+using joulesched::test::constant_mix;
 using joulesched::test::devices_of;
 using joulesched::test::params_of;
 using joulesched::test::recorder;
 using joulesched::test::simple_model;
-
-namespace {
-
-// One class of constant lengths (input_tok, output_tok) and long deadlines, Poisson at rate_rps.
-workload_mix constant_mix(double input_tok, double output_tok) {
-  class_spec c;
-  c.name = "const";
-  c.share = 1.0;
-  c.lengths.input_quantiles = {{0.0, input_tok}, {1.0, input_tok}};
-  c.lengths.output_quantiles = {{0.0, output_tok}, {1.0, output_tok}};
-  c.ttft_slo_s = 1e6;
-  c.e2e_slo_s_base = 1e6;
-  workload_mix m;
-  m.classes = {c};
-  return m;
-}
-
-}  // namespace
 
 TEST_CASE("sim_engine.md1.mean_wait_matches_formula") {
   // One device, batch limit 1: service = prefill (0.01 s) + 99 decode steps of 0.01 s = 1 s exactly, so the

@@ -10,6 +10,7 @@
 #include "joulesched/sim/device_model.hpp"
 #include "joulesched/sim/engine.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/workload_mix.hpp"
 
 namespace joulesched::test {
 
@@ -54,6 +55,20 @@ inline std::vector<device_params> params_of(const std::vector<const sim::device_
   for (const sim::device_model* m : models)
     ps.push_back(sim::nominal_params(*m, 0, sim::operating_point{0.5, 300, 600}));
   return ps;
+}
+
+/// One class of constant lengths (input_tok, output_tok) and deadlines too long to miss.
+inline sim::workload_mix constant_mix(double input_tok, double output_tok) {
+  sim::class_spec c;
+  c.name = "const";
+  c.share = 1.0;
+  c.lengths.input_quantiles = {{0.0, input_tok}, {1.0, input_tok}};
+  c.lengths.output_quantiles = {{0.0, output_tok}, {1.0, output_tok}};
+  c.ttft_slo_s = 1e6;
+  c.e2e_slo_s_base = 1e6;
+  sim::workload_mix m;
+  m.classes = {c};
+  return m;
 }
 
 /// A SimObserver that records every power change and completion.

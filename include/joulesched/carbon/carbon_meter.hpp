@@ -8,6 +8,7 @@
 /// (intensity_series::offset_of). An engine that measures its own power can feed one as well.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 
@@ -23,13 +24,17 @@ struct carbon_meter {
   double offset_s = 0.0;                     ///< series time at the run's time 0
   double power_w = 0.0;                      ///< the power now
   double since_s = 0.0;                      ///< the run time up to which carbon_g is integrated
-  double carbon_g = 0.0;                     ///< grams of CO2 over [0, since_s]
+  double carbon_g = 0.0;                     ///< grams of CO2 over [0, since_s], within the series
+  double uncovered_s = 0.0;  ///< seconds of [0, since_s] past the series' end, whose carbon is not counted
 
-  /// Integrates the power that held over [since_s, now_s]. Precondition: now_s >= since_s, and the interval
-  /// lies within the series (offset_s + now_s <= series->span_s()).
+  /// Integrates the power that held over [since_s, now_s], up to the series' end; time past it is added to
+  /// uncovered_s instead (a caller reports it: the series was too short). Precondition: now_s >= since_s,
+  /// offset_s >= 0.
   void advance(double now_s) JOULESCHED_HOT_NOEXCEPT {
-    assert(series != nullptr && now_s >= since_s);
-    carbon_g += pue * series->carbon_g(zone, offset_s + since_s, offset_s + now_s, power_w);
+    assert(series != nullptr && now_s >= since_s && offset_s >= 0.0);
+    const double t0 = offset_s + since_s, t1 = offset_s + now_s, end = series->span_s();
+    if (t0 < end) carbon_g += pue * series->carbon_g(zone, t0, std::min(t1, end), power_w);
+    if (t1 > end) uncovered_s += t1 - std::max(t0, end);
     since_s = now_s;
   }
   /// The power from since_s on (advance to the time of the change first).

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "joulesched/carbon/carbon_meter.hpp"
 #include "joulesched/fleet.hpp"
 #include "joulesched/queues/deadline_queue.hpp"
 #include "joulesched/queues/intrusive_queue.hpp"
@@ -111,7 +112,7 @@ struct batching_device {
   batching_device(const device_model& m, std::uint32_t type_, site_id site_, discipline_key key, sim_clock clock)
       : max_batch(m.max_batch), kv_cap_tok(m.kv_capacity_tok), type(type_), site(site_), waiting(key, clock) {
     load(m);
-    meter.set_power(m.idle_power_w);
+    set_power(m.idle_power_w);
     finish.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
     prefilling.reserve(std::min<std::uint32_t>(m.max_batch, 4096));
   }
@@ -130,10 +131,16 @@ struct batching_device {
   /// Whether it is prefilling or decoding (busy time counts then).
   [[nodiscard]] bool serving() const noexcept { return ph == phase::prefill || ph == phase::decode; }
 
-  /// Energy and busy time up to now_s, at the power that held since the last change.
+  /// Energy, carbon (when accounted) and busy time up to now_s, at the power that held since the last change.
   void account(double now_s) noexcept {
     if (serving()) busy_s += now_s - meter.since_s;
     meter.advance(now_s);
+    if (carbon.series) carbon.advance(now_s);
+  }
+  /// The power from now on (account up to now first).
+  void set_power(double w) noexcept {
+    meter.set_power(w);
+    carbon.set_power(w);
   }
 
   /// The time of k decode steps from the plan's start.
@@ -190,8 +197,10 @@ struct batching_device {
   std::uint64_t plan_k = 0;
   // power and energy
   energy_meter meter;
+  carbon_meter carbon;  ///< accounts nothing unless its series is set (engine_options::carbon)
   double busy_s = 0;
   double window_energy_j = 0, window_busy_s = 0;  ///< over the measurement window
+  double window_carbon_g = 0;                     ///< over the measurement window
   std::vector<finish_entry> finish;               ///< min-heap (finish_after)
   std::vector<std::uint32_t> prefilling;          ///< slots of the requests in the running prefill
   waiting_queue waiting;

@@ -49,12 +49,12 @@
 /// power), and route its waiting requests again. Wake-ups are timers (timer_queue.hpp) beside the device events;
 /// energy is each device's energy_meter (energy_meter.hpp), advanced at each of its events.
 ///
-/// Extension points (seams, not built):
-/// - Sites with time-varying carbon intensity and PUE: `device_state::site` is kept; `account()` is the one place
-///   where power becomes energy, so a carbon meter (energy x PUE(site) x intensity(site, t), split at the
-///   intensity series' hour boundaries) goes beside the energy meter there.
-/// - Several models per GPU: today a device serves one model; the generalisation is one batch (finish heap,
-///   waiting queue, coefficients) per model on a device and one power function of all of them.
+/// Carbon (engine_options::carbon, carbon_accounting.hpp): each device's carbon_meter, of its site's grid zone and
+/// PUE, advanced with its energy meter; the hourly intensity splits every power interval at the hour boundaries.
+///
+/// Extension point (a seam, not built): several models per GPU. Today a device serves one model; the
+/// generalisation is one batch (finish heap, waiting queue, coefficients) per model on a device and one power
+/// function of all of them.
 #pragma once
 
 #include <algorithm>
@@ -81,6 +81,7 @@
 #include "joulesched/request_view.hpp"
 #include "joulesched/sim/actuator.hpp"
 #include "joulesched/sim/batching_device.hpp"
+#include "joulesched/sim/carbon_accounting.hpp"
 #include "joulesched/sim/device_model.hpp"
 #include "joulesched/sim/energy_meter.hpp"
 #include "joulesched/sim/event_queue.hpp"
@@ -109,6 +110,9 @@ struct engine_options {
   double progress_interval_wall_s = 2.0;
   /// What powering a device off and on costs (actuator::power_off, power_on).
   power_states power;
+  /// When set, operational carbon is accounted beside energy: each device's carbon_meter, of its site's zone and
+  /// PUE (sim_result::carbon_g and the rest). The series must cover the whole run, drain included.
+  std::optional<carbon_accounting> carbon;
 };
 
 /// @brief The simulator (see the file note).
@@ -144,6 +148,7 @@ class simulator {
                                    joulesched::detail::shortest(bounds::min_window_s) + ", " +
                                    std::to_string(bounds::max_window_s) + "] s");
     opts_.power.validate("engine_options: power");
+    if (opts_.carbon) check_carbon(devices);
     check_point_tables();
     dev_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
@@ -152,6 +157,13 @@ class simulator {
       const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
       dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate), sim_clock{&now_});
       if (!devices.point_tables.empty()) dev_.back().at = routing.point_of(static_cast<device_id>(i));
+      if (opts_.carbon) {
+        carbon_meter& c = dev_.back().carbon;
+        c.series = opts_.carbon->series;
+        c.zone = opts_.carbon->zone_of_site[devices.site[i]];
+        c.pue = opts_.carbon->pue_of_site[devices.site[i]];
+        c.offset_s = opts_.carbon->offset_s;
+      }
       max_kv_tok_ = std::max(max_kv_tok_, m.kv_capacity_tok);
     }
   }
@@ -368,6 +380,7 @@ class simulator {
     for (device_state& d : dev_) {
       d.account(now_);
       d.window_energy_j = d.meter.energy_j;
+      d.window_carbon_g = d.carbon.carbon_g;
       d.window_busy_s = d.busy_s;
     }
     window_end_s_ = t_s;
@@ -390,7 +403,7 @@ class simulator {
   void set_power(device_id id, double w) noexcept {
     device_state& d = dev_[id];
     if (w != d.meter.power_w) {
-      d.meter.set_power(w);
+      d.set_power(w);
       observer_.on_power(id, now_, w);
     }
   }
@@ -708,8 +721,16 @@ class simulator {
     for (std::size_t t = 0; t < r.types.size(); ++t) r.types[t].gpu = devices_.type_names[t];
     std::uint64_t bulk_total = 0;
     for (std::size_t t = 0; t < r.types.size(); ++t) bulk_total += type_bulk_tok_[t];
+    if (opts_.carbon) r.carbon_g_by_site.assign(opts_.carbon->zone_of_site.size(), 0.0);
+    double uncovered_s = 0.0;
     for (std::size_t i = 0; i < dev_.size(); ++i) {
       const device_state& d = dev_[i];
+      if (opts_.carbon) {
+        r.carbon_g += d.window_carbon_g;
+        r.carbon_total_g += d.carbon.carbon_g;
+        r.carbon_g_by_site[d.site] += d.window_carbon_g;
+        uncovered_s = std::max(uncovered_s, d.carbon.uncovered_s);
+      }
       r.device_energy_j[i] = d.meter.energy_j;
       r.energy_total_j += d.meter.energy_j;
       r.energy_j += d.window_energy_j;
@@ -731,7 +752,36 @@ class simulator {
     r.energy_mj_per_h = w > 0 ? (r.energy_j / 1e6) / (w / 3600.0) : 0.0;
     r.energy_j_per_output_tok = r.output_tok ? r.energy_total_j / static_cast<double>(r.output_tok) : 0.0;
     r.events = events;
+    if (uncovered_s > 0.0)
+      joulesched::detail::fail("carbon intensity series", "end",
+                               opts_.carbon->series->span_s() - opts_.carbon->offset_s,
+                               "is before the run's end at " + joulesched::detail::shortest(end_s) +
+                                   " s: the series must cover the whole run, drain included (a longer series or an "
+                                   "earlier --start)");
     return r;
+  }
+
+  void check_carbon(const sim_devices& devices) const {
+    const carbon_accounting& c = *opts_.carbon;
+    if (c.series == nullptr) joulesched::detail::fail("engine_options", "carbon.series", "null", "must be set");
+    if (!(c.offset_s >= 0.0 && c.offset_s < c.series->span_s()))
+      joulesched::detail::fail("engine_options", "carbon.offset_s", c.offset_s, "must be within the series");
+    if (c.pue_of_site.size() != c.zone_of_site.size())
+      joulesched::detail::fail("engine_options", "carbon.pue_of_site.size()", c.pue_of_site.size(),
+                               "must equal carbon.zone_of_site.size()");
+    for (std::size_t s = 0; s < c.zone_of_site.size(); ++s) {
+      if (c.zone_of_site[s] >= c.series->zones().size())
+        joulesched::detail::fail("engine_options", "carbon.zone_of_site[" + std::to_string(s) + "]", c.zone_of_site[s],
+                                 "must be a zone of the series");
+      if (!(std::isfinite(c.pue_of_site[s]) && c.pue_of_site[s] >= 1.0))
+        joulesched::detail::fail("engine_options", "carbon.pue_of_site[" + std::to_string(s) + "]", c.pue_of_site[s],
+                                 "must be finite and >= 1");
+    }
+    for (std::size_t i = 0; i < devices.size(); ++i)
+      if (devices.site[i] >= c.zone_of_site.size())
+        joulesched::detail::fail("engine_options", "carbon.zone_of_site.size()", c.zone_of_site.size(),
+                                 "must cover every device's site (device " + std::to_string(i) + " is at site " +
+                                     std::to_string(devices.site[i]) + ")");
   }
 
   const sim_devices& devices_;

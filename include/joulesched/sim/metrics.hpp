@@ -144,6 +144,10 @@ struct sim_result {
   std::array<tier_metrics, tier_count> tiers{};  ///< indexed by tier
   std::vector<type_metrics> types;
   std::vector<double> device_energy_j;  ///< per device id, whole run
+  /// Operational carbon (energy x PUE x grid intensity), grams of CO2, when the run accounts it
+  /// (engine_options::carbon; else 0 and empty): over the window, over the whole run, and per site over the window.
+  double carbon_g = 0, carbon_total_g = 0;
+  std::vector<double> carbon_g_by_site;
   /// Per SLO class, indexed by request::cls, up to the largest class id read (classes never seen are zero).
   /// Names are the workload mix's (`workload_mix::classes[cls].name`): the run does not know them.
   std::vector<class_metrics> classes;

@@ -1,0 +1,155 @@
+// Operational carbon in the simulator: each device's carbon against the integral of its recorded power trace
+// times PUE times its zone's hourly intensity, and the input the accounting refuses.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "joulesched/carbon/intensity_file.hpp"
+#include "joulesched/estimation/length_estimators.hpp"
+#include "joulesched/fleet.hpp"
+#include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/round_robin.hpp"
+#include "joulesched/sim/carbon_accounting.hpp"
+#include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/workload.hpp"
+#include "support/errors.hpp"
+#include "support/sim_kit.hpp"
+
+using namespace joulesched;
+using namespace joulesched::sim;
+using joulesched::test::check_mentions;
+using joulesched::test::constant_mix;
+using joulesched::test::devices_of;
+using joulesched::test::error_of;
+using joulesched::test::params_of;
+using joulesched::test::recorder;
+using joulesched::test::simple_model;
+
+namespace {
+
+constexpr std::int64_t jan1_2021 = 1'609'459'200;  // 2021-01-01 00:00:00 UTC
+
+intensity_series three_hours() {
+  std::istringstream in(
+      "datetime_utc,north,south\n"
+      "2021-01-01 00:00:00,120,610\n"
+      "2021-01-01 01:00:00,80,540\n"
+      "2021-01-01 02:00:00,95,700\n");
+  return read_intensity_series(in, "grid.csv");
+}
+
+}  // namespace
+
+TEST_CASE("sim_carbon.each_device_equals_power_x_pue_x_intensity_across_hour_boundaries") {
+  const intensity_series grid = three_hours();
+  const device_model a = simple_model(16, 100'000);
+  std::vector<const device_model*> ms{&a, &a, &a, &a};
+  sim_devices devs = devices_of(ms);
+  devs.site = {0, 0, 1, 1};
+  fleet f(params_of(ms));
+  least_loaded_router router(f);
+  oracle_estimator est;
+  no_control ctl;
+  engine_options o;
+  o.window_s = 3600.0;
+  carbon_accounting c;
+  c.series = &grid;
+  c.offset_s = grid.offset_of(jan1_2021 + 1800, "--start");  // the run starts at 00:30: it crosses two hours
+  c.zone_of_site = {1, 0};                                   // site 0 in "south", site 1 in "north"
+  c.pue_of_site = {1.1, 1.4};
+  o.carbon = c;
+  mix_source_options mo;
+  mo.rate_rps = 2.0;
+  mo.duration_s = 3600.0;
+  mo.seed = 5;
+  mix_source src(constant_mix(200, 80), mo);
+  simulator<least_loaded_router, oracle_estimator, no_control, recorder> sim(devs, f, router, est, ctl, o);
+  const sim_result r = sim.run(src);
+  REQUIRE(r.read > 5000);
+  REQUIRE(r.sim_time_s > 3600.0);  // the drain runs past the window (the run crosses 01:00 either way)
+
+  // Integrate each device's recorded power trace piece by piece, each piece split at the hours it crosses.
+  std::vector<double> last_t(ms.size(), 0.0), last_w(ms.size(), -1.0), grams(ms.size(), 0.0);
+  const auto piece = [&](std::size_t d, double t0, double t1, double w) {
+    const std::size_t site = devs.site[d];
+    grams[d] += c.pue_of_site[site] * grid.carbon_g(c.zone_of_site[site], c.offset_s + t0, c.offset_s + t1, w);
+  };
+  for (const auto& p : sim.observer().power) {
+    if (last_w[p.d] >= 0) piece(p.d, last_t[p.d], p.t_s, last_w[p.d]);
+    last_t[p.d] = p.t_s;
+    last_w[p.d] = p.w;
+  }
+  double total = 0, by_energy = 0;
+  for (std::size_t d = 0; d < ms.size(); ++d) {
+    piece(d, last_t[d], r.sim_time_s, last_w[d]);
+    total += grams[d];
+    by_energy += r.device_energy_j[d];
+  }
+  CHECK(r.carbon_total_g == doctest::Approx(total).epsilon(1e-12));
+  CHECK(r.carbon_g < r.carbon_total_g);
+  REQUIRE(r.carbon_g_by_site.size() == 2);
+  CHECK(r.carbon_g_by_site[0] + r.carbon_g_by_site[1] == doctest::Approx(r.carbon_g).epsilon(1e-12));
+  // The south site's grid is 5-8x dirtier: with the same devices and load, it emits more than the north.
+  CHECK(r.carbon_g_by_site[0] > 3.0 * r.carbon_g_by_site[1]);
+  // Bounds from the extreme intensities and PUEs: energy x min <= carbon <= energy x max.
+  CHECK(total >= by_energy / intensity_series::j_per_kwh * 80.0 * 1.1);
+  CHECK(total <= by_energy / intensity_series::j_per_kwh * 700.0 * 1.4);
+}
+
+TEST_CASE("sim_carbon.refuses_unknown_zones_short_series_and_bad_pue") {
+  const intensity_series grid = three_hours();
+  fleet_spec spec;
+  spec.source = "fleet.csv";
+  spec.sites = {"north", "east"};
+  check_mentions(error_of([&] { (void)carbon_accounting::for_fleet(spec, grid, jan1_2021); }),
+                 {"fleet.csv", "site", "'east'", "no zone", "north, south"});
+  spec.sites = {"north"};
+  check_mentions(error_of([&] { (void)carbon_accounting::for_fleet(spec, grid, jan1_2021 + 3 * 3600); }),
+                 {"--start", "within"});
+  const carbon_accounting ok = carbon_accounting::for_fleet(spec, grid, jan1_2021 + 3600);
+  CHECK(ok.offset_s == 3600.0);
+  CHECK(ok.zone_of_site == std::vector<std::size_t>{0});
+  CHECK(ok.pue_of_site == std::vector<double>{1.0});
+
+  const device_model a = simple_model(4, 10'000);
+  std::vector<const device_model*> ms{&a, &a};
+  const sim_devices devs = devices_of(ms);
+  oracle_estimator est;
+  no_control ctl;
+  {
+    // An idle run of 2 hours from 01:30 outlasts the series (it ends at 03:00): an error, not a silent gap.
+    fleet f(params_of(ms));
+    round_robin_router router(f);
+    engine_options o;
+    o.window_s = 7200.0;
+    o.carbon = carbon_accounting::for_fleet(spec, grid, jan1_2021 + 5400);
+    vector_source empty;
+    simulator sim(devs, f, router, est, ctl, o);
+    check_mentions(error_of([&] { (void)sim.run(empty); }), {"carbon intensity series", "cover the whole run"});
+  }
+  {
+    fleet f(params_of(ms));
+    round_robin_router router(f);
+    engine_options o;
+    o.carbon = ok;
+    o.carbon->pue_of_site = {0.9};
+    check_mentions(error_of([&] { simulator sim(devs, f, router, est, ctl, o); }),
+                   {"carbon.pue_of_site[0]", "0.9", ">= 1"});
+  }
+  {
+    // Idle for one hour from 01:00, all of it in the hour of 80 g/kWh: 2 x 50 W x 3600 s = 0.1 kWh -> 8 g.
+    fleet f(params_of(ms));
+    round_robin_router router(f);
+    engine_options o;
+    o.window_s = 3600.0;
+    o.carbon = ok;
+    vector_source empty;
+    simulator sim(devs, f, router, est, ctl, o);
+    const sim_result r = sim.run(empty);
+    CHECK(r.carbon_g == doctest::Approx(8.0).epsilon(1e-12));
+    CHECK(r.carbon_total_g == r.carbon_g);
+  }
+}
