@@ -78,7 +78,10 @@ concept CostModel = std::copy_constructible<C> &&
 /// Promises, for every device params d, load l and request v:
 /// - `floor(d, v) <= c(d, l, v)` as computed, in floating point;
 /// - `floor_key` reads only the params (not the cost's run-time state), and `floor_key(a) <= floor_key(b)`
-///   implies `floor(a, v) <= floor(b, v)`.
+///   implies `floor(a, v) <= floor(b, v)`. A cost whose floors follow run-time state (e.g. carbon_cost, an
+///   hourly grid intensity) also has `floor_epoch()` (noexcept, std::uint64_t), which changes whenever its floor
+///   keys may have changed; floor_key may then read that state, and argmin_router re-orders its classes when it
+///   sees a new epoch.
 /// The class-indexed argmin_router visits classes in floor_key order and stops at the first class whose floor
 /// exceeds the best cost found, since no later class can win: still exact, and fewer cost evaluations when
 /// cheap classes win. weighted_cost provides both when one of its terms has a floor and every other term is

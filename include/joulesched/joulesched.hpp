@@ -21,6 +21,7 @@
 #include "joulesched/concepts.hpp"
 #include "joulesched/control/lambda_controller.hpp"
 #include "joulesched/control/miss_window.hpp"
+#include "joulesched/cost/carbon_cost.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/cost/profile_terms.hpp"

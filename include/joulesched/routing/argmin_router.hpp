@@ -86,11 +86,11 @@ class argmin_router {
           "argmin_router: the class-indexed path needs a fleet with class heaps "
           "(fleet_index::by_class); this fleet was built with fleet_index::none");
     if constexpr (floor_ordered) {
-      // A fleet's classes never change, so their order by floor_key is fixed for the router's life.
+      // A fleet's classes never change, so their order by floor_key changes only with the cost's floor_epoch().
       const auto params = f.class_params();
       class_order_.resize(params.size());
       std::iota(class_order_.begin(), class_order_.end(), std::uint32_t{0});
-      std::ranges::stable_sort(class_order_, {}, [&](std::uint32_t c) { return cost_.floor_key(params[c]); });
+      sort_classes();
       least_ = detail::least_params(params);
     }
   }
@@ -145,6 +145,9 @@ class argmin_router {
         // Floors rise along class_order_, so once one exceeds the best cost, no later class can win. Strictly:
         // a class whose floor equals the best cost may still tie it and win on load or id.
         assert(class_order_.size() == tops.size() && "the router's fleet was assigned another fleet");
+        if constexpr (has_floor_epoch) {
+          if (cost_.floor_epoch() != sorted_epoch_) sort_classes();  // e.g. an hourly carbon intensity changed
+        }
         const double offset = floor_offset(v);
         if (class_order_.size() >= floor_block) {
           pick_by_blocks(tops, params, v, offset, best);
@@ -221,8 +224,24 @@ class argmin_router {
 
   fleet* fleet_;
   Cost cost_{};
-  std::vector<std::uint32_t> class_order_;  // classes by ascending floor_key (floor_ordered only)
-  device_params least_{};                   // the component-wise least parameters of the classes (floor_ordered)
+  // Whether the cost's floor keys follow run-time state, announced by a change of floor_epoch() (FlooredCostModel).
+  static constexpr bool has_floor_epoch = requires(const Cost& c) {
+    { c.floor_epoch() } noexcept -> std::convertible_to<std::uint64_t>;
+  };
+  // Orders the classes by (floor_key, class): a stable order by floor_key, without allocating. O(C log C).
+  // const: the order is a cache of the cost's state, refreshed on a const pick too (routers are single-threaded).
+  void sort_classes() const noexcept {
+    const auto params = fleet_->class_params();
+    if constexpr (has_floor_epoch) sorted_epoch_ = cost_.floor_epoch();
+    std::ranges::sort(class_order_, [&](std::uint32_t a, std::uint32_t b) {
+      const double ka = cost_.floor_key(params[a]), kb = cost_.floor_key(params[b]);
+      return ka < kb || (ka == kb && a < b);
+    });
+  }
+
+  mutable std::vector<std::uint32_t> class_order_;  // classes by ascending floor_key (floor_ordered only)
+  mutable std::uint64_t sorted_epoch_ = 0;          // the cost's floor_epoch() when class_order_ was sorted
+  device_params least_{};  // the component-wise least parameters of the classes (floor_ordered)
 };
 
 /// The exact router forced onto the scan path (the reference the class-indexed path is tested against).
