@@ -1,6 +1,6 @@
 // Simulator speed: simulated requests (and events) per second of wall time, on the default fleet (320 GPUs),
 // the default mix at utilisation 0.5, 600 simulated seconds (~270k requests) per iteration, for each policy of
-// sim::policy_registry (benchmark names are the policies' names).
+// sim::policy_registry but those that need a carbon series (benchmark names are the policies' names).
 // Counters: requests/s and events/s of wall time (rates over real time), and the run's own CPU-time rate.
 // Each iteration checks its own answer (every request read is completed or rejected).
 //
@@ -105,7 +105,8 @@ void bm_memory(benchmark::State& state) {
 
 int main(int argc, char** argv) {
   for (const sim::policy_entry& e : sim::policy_registry)  // every policy of the registry, by its name
-    benchmark::RegisterBenchmark(e.name, bm_policy, e.kind)->Unit(benchmark::kMillisecond)->UseRealTime();
+    if (!e.needs_carbon)                                   // the bundled experiment has no carbon series
+      benchmark::RegisterBenchmark(e.name, bm_policy, e.kind)->Unit(benchmark::kMillisecond)->UseRealTime();
   for (const sim::policy_kind k :
        {sim::policy_kind::round_robin, sim::policy_kind::least_loaded, sim::policy_kind::energy_pi}) {
     benchmark::RegisterBenchmark(("scale/" + std::string(sim::to_string(k))).c_str(), bm_scale, k)

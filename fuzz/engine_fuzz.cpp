@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "joulesched/sim/policies.hpp"
@@ -123,8 +124,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < request_count; ++i)
     src.requests.push_back(request_from(in, i, src.requests.empty() ? 0.0 : src.requests.back().arrival_s));
 
+  // Carbon accounted on every run (carbon_pi needs it): one zone, a day of hourly values in [0, 1000] g/kWh and a
+  // PUE in [1, 2] from the input (valid ones: the series' own checks are the carbon tests' and the reader fuzzer's).
+  std::vector<double> hours(24);
+  for (double& h : hours) h = static_cast<double>(in.ConsumeIntegral<std::uint16_t>()) / 65.535;
+  const intensity_series grid(0, {"zone"}, hours, "fuzz grid");
+  opts.carbon =
+      carbon_accounting{&grid, 0.0, {0}, {1.0 + static_cast<double>(in.ConsumeIntegral<std::uint8_t>()) / 255.0}};
+
   sim_result r;
   if (!fuzz::accepts([&] { r = run_policy(policy, devices, params, src, settings, opts); })) return 0;
+  fuzz::require(r.carbon_total_g >= 0 && std::isfinite(r.carbon_total_g), "carbon is finite and >= 0");
   fuzz::require(r.read == request_count && r.read == r.completed + r.rejected, "read = completed + rejected");
   fuzz::require(std::isfinite(r.energy_total_j) && r.energy_total_j >= 0, "energy is finite and >= 0");
   fuzz::require(r.energy_j >= 0 && r.energy_j <= r.energy_total_j, "the window's energy is part of the run's");

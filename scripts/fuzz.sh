@@ -20,6 +20,7 @@ table=(
   "device_model_fuzz    4096 data/devices"
   "fleet_file_fuzz      1024 data/fleets"
   "rate_shape_fuzz      8192 data/traces"
+  "intensity_fuzz       4096 tests/data/carbon"
   "number_fuzz           128"
   "engine_fuzz           512"
 )

@@ -64,7 +64,7 @@ struct options {
   std::string data_dir = JOULESCHED_DATA_DIR;
   std::string fleet_path;  // default: <data_dir>/fleets/default.csv
   std::string trace_path;  // empty: the default mix; "default": the bundled Azure excerpt
-  std::string policies = sim::all_policy_names();
+  std::string policies;    // empty: every policy (carbon_pi only with --carbon)
   std::uint64_t seed = 1;
   std::optional<double> utilisation;
   std::optional<double> load_scale;
@@ -604,7 +604,11 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
 }
 
 int run(const options& o) {
-  const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(o.policies, "--policies");
+  const std::string policy_list = o.policies.empty() ? sim::all_policy_names(!o.carbon_path.empty()) : o.policies;
+  const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(policy_list, "--policies");
+  for (const sim::policy_kind k : kinds)
+    if (sim::needs_carbon(k) && o.carbon_path.empty())
+      js::detail::fail("--policies", "policy", "'" + std::string(sim::to_string(k)) + "'", "needs --carbon FILE");
   const sim::slo_kind pi_target = sim::parse_slo_kind(o.pi_target, "--pi-target");
   if (o.pi_target_given && std::none_of(kinds.begin(), kinds.end(), sim::tunes_lambda))
     js::detail::fail("--pi-target", "value", "'" + o.pi_target + "'",
@@ -692,7 +696,8 @@ int main(int argc, char** argv) {
                  "replay a trace (Azure CSV or Mooncake JSONL; 'default' = the bundled Azure excerpt) instead of the "
                  "default mix, at its recorded times; with --utilisation its time is scaled to that load and it is "
                  "tiled to fill the window; requests get classes by the mix's shares");
-  app.add_option("--policies", o.policies, "comma-separated, of: " + sim::all_policy_names())->capture_default_str();
+  app.add_option("--policies", o.policies,
+                 "comma-separated, of: " + sim::all_policy_names() + " (default: all; carbon_pi with --carbon only)");
   app.add_option("--seed", t.seed, "seed of the workload, the estimator's errors and power-of-two's draws")
       ->capture_default_str();
   auto* util =

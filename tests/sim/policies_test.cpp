@@ -2,6 +2,7 @@
 // accounted for, the PI policies tune lambda. Short runs (tens of simulated seconds) to keep the suite fast.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -9,14 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "joulesched/carbon/intensity_series.hpp"
+#include "joulesched/sim/carbon_accounting.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/policies.hpp"
 #include "joulesched/sim/scenario.hpp"
 #include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/workload.hpp"
+#include "support/errors.hpp"
 
 using namespace joulesched;
 using namespace joulesched::sim;
+using joulesched::test::check_mentions;
+using joulesched::test::error_of;
 
 namespace {
 
@@ -25,6 +31,26 @@ const std::filesystem::path source_dir(JOULESCHED_SOURCE_DIR);
 const scenario& the_setup() {
   static const scenario s = scenario::bundled(source_dir / "data");
   return s;
+}
+
+constexpr std::int64_t jan1_2021 = 1'609'459'200;  // 2021-01-01 00:00:00 UTC
+
+// A test series (not data): 48 hours per zone, each zone's value cycling through `values` hour by hour.
+intensity_series test_grid(const std::vector<std::string>& zones, const std::vector<std::vector<double>>& values) {
+  std::vector<double> v;
+  for (std::size_t h = 0; h < 48; ++h)
+    for (std::size_t z = 0; z < zones.size(); ++z) v.push_back(values[z][h % values[z].size()]);
+  return intensity_series(jan1_2021, zones, v, "test grid");
+}
+
+// Every run accounts carbon on the default fleet's one site, so that carbon_pi runs beside the others.
+const intensity_series& one_site_grid() {
+  static const intensity_series g = test_grid({"dc1"}, {{400.0, 350.0, 300.0}});
+  return g;
+}
+engine_options with_carbon(engine_options eo, const scenario& s) {
+  eo.carbon = carbon_accounting::for_fleet(s.fleet, one_site_grid(), jan1_2021);
+  return eo;
 }
 
 sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double duration_s,
@@ -36,7 +62,7 @@ sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double dur
   engine_options eo;
   eo.discipline = q;
   eo.window_s = duration_s;
-  return run_policy(k, s.devices, s.params, src, ps, eo);
+  return run_policy(k, s.devices, s.params, src, ps, with_carbon(eo, s));
 }
 
 void check_same(const sim_result& a, const sim_result& b) {
@@ -91,11 +117,12 @@ JOULESCHED_POLICY_TYPE(energy_fixed)
 JOULESCHED_POLICY_TYPE(energy_pi)
 JOULESCHED_POLICY_TYPE(tiered)
 JOULESCHED_POLICY_TYPE(energy_profile)
+JOULESCHED_POLICY_TYPE(carbon_pi)
 #undef JOULESCHED_POLICY_TYPE
 #define JOULESCHED_EVERY_POLICY                                                                                       \
   round_robin_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, energy_pi_policy, tiered_policy, \
-      energy_profile_policy
-static_assert(all_policies.size() == 7, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
+      energy_profile_policy, carbon_pi_policy
+static_assert(all_policies.size() == 8, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
 
 TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCHED_EVERY_POLICY) {
   const policy_kind k = P::kind;
@@ -106,7 +133,8 @@ TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCH
   CHECK(a.read == a.completed + a.rejected);
   CHECK(a.policy == to_string(k));
   const bool tunes = tunes_lambda(k);
-  CHECK(tunes == (k == policy_kind::energy_pi || k == policy_kind::tiered || k == policy_kind::energy_profile));
+  CHECK(tunes == (k == policy_kind::energy_pi || k == policy_kind::tiered || k == policy_kind::energy_profile ||
+                  k == policy_kind::carbon_pi));
   CHECK(a.lambda_trace.empty() != tunes);
   const sim_result c = run(k, 12, 0.5, 30.0);
   CHECK(c.energy_total_j != a.energy_total_j);
@@ -150,7 +178,7 @@ TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
   const scenario& s = the_setup();
   for (const policy_kind k : all_policies) {
     trace_source src(tr, s.mix, trace_source_options{});
-    const sim_result r = run_policy(k, s.devices, s.params, src, policy_settings{}, engine_options{});
+    const sim_result r = run_policy(k, s.devices, s.params, src, policy_settings{}, with_carbon(engine_options{}, s));
     CHECK(r.read == tr->rows.size());
     CHECK(r.rejected_no_fit == 1);
     CHECK(r.completed == 3);
@@ -195,4 +223,54 @@ TEST_CASE("sim_policies.energy_pi.lambda_trace_is_bounded_and_evenly_thinned") {
   mix_source src2(s.mix, mo);
   CHECK_THROWS_WITH_AS((void)run_policy(policy_kind::energy_pi, s.devices, s.params, src2, odd, eo),
                        doctest::Contains("max_lambda_samples = 7"), config_error);
+}
+
+TEST_CASE("sim_policies.carbon_pi.needs_carbon_accounting") {
+  const scenario& s = the_setup();
+  mix_source src(s.mix, s.load(0.5, 2.0, 1));
+  check_mentions(
+      error_of([&] { (void)run_policy(policy_kind::carbon_pi, s.devices, s.params, src, policy_settings{}, {}); }),
+      {"carbon_pi", "carbon accounting"});
+  CHECK(needs_carbon(policy_kind::carbon_pi));
+  CHECK(all_policy_names(false).find("carbon_pi") == std::string::npos);
+  CHECK(all_policy_names(true).find("carbon_pi") != std::string::npos);
+}
+
+// Two sites of the default fleet each, one grid 8x cleaner than the other (test values, not data). carbon_pi
+// moves the work to the clean site and emits far less than least_loaded and energy_pi, which do not see where the
+// carbon is, holding its miss rate at the PI target as energy_pi does.
+TEST_CASE("sim_policies.carbon_pi.routes_to_the_cleaner_site_at_iso_slo") {
+  fleet_spec f = load_fleet(source_dir / "data" / "fleets" / "default.csv");
+  f.sites = {"clean", "dirty"};
+  const std::size_t rows = f.rows.size();
+  for (std::size_t i = 0; i < rows; ++i) {
+    fleet_row r = f.rows[i];
+    r.site = 1;
+    f.rows.push_back(r);
+  }
+  const scenario s(std::move(f), the_setup().mix);
+  const intensity_series grid = test_grid({"clean", "dirty"}, {{60.0}, {480.0}});
+  engine_options eo;
+  eo.window_s = 600.0;  // the PI loop settles within a few minutes (its miss window is 60 s)
+  eo.carbon = carbon_accounting::for_fleet(s.fleet, grid, jan1_2021);
+  const auto run_one = [&](policy_kind k) {
+    mix_source src(s.mix, s.load(0.5, 600.0, 3));
+    return run_policy(k, s.devices, s.params, src, policy_settings{}, eo);
+  };
+  const sim_result ll = run_one(policy_kind::least_loaded);
+  const sim_result pi = run_one(policy_kind::energy_pi);
+  const sim_result carbon = run_one(policy_kind::carbon_pi);
+  REQUIRE(carbon.read > 200'000);
+  CHECK(carbon.read == carbon.completed + carbon.rejected);
+  CHECK(carbon.carbon_g < 0.7 * ll.carbon_g);
+  CHECK(carbon.carbon_g < 0.85 * pi.carbon_g);
+  // The same PI target as energy_pi (1% by default), held as closely. (Against least_loaded, which misses almost
+  // nothing, that is about one point: 1.03% against 0.01% when this was written, just outside "iso-SLO".)
+  CHECK(std::abs(carbon.all.violation_rate - pi.all.violation_rate) <= 0.0025);
+  // Energy by site (grams / intensity): the clean site serves most of it; it cannot serve all at this load.
+  CHECK(carbon.carbon_g_by_site[0] / 60.0 > 2.0 * carbon.carbon_g_by_site[1] / 480.0);
+  CHECK(ll.carbon_g_by_site[0] / 60.0 == doctest::Approx(ll.carbon_g_by_site[1] / 480.0).epsilon(0.05));
+  MESSAGE("carbon kg: least_loaded ", ll.carbon_g / 1e3, ", energy_pi ", pi.carbon_g / 1e3, ", carbon_pi ",
+          carbon.carbon_g / 1e3, "; violations % ", 100 * ll.all.violation_rate, ", ", 100 * pi.all.violation_rate,
+          ", ", 100 * carbon.all.violation_rate);
 }

@@ -22,6 +22,10 @@
 ///                   bulk requests by argmin over joulesched_cost with the fixed lambda. Bulk deadlines are long,
 ///                   so for bulk the lateness term is zero until a deadline is at risk and the choice is the most
 ///                   energy-efficient device class (least loaded within it): energy first, deadline-safe.
+/// - `carbon_pi`:    argmin_router<carbon_cost>: grams of CO2 (predicted joules x the site's PUE x its grid's
+///                   intensity now) + lambda x lateness, lambda tuned as energy_pi's with every lambda setting
+///                   scaled from J/s to g/s by the fleet's mean g/J over the series; the sites' intensities follow
+///                   the run's carbon accounting hour by hour. Needs engine_options::carbon (--carbon FILE).
 /// Every policy sees the same estimator (noisy_estimator<oracle_estimator>, seeded, with the configured mean
 /// absolute relative error) and the same device parameters (fleet_file.hpp's nominal operating point).
 ///
@@ -50,6 +54,8 @@
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/control/price_loop.hpp"
 #include "joulesched/control/shared_price.hpp"
+#include "joulesched/control/site_carbon.hpp"
+#include "joulesched/cost/carbon_cost.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/profile_cost.hpp"
 #include "joulesched/error.hpp"
@@ -74,7 +80,8 @@ enum class policy_kind : std::uint8_t {
   energy_fixed,
   energy_pi,
   tiered,
-  energy_profile
+  energy_profile,
+  carbon_pi
 };
 
 /// @brief Settings shared by the policies (see the file note for the source of each default).
@@ -153,6 +160,62 @@ class pi_lambda_control {
 };
 static_assert(SimControl<pi_lambda_control>);
 
+/// @brief The SimControl of carbon_pi: the PI loop on lambda (pi_lambda_control), and each site's grid intensity
+/// set into a site_carbon from the run's carbon accounting at every tick that enters a new hour of the series.
+/// The hour's value holds from the first tick in it (a control period late at most); past the series' end the
+/// last hour's holds (the engine refuses such a run anyway).
+class carbon_pi_control {
+ public:
+  /// @param lambda, carbon the price and the per-site g/J the policy's cost follows (must outlive this).
+  carbon_pi_control(shared_price& lambda, const policy_settings& s, const carbon_accounting& c, site_carbon& carbon)
+      : pi_(lambda, s), accounting_(c), carbon_(carbon) {
+    follow(0.0);
+  }
+  [[nodiscard]] double period_s() const noexcept { return pi_.period_s(); }
+  void on_outcome(double now_s, tier t, const slo_outcome& o) noexcept { pi_.on_outcome(now_s, t, o); }
+  void tick(double now_s) {
+    follow(now_s);
+    pi_.tick(now_s);
+  }
+  std::vector<lambda_sample>&& take_trace() noexcept { return pi_.take_trace(); }
+
+ private:
+  void follow(double now_s) {
+    const intensity_series& grid = *accounting_.series;
+    const double t = std::min(accounting_.offset_s + now_s, grid.span_s() - 1.0);
+    const auto h = static_cast<std::size_t>(t / intensity_series::hour_s);
+    if (h == hour_) return;
+    hour_ = h;
+    for (std::size_t site = 0; site < accounting_.zone_of_site.size(); ++site)
+      carbon_.set_intensity(static_cast<site_id>(site), grid.value(h, accounting_.zone_of_site[site]));
+  }
+
+  pi_lambda_control pi_;
+  const carbon_accounting& accounting_;
+  site_carbon& carbon_;
+  std::size_t hour_ = static_cast<std::size_t>(-1);
+};
+static_assert(SimControl<carbon_pi_control>);
+
+namespace detail {
+/// The scale of carbon_pi's lambda: grams per joule of the fleet's sites on average over the series (PUE x the
+/// zone's mean intensity / 3.6e6, averaged over the sites). carbon_pi runs energy_pi's PI loop with every lambda
+/// setting (initial, bounds, gains) times this, so that on a fleet of one intensity it makes energy_pi's decisions.
+/// @throws config_error when it is 0 (every site's grid is at 0 over the series: nothing to price).
+[[nodiscard]] inline double carbon_lambda_scale(const carbon_accounting& c) {
+  double sum = 0.0;
+  for (std::size_t site = 0; site < c.zone_of_site.size(); ++site) {
+    double zone_sum = 0.0;
+    for (std::size_t h = 0; h < c.series->hours(); ++h) zone_sum += c.series->value(h, c.zone_of_site[site]);
+    sum += c.pue_of_site[site] * zone_sum / static_cast<double>(c.series->hours()) / intensity_series::j_per_kwh;
+  }
+  const double scale = sum / static_cast<double>(c.zone_of_site.size());
+  if (!(scale > 0.0))
+    joulesched::detail::fail("carbon_pi", "mean grid intensity", 0, "must be > 0: there is no carbon to price");
+  return scale;
+}
+}  // namespace detail
+
 /// The estimator every policy is told output lengths by.
 using sim_estimator = noisy_estimator<oracle_estimator>;
 
@@ -172,42 +235,44 @@ struct policy_entry {
   policy_kind kind;
   const char* name;
   bool tunes_lambda;
+  /// Whether it needs the run's carbon accounting (engine_options::carbon); without it, running it is an error.
+  bool needs_carbon;
   /// Runs the policy over `devices`, whose routing parameters are `params` (in id order), on `src`.
   sim_result (*run)(const sim_devices& devices, const std::vector<device_params>& params, request_source& src,
                     const policy_settings& s, const engine_options& opts);
 };
 
 /// @brief Every policy, in enum order: adding one is an enumerator and an entry here.
-inline constexpr std::array<policy_entry, 7> policy_registry = {{
-    {policy_kind::round_robin, "round_robin", false,
+inline constexpr std::array<policy_entry, 8> policy_registry = {{
+    {policy_kind::round_robin, "round_robin", false, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        round_robin_router router(f);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
-    {policy_kind::least_loaded, "least_loaded", false,
+    {policy_kind::least_loaded, "least_loaded", false, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        least_loaded_router router(f);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
-    {policy_kind::power_of_two, "power_of_two", false,
+    {policy_kind::power_of_two, "power_of_two", false, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
-    {policy_kind::energy_fixed, "energy_fixed", false,
+    {policy_kind::energy_fixed, "energy_fixed", false, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
-    {policy_kind::energy_pi, "energy_pi", true,
+    {policy_kind::energy_pi, "energy_pi", true, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        shared_price lambda(s.lambda_fixed_j_per_s);
@@ -217,7 +282,7 @@ inline constexpr std::array<policy_entry, 7> policy_registry = {{
        r.lambda_trace = c.take_trace();
        return r;
      }},
-    {policy_kind::tiered, "tiered", true,
+    {policy_kind::tiered, "tiered", true, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f(params, "simulated fleet");
        using energy_router = argmin_router<joulesched_cost>;
@@ -230,7 +295,7 @@ inline constexpr std::array<policy_entry, 7> policy_registry = {{
        r.lambda_trace = c.take_trace();
        return r;
      }},
-    {policy_kind::energy_profile, "energy_profile", true,
+    {policy_kind::energy_profile, "energy_profile", true, false,
      [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
        // One profile per distinct model, owned here for the run; the fleet's params point at them.
        std::vector<const device_model*> models;
@@ -248,6 +313,29 @@ inline constexpr std::array<policy_entry, 7> policy_registry = {{
        argmin_router<profile_cost> router(fp, profile_cost(lambda));
        pi_lambda_control c(lambda, s);
        sim_result r = detail::run_with(devices, fp, router, c, s, opts, src);
+       r.lambda_trace = c.take_trace();
+       return r;
+     }},
+    {policy_kind::carbon_pi, "carbon_pi", true, true,
+     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+       if (!opts.carbon)
+         throw config_error("carbon_pi: needs the run's carbon accounting (engine_options::carbon; --carbon FILE)");
+       const carbon_accounting& accounting = *opts.carbon;
+       // energy_pi's loop, every lambda setting in grams per second: times the fleet's mean g/J.
+       const double scale = detail::carbon_lambda_scale(accounting);
+       policy_settings scaled = s;
+       scaled.lambda_fixed_j_per_s *= scale;
+       scaled.pi.kp *= scale;
+       scaled.pi.ki *= scale;
+       scaled.pi.lambda_min *= scale;
+       scaled.pi.lambda_max *= scale;
+       scaled.pi.lambda_initial *= scale;
+       fleet f(params, "simulated fleet");
+       site_carbon carbon(accounting.pue_of_site);
+       shared_price lambda(scaled.pi.lambda_initial);
+       carbon_pi_control c(lambda, scaled, accounting, carbon);
+       argmin_router<carbon_cost> router(f, carbon_cost(carbon, lambda));
+       sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
        r.lambda_trace = c.take_trace();
        return r;
      }},
@@ -273,12 +361,17 @@ static_assert(
 
 [[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept { return entry_of(p).name; }
 
-/// @brief Every policy's name, in registry order, joined by commas (the program's default `--policies`).
-[[nodiscard]] inline std::string all_policy_names() {
+/// @brief Every policy's name, in registry order, joined by commas: the program's default `--policies`, without
+/// those that need carbon accounting unless `with_carbon`.
+[[nodiscard]] inline std::string all_policy_names(bool with_carbon = true) {
   std::string names;
-  for (const policy_entry& e : policy_registry) names += (names.empty() ? "" : ",") + std::string(e.name);
+  for (const policy_entry& e : policy_registry)
+    if (with_carbon || !e.needs_carbon) names += (names.empty() ? "" : ",") + std::string(e.name);
   return names;
 }
+
+/// @brief Whether the policy needs the run's carbon accounting (engine_options::carbon).
+[[nodiscard]] constexpr bool needs_carbon(policy_kind p) noexcept { return entry_of(p).needs_carbon; }
 
 /// @brief Whether the policy tunes lambda with a PI controller (and so fills lambda_trace and holds pi_target).
 [[nodiscard]] constexpr bool tunes_lambda(policy_kind p) noexcept { return entry_of(p).tunes_lambda; }
