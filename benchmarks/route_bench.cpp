@@ -3,9 +3,10 @@
 //
 // Names: route/<policy>/<devices>/<classes>, e.g. `--benchmark_filter='route/(naive_scan|energy)/320/'`.
 // `energy` is argmin_router<joulesched_cost> (floor order, stopping early); `energy_every_class` the same router
-// with argmin_path::every_class. ROUTE_BENCH_OVERLOAD=1 makes every request late (see make_requests).
-// Every policy runs over a fleet with class heaps except power_of_two_flat (power_of_two over a fleet built
-// with fleet_index::none, which keeps only loads and availability).
+// with argmin_path::every_class; `carbon` argmin_router<carbon_cost> (one site, the energy router's decisions).
+// ROUTE_BENCH_OVERLOAD=1 makes every request late (see make_requests). Every policy runs over a fleet with class heaps
+// except power_of_two_flat (power_of_two over a fleet built with fleet_index::none, which keeps only loads and
+// availability).
 //
 // Steady state (what one timed iteration is): the fleet carries K = 8 x devices outstanding assignments in a
 // FIFO ring. Each iteration routes the next request of a pre-generated stream (which reserves its work on the
@@ -56,6 +57,8 @@
 #include <vector>
 
 #include "alloc_count.hpp"
+#include "joulesched/control/site_carbon.hpp"
+#include "joulesched/cost/carbon_cost.hpp"
 #include "joulesched/cost/joulesched_cost.hpp"
 #include "joulesched/cost/service.hpp"
 #include "joulesched/cost/weighted_cost.hpp"
@@ -376,6 +379,27 @@ struct tiered_p {
   }
 };
 
+// The carbon-aware argmin: carbon_cost over one site at 400 g/kWh (a fixed test value), lambda the energy
+// router's in grams (x g/J), so its decisions are the energy router's and the difference is the term's price.
+const js::carbon_cost& carbon_cost_for_bench() {
+  static js::site_carbon carbon(std::vector<double>{1.0});
+  static const js::carbon_cost cost = [] {
+    carbon.set_intensity(0, 400.0);
+    return js::carbon_cost(carbon, lambda_j_per_s * carbon.g_per_j(0));
+  }();
+  return cost;
+}
+
+struct carbon_p {
+  static constexpr const char* name = "carbon";
+  static constexpr exactness kind = exactness::other_exact;
+  static constexpr bool linear = false;
+  using router = js::argmin_router<js::carbon_cost>;
+  static router make(scenario& s) { return router(s.fleet, carbon_cost_for_bench()); }
+  static std::optional<js::device_id> pick(const router& r, const js::request_view& v) { return r.pick(v); }
+  static const js::carbon_cost& cost() { return carbon_cost_for_bench(); }
+};
+
 struct least_loaded_p {
   static constexpr const char* name = "least_loaded";
   static constexpr exactness kind = exactness::other_exact;
@@ -690,6 +714,7 @@ int main(int argc, char** argv) {
       if (c > n) continue;  // 8 devices cannot form 16 classes
       register_one<naive_scan_p>(n, c);
       register_one<energy_p>(n, c);
+      register_one<carbon_p>(n, c);
       register_one<energy_every_class_p>(n, c);
       register_one<energy_scan_p>(n, c);
       register_one<tiered_p>(n, c);
