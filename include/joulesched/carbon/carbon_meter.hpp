@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "joulesched/carbon/intensity_series.hpp"
+#include "joulesched/usage_error.hpp"
 
 namespace joulesched {
 

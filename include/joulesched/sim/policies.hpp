@@ -37,8 +37,8 @@
 ///   minute holds thousands of outcomes at fleet scale, so the measured rate is not noise, and is short enough
 ///   to follow a diurnal swing).
 /// Adding a policy: an enumerator of policy_kind and an entry of policy_registry (its name, whether it tunes
-/// lambda, and a function that builds its router and controller and runs them); the program, the tests and
-/// the benchmarks find it there.
+/// lambda, whether it needs carbon accounting, and a function that builds its router and controller and runs
+/// them); the program, the tests and the benchmarks find it there.
 /// Cost: building a policy is O(devices); the run is the simulator's.
 #pragma once
 
