@@ -618,7 +618,7 @@ int run(const options& o) {
     e.grid = std::make_shared<const js::intensity_series>(js::load_intensity_series(o.carbon_path));
     e.carbon_source = js::detail::echo_path(o.carbon_path);
     e.start_utc_s = o.start ? js::parse_utc_time(*o.start, "--start") : e.grid->start_utc_s();
-    e.start_text = js::detail::format_time_ns(e.start_utc_s * 1'000'000'000).substr(0, 19);  // YYYY-MM-DD HH:MM:SS
+    e.start_text = js::detail::format_utc_s(e.start_utc_s);
     (void)sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, e.start_utc_s);  // bad zones and start, before running
   } else if (o.start) {
     js::detail::fail("--start", "value", "'" + *o.start + "'", "applies only with --carbon");

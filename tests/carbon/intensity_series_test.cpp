@@ -96,6 +96,12 @@ TEST_CASE("intensity_series.bad_input_names_file_line_field_and_value") {
   check_mentions(error_of([&] { (void)s.offset_of(jan1_2021 + 3 * 3600, "--start"); }), {"--start", "within"});
   check_mentions(error_of([] { (void)parse_utc_time("2021-01-01", "--start"); }), {"--start", "'2021-01-01'"});
   CHECK(parse_utc_time("2021-01-01 01:00:00", "--start") == jan1_2021 + 3600);
+  // The message names any start the parser reads, far from the epoch on either side, as it was written.
+  for (const char* start : {"9999-12-31 23:59:59", "1969-12-31 23:00:00", "0000-01-01 05:06:07"}) {
+    CAPTURE(start);
+    check_mentions(error_of([&] { (void)s.offset_of(parse_utc_time(start, "--start"), "--start"); }),
+                   {std::string("'") + start + "'"});
+  }
 
   // Built from values: a NaN or a negative value, a repeated zone.
   check_mentions(error_of([] {

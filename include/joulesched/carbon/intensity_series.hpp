@@ -111,16 +111,13 @@ class intensity_series {
   /// @throws config_error naming `where` when the time is outside the series.
   [[nodiscard]] double offset_of(std::int64_t start_utc_s, std::string_view where) const {
     if (start_utc_s < start_utc_s_ || start_utc_s >= end_utc_s())
-      detail::fail(
-          where, "start", "'" + utc_text(start_utc_s) + "'",
-          "must be within the intensity series [" + utc_text(start_utc_s_) + ", " + utc_text(end_utc_s()) + ") UTC");
+      detail::fail(where, "start", "'" + detail::format_utc_s(start_utc_s) + "'",
+                   "must be within the intensity series [" + detail::format_utc_s(start_utc_s_) + ", " +
+                       detail::format_utc_s(end_utc_s()) + ") UTC");
     return static_cast<double>(start_utc_s - start_utc_s_);
   }
 
  private:
-  // `YYYY-MM-DD HH:MM:SS` of UTC seconds since the epoch.
-  static std::string utc_text(std::int64_t t) { return detail::format_time_ns(t * 1'000'000'000).substr(0, 19); }
-
   std::int64_t start_utc_s_;
   std::vector<std::string> zones_;
   std::vector<double> values_;  // hour-major

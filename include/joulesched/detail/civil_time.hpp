@@ -22,14 +22,14 @@ constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) n
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-/// The date of a day since 1970-01-01 (H. Hinnant's civil_from_days), for days >= 0.
+/// The date of a day since 1970-01-01 (H. Hinnant's civil_from_days), before the epoch too.
 struct civil_date {
   std::int64_t y;
   unsigned m, d;
 };
 constexpr civil_date civil_from_days(std::int64_t z) noexcept {
   z += 719468;
-  const std::int64_t era = z / 146097;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const auto doe = static_cast<unsigned>(z - era * 146097);
   const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -116,6 +116,19 @@ inline std::string format_time_ns(std::int64_t ns) {
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%09lld", static_cast<long long>(c.y), c.m, c.d,
                 static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
                 static_cast<long long>(sod % 60), static_cast<long long>(frac));
+  return buf;
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` UTC, for any time parse_timestamp reads (years 0000-9999,
+/// before the epoch included: the day is taken by floor division).
+inline std::string format_utc_s(std::int64_t secs) {
+  const std::int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
+  const std::int64_t sod = secs - days * 86400;
+  const civil_date c = civil_from_days(days);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(c.y), c.m, c.d,
+                static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
+                static_cast<long long>(sod % 60));
   return buf;
 }
 
