@@ -125,7 +125,7 @@ inline std::string format_utc_s(std::int64_t secs) {
   const std::int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
   const std::int64_t sod = secs - days * 86400;
   const civil_date c = civil_from_days(days);
-  char buf[32];
+  char buf[96];  // room for any int64 year, as the compiler counts it
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(c.y), c.m, c.d,
                 static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
                 static_cast<long long>(sod % 60));
