@@ -149,7 +149,7 @@ struct experiment {
   std::vector<std::string> warnings;                 // printed on stderr and listed in the JSON
   std::shared_ptr<const js::intensity_series> grid;  // --carbon: the hourly intensity per zone; null: none
   std::string carbon_source, start_text;             // the file and the UTC start, as given or defaulted
-  std::int64_t start_utc_s = 0;
+  std::optional<sim::carbon_accounting> carbon;      // the fleet's sites in `grid`, from the start (with grid)
 };
 
 // Mean tokens over the rows some device of the fleet can hold; rows none can hold are rejected (no_fit) in the
@@ -617,9 +617,9 @@ int run(const options& o) {
   if (!o.carbon_path.empty()) {
     e.grid = std::make_shared<const js::intensity_series>(js::load_intensity_series(o.carbon_path));
     e.carbon_source = js::detail::echo_path(o.carbon_path);
-    e.start_utc_s = o.start ? js::parse_utc_time(*o.start, "--start") : e.grid->start_utc_s();
-    e.start_text = js::detail::format_utc_s(e.start_utc_s);
-    (void)sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, e.start_utc_s);  // bad zones and start, before running
+    const std::int64_t start_utc_s = o.start ? js::parse_utc_time(*o.start, "--start") : e.grid->start_utc_s();
+    e.start_text = js::detail::format_utc_s(start_utc_s);
+    e.carbon = sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, start_utc_s);  // bad zones and start: now
   } else if (o.start) {
     js::detail::fail("--start", "value", "'" + *o.start + "'", "applies only with --carbon");
   }
@@ -641,7 +641,7 @@ int run(const options& o) {
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;
-  if (e.grid) eo.carbon = sim::carbon_accounting::for_fleet(e.s->fleet, *e.grid, e.start_utc_s);
+  eo.carbon = e.carbon;
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
     const std::string name = sim::to_string(kind);
