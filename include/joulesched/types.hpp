@@ -13,6 +13,9 @@ namespace joulesched {
 /// Index of a device in a fleet, 0..size()-1. Ties between equal costs break towards the lower id.
 using device_id = std::uint32_t;
 
+/// Joules per kilowatt-hour, for grid intensities given per kWh.
+inline constexpr double j_per_kwh = 3.6e6;
+
 /// Index of a site (data centre / grid zone). Devices of different sites never share a class.
 using site_id = std::uint32_t;
 

@@ -24,6 +24,7 @@
 
 #include "joulesched/detail/civil_time.hpp"
 #include "joulesched/error.hpp"
+#include "joulesched/types.hpp"
 #include "joulesched/usage_error.hpp"
 
 namespace joulesched {
@@ -32,8 +33,8 @@ class intensity_series {
  public:
   /// The length of one value's hour, seconds.
   static constexpr double hour_s = 3600.0;
-  /// Joules per kWh.
-  static constexpr double j_per_kwh = 3.6e6;
+  /// Joules per kWh (types.hpp).
+  static constexpr double j_per_kwh = joulesched::j_per_kwh;
 
   /// @brief A series from its values.
   /// @param start_utc_s the start of the first hour, UTC seconds since the epoch.
