@@ -22,18 +22,6 @@ using joulesched::test::simple_model;
 
 namespace {
 
-// The integral of a device's recorded power over [0, end_s].
-double integral(const std::vector<recorder::power_change>& trace, device_id d, double end_s) {
-  double e = 0, w = 0, t0 = 0;
-  for (const auto& c : trace) {
-    if (c.d != d) continue;
-    e += w * (c.t_s - t0);
-    w = c.w;
-    t0 = c.t_s;
-  }
-  return e + w * (end_s - t0);
-}
-
 // The power a device reported at time t (the last change at or before t).
 double power_at(const std::vector<recorder::power_change>& trace, device_id d, double t) {
   double w = 0;
@@ -133,9 +121,10 @@ TEST_CASE("sim_actuator.points_and_power_states_keep_energy_and_requests") {
   CHECK(rec.completions.size() == 4000);
 
   // Energy is the integral of the reported power, device by device, across every change.
+  const std::vector<double> integral = rec.energy_j(3, r.sim_time_s);
   for (device_id d = 0; d < 3; ++d) {
     CAPTURE(d);
-    CHECK(r.device_energy_j[d] == doctest::Approx(integral(rec.power, d, r.sim_time_s)).epsilon(1e-12));
+    CHECK(r.device_energy_j[d] == doctest::Approx(integral[d]).epsilon(1e-12));
   }
 
   // Device 0 ran at the slow point from its first step boundary after t = 3 until its first after t = 12.

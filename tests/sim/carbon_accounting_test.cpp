@@ -72,19 +72,13 @@ TEST_CASE("sim_carbon.each_device_equals_power_x_pue_x_intensity_across_hour_bou
   REQUIRE(r.sim_time_s > 3600.0);  // the drain runs past the window (the run crosses 01:00 either way)
 
   // Integrate each device's recorded power trace piece by piece, each piece split at the hours it crosses.
-  std::vector<double> last_t(ms.size(), 0.0), last_w(ms.size(), -1.0), grams(ms.size(), 0.0);
-  const auto piece = [&](std::size_t d, double t0, double t1, double w) {
+  std::vector<double> grams(ms.size(), 0.0);
+  sim.observer().for_each_interval(ms.size(), r.sim_time_s, [&](std::size_t d, double t0, double t1, double w) {
     const std::size_t site = devs.site[d];
     grams[d] += c.pue_of_site[site] * grid.carbon_g(c.zone_of_site[site], c.offset_s + t0, c.offset_s + t1, w);
-  };
-  for (const auto& p : sim.observer().power) {
-    if (last_w[p.d] >= 0) piece(p.d, last_t[p.d], p.t_s, last_w[p.d]);
-    last_t[p.d] = p.t_s;
-    last_w[p.d] = p.w;
-  }
+  });
   double total = 0, by_energy = 0;
   for (std::size_t d = 0; d < ms.size(); ++d) {
-    piece(d, last_t[d], r.sim_time_s, last_w[d]);
     total += grams[d];
     by_energy += r.device_energy_j[d];
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -85,6 +86,26 @@ struct recorder {
   std::map<std::uint64_t, done> completions;
   void on_power(device_id d, double t, double w) { power.push_back({d, t, w}); }
   void on_complete(std::uint64_t id, device_id d, double first, double t) { completions[id] = {d, first, t}; }
+
+  /// Calls f(device, t0, t1, watts) for every interval of constant power of the first `devices` devices, from
+  /// their first report (at time 0) up to end_s.
+  template <class F>
+  void for_each_interval(std::size_t devices, double end_s, F&& f) const {
+    std::vector<double> last_t(devices, 0.0), last_w(devices, -1.0);
+    for (const power_change& c : power) {
+      if (last_w[c.d] >= 0) f(std::size_t{c.d}, last_t[c.d], c.t_s, last_w[c.d]);
+      last_t[c.d] = c.t_s;
+      last_w[c.d] = c.w;
+    }
+    for (std::size_t d = 0; d < devices; ++d)
+      if (last_w[d] >= 0) f(d, last_t[d], end_s, last_w[d]);
+  }
+  /// The integral of each device's recorded power over [0, end_s].
+  [[nodiscard]] std::vector<double> energy_j(std::size_t devices, double end_s) const {
+    std::vector<double> e(devices, 0.0);
+    for_each_interval(devices, end_s, [&](std::size_t d, double t0, double t1, double w) { e[d] += w * (t1 - t0); });
+    return e;
+  }
 };
 
 }  // namespace joulesched::test
