@@ -43,7 +43,8 @@ inline constexpr std::size_t tier_count = 2;
 /// modelled): a device given only rate_tok_s and energy_j_per_tok prices decode alone.
 /// Behind a backlog (predict_behind) the request joins the batch the backlog implies rather than the operating one:
 /// step_s, the part of a decode step that does not grow with the batch, makes the step linear in the batch
-/// (step_s + j x (decode device-seconds per token - step_s / batch)), and beyond `capacity` requests wait.
+/// (step_s + j x (decode device-seconds per token - step_s / batch)), and beyond `capacity` requests wait; that
+/// step is priced against the stricter of the request's pacing target and the device's `pacing_s`.
 ///
 /// Two devices with equal parameters form a class: the class-indexed router keeps one heap per class.
 /// @brief A served model's id: the index of the model in an engine's or fleet's list, 0 .. max_models - 1.
@@ -70,6 +71,11 @@ struct device_params {
   double batch = 1.0;          ///< the operating batch (>= 1): a request's decode latency / its device time
   double step_s = 0.0;         ///< the fixed part of a decode step (the weights' read), seconds (>= 0)
   double capacity = std::numeric_limits<double>::infinity();  ///< requests it holds at once (>= batch; inf: none)
+  /// The device's pacing guard, seconds between tokens (>= 0; 0: none): the strictest pacing target of the traffic
+  /// it serves. Every request in a batch decodes at the batch's step, so a request that joins lengthens its
+  /// batch-mates' steps as much as its own: one without a target of its own, or with a looser one, is priced
+  /// against the guard (detail::slo_lateness), lest it push an interactive batch past its target.
+  double pacing_s = 0.0;
   model_set models = all_models;  ///< the models it serves (not empty); routers send it only their requests
 
   friend bool operator==(const device_params&, const device_params&) = default;

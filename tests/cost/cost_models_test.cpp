@@ -58,6 +58,33 @@ TEST_CASE("joulesched_cost.value_by_hand") {
   CHECK(joulesched_cost(8.0)(one_at_a_time, l, ttft) == doctest::Approx(14.85 + 8.0 * 0.505));
 }
 
+TEST_CASE("joulesched_cost.prices_the_batch_step_against_the_devices_pacing_guard") {
+  // A batch of 8 at 200 tokens/s with a fixed step part of 0.01 s: a request's share of a step is 1 / 200 = 0.005 s,
+  // so a batch of j steps 0.01 + j x (0.005 - 0.01 / 8) = 0.01 + 0.00375 j seconds (no prefill: no stall).
+  device_params d{200.0, 0.15};
+  d.batch = 8.0;
+  d.step_s = 0.01;
+  const request_view bulk{100, 50, 1e6};  // 100 output tokens, no pacing target of its own, a far deadline
+  // 99 decode tokens: 0.495 device-seconds, 14.85 J. Behind 19 of them (9.405 s) it joins a batch of 20: 0.085 s.
+  const device_load l{9'405'000'000, 19};
+  const double step_s = 0.01 + 0.00375 * 20.0;
+  REQUIRE(predict_behind(d, bulk, l.reserved_s()).tbt_s == doctest::Approx(step_s));
+  CHECK(joulesched_cost(1.0)(d, l, bulk) == doctest::Approx(14.85));  // no target, no guard: never late
+  // A guard of 0.05 s: the step it stretches is its batch-mates' too, so it is late by the excess per token.
+  d.pacing_s = 0.05;
+  CHECK(slo_penalty_term{}(d, l, bulk) == doctest::Approx((step_s - 0.05) * 99.0));
+  CHECK(joulesched_cost(2.0)(d, l, bulk) == doctest::Approx(14.85 + 2.0 * (step_s - 0.05) * 99.0));
+  // The stricter of the two targets holds: a looser own target is priced at the guard, a stricter one at its own.
+  request_view loose = bulk;
+  loose.tbt_s = 0.2;
+  CHECK(slo_penalty_term{}(d, l, loose) == doctest::Approx((step_s - 0.05) * 99.0));
+  request_view strict = bulk;
+  strict.tbt_s = 0.02;
+  CHECK(slo_penalty_term{}(d, l, strict) == doctest::Approx((step_s - 0.02) * 99.0));
+  // On an idle device it decodes alone: 0.01 + 0.00375 < 0.05, not late.
+  CHECK(slo_penalty_term{}(d, device_load{}, bulk) == 0.0);
+}
+
 TEST_CASE("weighted_cost.sums_weighted_terms") {
   const device_params d{100.0, 0.2};
   const device_load l{1'000'000'000, 1};  // 1 s of reserved work
@@ -145,6 +172,12 @@ TEST_CASE("fleet.bad_device_parameters_throw_naming_device_and_field") {
   CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{{100, -0.1}}), doctest::Contains("energy_j_per_tok = -0.1"),
                        config_error);
   CHECK_THROWS_AS(fleet(std::vector<device_params>{{inf_v, 0.1}}), config_error);
+  device_params bad_guard{100, 0.1};
+  bad_guard.pacing_s = -0.1;
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{bad_guard}), doctest::Contains("device 0: pacing_s = -0.1"),
+                       config_error);
+  bad_guard.pacing_s = nan_v;
+  CHECK_THROWS_WITH_AS(fleet(std::vector<device_params>{bad_guard}), doctest::Contains("pacing_s = nan"), config_error);
 
   struct gpu {
     double rate_tok_s, energy_j_per_tok;
@@ -161,7 +194,15 @@ TEST_CASE("fleet.adapts_engine_devices_through_members") {
   const fleet f(std::vector<gpu>{{100, 0.2, 0}, {100, 0.2, 1}, {100, 0.2, 0}});
   CHECK(f.size() == 3);
   CHECK(f.params(1).site == 1);
-  CHECK(f.class_count() == 2);  // a different site is a different class
+  CHECK(f.params(1).pacing_s == 0.0);  // no member: no guard
+  CHECK(f.class_count() == 2);         // a different site is a different class
+
+  struct paced_gpu {
+    double rate_tok_s, energy_j_per_tok, pacing_s;
+  };
+  const fleet g(std::vector<paced_gpu>{{100, 0.2, 0.1}, {100, 0.2, 0.05}});
+  CHECK(g.params(0).pacing_s == 0.1);
+  CHECK(g.class_count() == 2);  // a different guard prices differently: a class of its own
 }
 
 TEST_CASE("request_view.from_engine_request") {

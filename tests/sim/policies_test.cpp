@@ -94,6 +94,13 @@ void check_same(const sim_result& a, const sim_result& b) {
 
 }  // namespace
 
+TEST_CASE("sim_policies.scenario.routers_guard_the_interactive_pacing_target") {
+  // Every device serves every class of the default mix, whose strictest pacing target is the interactive TPOT.
+  const scenario& s = the_setup();
+  REQUIRE(!s.params.empty());
+  for (const device_params& p : s.params) CHECK(p.pacing_s == mix_defaults::interactive_tpot_slo_s);
+}
+
 TEST_CASE("sim_policies.names.parse") {
   CHECK(parse_policy_list("round_robin,tiered", "--policies") ==
         std::vector<policy_kind>{policy_kind::round_robin, policy_kind::tiered});

@@ -68,6 +68,14 @@ TEST_CASE("workload.default_mix.classes") {
   REQUIRE(classes.size() == 3);
   CHECK(classes.id("batch") == 2);
   CHECK(classes.name(1) == "rag");
+  // Chat and RAG pace at the interactive TPOT, batch not at all: a device serving them all guards the TPOT.
+  CHECK(pacing_guard_s(mix) == mix_defaults::interactive_tpot_slo_s);
+  workload_mix unpaced = mix;
+  for (class_spec& c : unpaced.classes) c.tbt_slo_s = 0.0;
+  CHECK(pacing_guard_s(unpaced) == 0.0);
+  unpaced.classes[2].tbt_slo_s = 0.5;
+  unpaced.classes[1].tbt_slo_s = 0.25;
+  CHECK(pacing_guard_s(unpaced) == 0.25);  // the strictest of those set
   CHECK(has(error_of([] { (void)default_mix(std::shared_ptr<const std::vector<token_pair>>{}); }), "chat_pairs"));
   CHECK(has(error_of([] { (void)default_mix(std::make_shared<const std::vector<token_pair>>()); }), "chat_pairs"));
 }

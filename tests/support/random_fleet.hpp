@@ -56,6 +56,8 @@ inline device_params random_priced_params(std::mt19937_64& rng) {
     // The fixed part of a step and a capacity (in one of three, none) shape the service behind a backlog.
     p.step_s = u(rng) * p.batch / p.rate_tok_s;
     if (rng() % 3 != 0) p.capacity = p.batch * static_cast<double>(1 + rng() % 4);
+    // A pacing guard (in one of three) prices even requests without a target against the batch's step.
+    if (rng() % 3 == 0) p.pacing_s = static_cast<double>(1 + rng() % 100) / 1000.0;
   }
   return p;
 }

@@ -35,7 +35,7 @@ class carbon_cost {
   /// carbon + lambda x lateness, with the request's service predicted once for both.
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = predict_behind(d, r, l.reserved_s());
-    return carbon_->g_per_j(d.site) * e.energy_j + lambda() * detail::slo_lateness(e, r);
+    return carbon_->g_per_j(d.site) * e.energy_j + lambda() * detail::slo_lateness(e, r, d.pacing_s);
   }
 
   /// The carbon floor: g/J at the site times eps_n times the decode tokens (the energy floor, energy_term).

@@ -21,7 +21,7 @@ class joulesched_cost : public detail::lambda_weighted<weighted_cost<energy_term
   /// energy + lambda x lateness, with the request's service predicted once for both terms.
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = predict_behind(d, r, l.reserved_s());
-    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(e, r);
+    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(e, r, d.pacing_s);
   }
 };
 

@@ -26,7 +26,7 @@ class profile_cost : public detail::lambda_weighted<weighted_cost<profile_energy
   /// The weighted sum of the two terms, with the profile read once (the scan evaluates it for every device).
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
     const service_estimate e = detail::profile_service(d, l, r);
-    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(detail::after(l.reserved_s(), e), r);
+    return weight(0) * e.energy_j + lambda() * detail::slo_lateness(detail::after(l.reserved_s(), e), r, d.pacing_s);
   }
 };
 

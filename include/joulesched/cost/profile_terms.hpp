@@ -60,7 +60,7 @@ struct profile_energy_term {
 struct profile_slo_penalty_term {
   static constexpr bool monotone_in_load = false;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
-    return detail::slo_lateness(detail::after(l.reserved_s(), detail::profile_service(d, l, r)), r);
+    return detail::slo_lateness(detail::after(l.reserved_s(), detail::profile_service(d, l, r)), r, d.pacing_s);
   }
 };
 

@@ -59,12 +59,21 @@ namespace detail {
 /// class to the next. Not constexpr: std::fabs is constexpr only from C++23.
 [[nodiscard]] inline double positive_part(double x) noexcept { return 0.5 * (x + std::fabs(x)); }
 
-/// Seconds by which a request predicted as `e` (times from now) misses its SLOs: e2e, TTFT (only with a
-/// budget below max_budget_s) and pacing (only with a target), the pacing excess counted over its decode tokens.
-[[nodiscard]] inline double slo_lateness(const service_estimate& e, const request_view& r) noexcept {
+/// The pacing target a request's step is priced against on a device of pacing guard `pacing_s` (device_params):
+/// the stricter of the two that are set, 0 when neither is.
+[[nodiscard]] constexpr double pacing_target_s(double request_tbt_s, double pacing_s) noexcept {
+  if (request_tbt_s > 0.0 && pacing_s > 0.0) return request_tbt_s < pacing_s ? request_tbt_s : pacing_s;
+  return request_tbt_s > 0.0 ? request_tbt_s : pacing_s;
+}
+
+/// Seconds by which a request predicted as `e` (times from now) misses its SLOs on a device of pacing guard
+/// `pacing_s`: e2e, TTFT (only with a budget below max_budget_s) and pacing (only with a target,
+/// pacing_target_s), the pacing excess counted over its decode tokens.
+[[nodiscard]] inline double slo_lateness(const service_estimate& e, const request_view& r, double pacing_s) noexcept {
   double late = positive_part(e.latency_s - r.budget_s);
   if (r.ttft_budget_s < max_budget_s) late += positive_part(e.first_token_s - r.ttft_budget_s);
-  if (r.tbt_s > 0.0) late += positive_part(e.tbt_s - r.tbt_s) * decode_tokens(r);
+  const double tbt = pacing_target_s(r.tbt_s, pacing_s);
+  if (tbt > 0.0) late += positive_part(e.tbt_s - tbt) * decode_tokens(r);
   return late;
 }
 }  // namespace detail
@@ -72,14 +81,14 @@ namespace detail {
 /// @brief Seconds by which the request would miss its SLOs on the device, summed over the kinds, as
 /// predict_behind serves it behind the device's backlog B_n (reserved device-seconds):
 /// max(0, first_token - D_ttft) + max(0, latency - D_r) + max(0, tbt - target) x decode tokens, where the first
-/// token waits only for what exceeds the device's capacity and tbt is the step of the batch the backlog implies,
-/// stretched by batch-mates' prefills (detail::slo_lateness). A TTFT budget of max_budget_s and a tbt target of 0
-/// contribute nothing.
+/// token waits only for what exceeds the device's capacity, tbt is the step of the batch the backlog implies,
+/// stretched by batch-mates' prefills, and the target the stricter of the request's and the device's pacing guard
+/// (detail::slo_lateness). A TTFT budget of max_budget_s and no target contribute nothing.
 struct slo_penalty_term {
   static constexpr bool monotone_in_load = true;
   static constexpr bool non_negative = true;
   [[nodiscard]] double operator()(const device_params& d, const device_load& l, const request_view& r) const noexcept {
-    return detail::slo_lateness(predict_behind(d, r, l.reserved_s()), r);
+    return detail::slo_lateness(predict_behind(d, r, l.reserved_s()), r, d.pacing_s);
   }
 };
 

@@ -21,6 +21,14 @@
 
 namespace joulesched::sim {
 
+namespace detail {
+/// `ps`, each with the pacing guard `guard_s`.
+[[nodiscard]] inline std::vector<device_params> with_pacing_guard(std::vector<device_params> ps, double guard_s) {
+  for (device_params& p : ps) p.pacing_s = guard_s;
+  return ps;
+}
+}  // namespace detail
+
 /// @brief A fleet and a workload, with everything a run derives from them (see the file note).
 struct scenario {
   fleet_spec fleet;
@@ -30,8 +38,10 @@ struct scenario {
   /// The nominal operating point every router prices with: batch fraction 0.5 (an ASSUMPTION, see
   /// operating_point), the mean context halfway through the mean output, and the mean request's KV.
   operating_point op;
-  std::vector<device_params> params;  ///< the routers' parameters, by device id, at `op`
-  double saturation_rps = 0;          ///< requests/s the fleet sustains saturated by the mean request
+  /// The routers' parameters, by device id, at `op`; each device's pacing guard is the mix's (pacing_guard_s):
+  /// every device serves every class.
+  std::vector<device_params> params;
+  double saturation_rps = 0;  ///< requests/s the fleet sustains saturated by the mean request
 
   /// @brief From a fleet and a mix, with the mean request `means` (by default the mix's own; a trace's when
   /// replaying one). @throws config_error when a device's parameters are out of range (names the row).
@@ -42,7 +52,7 @@ struct scenario {
         mix(std::move(m)),
         means(mean_request ? *mean_request : mean_tokens(mix)),  // the mix's only when none is given
         op{0.5, means.input_tok + means.output_tok / 2.0, means.total_tok()},
-        params(routing_params(fleet, op)),
+        params(detail::with_pacing_guard(routing_params(fleet, op), pacing_guard_s(mix))),
         saturation_rps(fleet_saturation_rps(fleet, means.input_tok, means.output_tok)) {}
 
   scenario(const scenario&) = delete;

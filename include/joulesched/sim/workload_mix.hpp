@@ -99,6 +99,10 @@ void validate(const workload_mix& mix, std::string_view where = "workload_mix");
 /// estimators that learn per class and for reports. @throws config_error as slo_class_set does.
 [[nodiscard]] slo_class_set slo_classes(const workload_mix& mix);
 
+/// @brief The strictest pacing target of the mix's classes (the least tbt_slo_s above 0), 0 when none has one:
+/// the pacing guard (device_params::pacing_s) of a device that serves the whole mix.
+[[nodiscard]] double pacing_guard_s(const workload_mix& mix) noexcept;
+
 /// @brief The index of the class named `name`, or nothing.
 [[nodiscard]] std::optional<std::size_t> find_class(const workload_mix& mix, std::string_view name) noexcept;
 
@@ -267,6 +271,13 @@ inline slo_class_set slo_classes(const workload_mix& mix) {
   names.reserve(mix.classes.size());
   for (const class_spec& c : mix.classes) names.push_back(c.name);
   return slo_class_set(std::move(names), "workload_mix");
+}
+
+inline double pacing_guard_s(const workload_mix& mix) noexcept {
+  double guard = 0.0;
+  for (const class_spec& c : mix.classes)
+    if (c.tbt_slo_s > 0.0 && (guard == 0.0 || c.tbt_slo_s < guard)) guard = c.tbt_slo_s;
+  return guard;
 }
 
 inline std::optional<std::size_t> find_class(const workload_mix& mix, std::string_view name) noexcept {
