@@ -381,8 +381,17 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
   }
   if (rs.empty()) return;
   if (e.grid) {
-    std::printf("\noperational carbon (%s from %s UTC, PUE 1 at every site): window kg / kg per site\n%-13s %10s",
-                e.carbon_source.c_str(), e.start_text.c_str(), "policy", "carbon_kg");
+    const auto& pue = e.s->fleet.site_pue;
+    std::string pues;
+    if (std::all_of(pue.begin(), pue.end(), [](double x) { return x == 1.0; })) {
+      pues = "PUE 1 at every site";
+    } else {
+      for (std::size_t i = 0; i < pue.size(); ++i)
+        pues +=
+            (i == 0 ? "PUE " : ", ") + js::detail::echo(e.s->fleet.sites[i], 12) + " " + js::detail::shortest(pue[i]);
+    }
+    std::printf("\noperational carbon (%s from %s UTC, %s): window kg / kg per site\n%-13s %10s",
+                e.carbon_source.c_str(), e.start_text.c_str(), pues.c_str(), "policy", "carbon_kg");
     for (const auto& site : e.s->fleet.sites) std::printf(" %12s", js::detail::echo(site, 12).c_str());
     std::printf("\n");
     for (const auto& r : rs) {
@@ -484,6 +493,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     devs.push_back({{"gpu", r.model.gpu},
                     {"count", r.count},
                     {"site", e.s->fleet.sites[r.site]},
+                    {"pue", e.s->fleet.site_pue[r.site]},
                     {"nominal_batch", sim::nominal_batch(r.model, e.s->op)},
                     {"mu_tok_s", p.rate_tok_s},
                     {"eps_j_per_tok", p.energy_j_per_tok}});
@@ -724,7 +734,7 @@ int main(int argc, char** argv) {
   app.add_option("--lambda-trace", o.lambda_trace_path, "write lambda over time of the PI policies to this CSV");
   app.add_option("--carbon", o.carbon_path,
                  "account operational carbon with this hourly intensity CSV (datetime_utc, one gCO2/kWh column per "
-                 "zone; the fleet file's sites name its zones; PUE 1)");
+                 "zone; the fleet file's sites name its zones, at the PUE of its pue column, else 1)");
   app.add_option("--start", o.start,
                  "UTC time 'YYYY-MM-DD HH:MM:SS' at simulated time 0, with --carbon (default: "
                  "the series' first hour)");

@@ -430,6 +430,24 @@ def carbon_reported():
 
 case("--carbon reports carbon_kg and carbon_kg_by_site (energy x intensity here)", carbon_reported)
 
+
+def carbon_at_pue():
+    # The fleet file's pue column: carbon is energy x PUE x intensity, and the table names each site's PUE.
+    fleet = write("fleet_pue.csv", f"device_model,count,site,pue\n{(ROOT / 'data/devices/L4.csv').resolve()},2,dc1,1.25\n")
+    j, err = json_run(["--carbon", str(grid), "--start", "2021-01-01 00:30:00", "--fleet", str(fleet), *FAST])
+    p = j["policies"][0]
+    assert abs(p["carbon_kg"] - p["energy_mj"] / 3.6 * 400 * 1.25 / 1e3) < 1e-9 * max(1.0, p["carbon_kg"]), p
+    assert j["device_params"][0]["pue"] == 1.25, j["device_params"]
+    rc, out, err = run(["--carbon", str(grid), "--fleet", str(fleet), *FAST])
+    assert rc == 0 and "PUE dc1 1.25" in out, out
+
+
+case("the fleet file's pue scales carbon and is reported", carbon_at_pue)
+case("a pue below 1 is refused, naming file, line and field",
+     refused(["--fleet", str(write("fleet_bad_pue.csv",
+                                   f"device_model,count,site,pue\n{(ROOT / 'data/devices/L4.csv').resolve()},2,dc1,0.5\n")),
+              *FAST], "fleet_bad_pue.csv:2", "field pue", "'0.5'"))
+
 failed = 0
 for name, why in results:
     print(("ok    " if why is None else "FAIL  ") + name + ("" if why is None else ": " + why))

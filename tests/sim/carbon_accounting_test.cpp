@@ -107,6 +107,12 @@ TEST_CASE("sim_carbon.refuses_unknown_zones_short_series_and_bad_pue") {
   CHECK(ok.offset_s == 3600.0);
   CHECK(ok.zone_of_site == std::vector<std::size_t>{0});
   CHECK(ok.pue_of_site == std::vector<double>{1.0});
+  spec.site_pue = {1.25};  // the fleet file's pue column
+  CHECK(carbon_accounting::for_fleet(spec, grid, jan1_2021).pue_of_site == std::vector<double>{1.25});
+  spec.site_pue = {1.25, 1.5};
+  check_mentions(error_of([&] { (void)carbon_accounting::for_fleet(spec, grid, jan1_2021); }),
+                 {"fleet.csv", "site_pue", "one PUE per site"});
+  spec.site_pue.clear();
 
   const device_model a = simple_model(4, 10'000);
   std::vector<const device_model*> ms{&a, &a};

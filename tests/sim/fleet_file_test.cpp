@@ -63,6 +63,23 @@ TEST_CASE("sim_fleet_file.format.sites_and_optional_column") {
   const fleet_spec b = parse("count,device_model\n4,H100-SXM5-80GB.csv\n");
   CHECK(b.sites == std::vector<std::string>{"default"});
   CHECK(b.rows[0].count == 4);
+  CHECK(a.site_pue == std::vector<double>{1.0, 1.0});  // no pue column: the IT energy alone
+  CHECK(b.site_pue == std::vector<double>{1.0});
+}
+
+TEST_CASE("sim_fleet_file.format.pue_per_site") {
+  const fleet_spec a = parse(
+      "device_model,count,site,pue\nL4.csv,2,eu-west,1.12\nH100-SXM5-80GB.csv,3,us-east,1.5\nL4.csv,1,eu-west,1.12\n");
+  CHECK(a.sites == std::vector<std::string>{"eu-west", "us-east"});
+  CHECK(a.site_pue == std::vector<double>{1.12, 1.5});
+  CHECK(error_of("device_model,count,site,pue\nL4.csv,2,a,0.9\n") ==
+        "fleet.csv:2: field pue = '0.9': must be in [1, 3] (facility energy / IT energy)");
+  CHECK(error_of("device_model,count,site,pue\nL4.csv,2,a,150\n") ==
+        "fleet.csv:2: field pue = '150': must be in [1, 3] (facility energy / IT energy)");
+  CHECK(error_of("device_model,count,site,pue\nL4.csv,2,a,nan\n").find("fleet.csv:2: field pue = 'nan'") == 0);
+  // Two rows of one site that disagree: a slip the reader names with both rows.
+  CHECK(error_of("device_model,count,site,pue\nL4.csv,2,a,1.2\nH100-SXM5-80GB.csv,1,a,1.3\n") ==
+        "fleet.csv:3: field pue = '1.3': differs from site 'a''s PUE 1.2 at fleet.csv:2");
 }
 
 TEST_CASE("sim_fleet_file.errors.name_file_line_field") {

@@ -21,11 +21,10 @@ struct carbon_accounting {
   const intensity_series* series = nullptr;  ///< must outlive the run
   double offset_s = 0.0;                     ///< series time at the run's time 0 (intensity_series::offset_of)
   std::vector<std::size_t> zone_of_site;     ///< per site id (fleet_spec::sites): its zone in the series
-  /// Per site id: power usage effectiveness, >= 1. ASSUMPTION: 1 (the IT energy alone) where a caller gives
-  /// none; the fleet file has no PUE column yet.
+  /// Per site id: power usage effectiveness, >= 1 (the fleet file's `pue`; 1, the IT energy alone, without one).
   std::vector<double> pue_of_site;
 
-  /// @brief The accounting of `spec`'s sites (each site named as a zone of `series`, PUE 1) for a run that
+  /// @brief The accounting of `spec`'s sites (each site named as a zone of `series`, at its PUE) for a run that
   /// starts at `start_utc_s`. @throws config_error naming the fleet file and the site for a zone the series
   /// lacks, and naming `--start` for a start outside the series.
   [[nodiscard]] static carbon_accounting for_fleet(const fleet_spec& spec, const intensity_series& series,
@@ -33,7 +32,11 @@ struct carbon_accounting {
     carbon_accounting c;
     c.series = &series;
     c.offset_s = series.offset_of(start_utc_s, "--start");
-    for (const std::string& site : spec.sites) {
+    if (!spec.site_pue.empty() && spec.site_pue.size() != spec.sites.size())
+      joulesched::detail::fail(spec.source, "site_pue", spec.site_pue.size(),
+                               "must hold one PUE per site (" + std::to_string(spec.sites.size()) + ") or none");
+    for (std::size_t s = 0; s < spec.sites.size(); ++s) {
+      const std::string& site = spec.sites[s];
       const auto z = series.find_zone(site);
       if (!z) {
         std::string zones;
@@ -43,7 +46,7 @@ struct carbon_accounting {
             "is no zone of the carbon intensity series (it has " + joulesched::detail::echo(zones) + ")");
       }
       c.zone_of_site.push_back(*z);
-      c.pue_of_site.push_back(1.0);
+      c.pue_of_site.push_back(spec.site_pue.empty() ? 1.0 : spec.site_pue[s]);
     }
     return c;
   }

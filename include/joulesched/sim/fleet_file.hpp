@@ -18,6 +18,8 @@
 /// - `count`: how many such devices, a whole number in [1, 1000000]. Required.
 /// - `site`: a name for the data centre / grid zone (letters, digits, `-`, `_`, `.`). Optional column; without
 ///   it every device is at the one site `default`. Sites get ids 0, 1, ... in order of first appearance.
+/// - `pue`: the site's power usage effectiveness, facility energy / IT energy, in [1, max_pue]. Optional
+///   column; without it every site's is 1 (the IT energy alone). Every row of a site must give the same value.
 /// - The fleet holds at most 4,000,000 devices in total; rows expand in file order, so the devices of the first
 ///   row get ids 0..count-1, and so on.
 /// Every error is a config_error naming `file:line`, the field and its value; an error inside a device-model
@@ -67,6 +69,7 @@ struct fleet_spec {
   std::string source;  ///< the fleet file (or stream name)
   std::vector<fleet_row> rows;
   std::vector<std::string> sites;
+  std::vector<double> site_pue;       ///< per site id: its PUE (1 without a `pue` column; empty: 1 at every site)
   std::vector<std::string> warnings;  ///< sentences for the user (see the file note); no error
 
   /// Total devices. Complexity: O(rows).
@@ -83,6 +86,10 @@ struct fleet_spec {
 inline constexpr std::uint32_t max_devices_per_row = 1'000'000;
 /// ASSUMPTION: four rows at the per-row cap; the simulator's state grows linearly with the device count.
 inline constexpr std::size_t max_fleet_devices = 4'000'000;
+/// The largest PUE a fleet file may give. PUE is at least 1 by its definition (The Green Grid, White Paper 49);
+/// ASSUMPTION: 3, above any data centre the Uptime Institute's surveys report (industry average 1.58 in 2023),
+/// so a larger value is a typo (a percentage, a swapped column).
+inline constexpr double max_pue = 3.0;
 
 namespace detail {
 [[nodiscard]] inline bool valid_site_name(std::string_view s) noexcept {
@@ -108,6 +115,8 @@ namespace detail {
   const std::size_t col_model = csv.require_column("device_model");
   const std::size_t col_count = csv.require_column("count");
   const std::optional<std::size_t> col_site = csv.find_column("site");
+  const std::optional<std::size_t> col_pue = csv.find_column("pue");
+  std::vector<std::string> pue_row;  // per site id: the row that set its PUE
   std::size_t total = 0;
   std::map<std::pair<std::filesystem::path, site_id>, std::string> first_row;  // (model, site) -> its first row
   std::map<std::string, site_id, std::less<>> site_ids;                        // site name -> id
@@ -127,7 +136,16 @@ namespace detail {
     }
     const auto [known, new_site] = site_ids.try_emplace(site, static_cast<site_id>(spec.sites.size()));
     r.site = known->second;
-    if (new_site) spec.sites.push_back(site);
+    const double pue = col_pue ? row.as_finite(*col_pue) : 1.0;
+    if (!(pue >= 1.0 && pue <= max_pue)) row.fail(*col_pue, "must be in [1, 3] (facility energy / IT energy)");
+    if (new_site) {
+      spec.sites.push_back(site);
+      spec.site_pue.push_back(pue);
+      pue_row.push_back(r.where);
+    } else if (pue != spec.site_pue[r.site]) {
+      row.fail(*col_pue, "differs from site '" + site + "''s PUE " +
+                             joulesched::detail::shortest(spec.site_pue[r.site]) + " at " + pue_row[r.site]);
+    }
     std::filesystem::path p(model_text);
     r.model_path = p.is_absolute() ? p : base_dir / p;
     if (const auto [it, fresh] = first_row.try_emplace({r.model_path, r.site}, r.where); !fresh)
