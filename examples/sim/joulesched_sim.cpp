@@ -494,6 +494,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                     {"count", r.count},
                     {"site", e.s->fleet.sites[r.site]},
                     {"pue", e.s->fleet.site_pue[r.site]},
+                    {"latency_ms", e.s->fleet.site_network_s[r.site] * 1e3},
                     {"nominal_batch", sim::nominal_batch(r.model, e.s->op)},
                     {"mu_tok_s", p.rate_tok_s},
                     {"eps_j_per_tok", p.energy_j_per_tok}});

@@ -59,7 +59,7 @@ inline constexpr double max_operating_batch = 16777216.0;
 /// @brief Checks one device's parameters: rate_tok_s finite and >= min_rate_tok_s; energy_j_per_tok and the
 /// prefill and context coefficients finite, >= 0 and <= max_param_coefficient; batch in [1, 2^24]; step_s
 /// finite, >= 0 and at most the operating step (batch / rate_tok_s); capacity >= batch (infinity: no limit);
-/// pacing_s finite and in [0, max_budget_s].
+/// pacing_s and network_s finite and in [0, max_budget_s].
 /// Throws config_error naming `where` (e.g. "fleet.csv:4" or "fleet: device 2") and the field.
 inline device_params checked(device_params p, std::string_view where) {
   detail::require_positive(p.rate_tok_s, where, "rate_tok_s");
@@ -90,6 +90,8 @@ inline device_params checked(device_params p, std::string_view where) {
   if (!(p.capacity >= p.batch)) detail::fail(where, "capacity", p.capacity, "must be >= batch (infinity: no limit)");
   detail::require_non_negative(p.pacing_s, where, "pacing_s");
   if (p.pacing_s > max_budget_s) detail::fail(where, "pacing_s", p.pacing_s, "must be <= 1e12 s (max_budget_s)");
+  detail::require_non_negative(p.network_s, where, "network_s");
+  if (p.network_s > max_budget_s) detail::fail(where, "network_s", p.network_s, "must be <= 1e12 s (max_budget_s)");
   if (p.models == 0) detail::fail(where, "models", 0, "must name at least one model");
   return p;
 }
@@ -104,7 +106,7 @@ namespace detail {
     const auto& p = ps[i];
     return std::tuple(p.rate_tok_s, p.energy_j_per_tok, p.site, p.profile, p.prefill_s_per_tok, p.prefill_j_per_tok,
                       p.request_s, p.request_j, p.ctx_s_per_tok, p.ctx_j_per_tok, p.batch, p.step_s, p.capacity,
-                      p.pacing_s, p.models);
+                      p.pacing_s, p.network_s, p.models);
   };
   std::stable_sort(order.begin(), order.end(), [&](device_id a, device_id b) { return key(a) < key(b); });
   return order;
@@ -130,6 +132,7 @@ template <Device D>
   if constexpr (requires { tr::step_s(d); }) p.step_s = tr::step_s(d);
   if constexpr (requires { tr::capacity(d); }) p.capacity = tr::capacity(d);
   if constexpr (requires { tr::pacing_s(d); }) p.pacing_s = tr::pacing_s(d);
+  if constexpr (requires { tr::network_s(d); }) p.network_s = tr::network_s(d);
   if constexpr (requires { tr::models(d); }) p.models = tr::models(d);
   return p;
 }

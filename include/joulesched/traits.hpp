@@ -63,6 +63,7 @@ JOULESCHED_DETAIL_FIELD(batch)
 JOULESCHED_DETAIL_FIELD(step_s)
 JOULESCHED_DETAIL_FIELD(capacity)
 JOULESCHED_DETAIL_FIELD(pacing_s)
+JOULESCHED_DETAIL_FIELD(network_s)
 JOULESCHED_DETAIL_FIELD(ttft_deadline_s)
 JOULESCHED_DETAIL_FIELD(tbt_s)
 JOULESCHED_DETAIL_FIELD(slo_class)
@@ -77,7 +78,8 @@ JOULESCHED_DETAIL_FIELD(model)
 /// Optional: `site(d)` (site_id, default 0), `profile(d)` (const energy_profile*, default none), and the
 /// prefill and context coefficients and operating batch of device_params (`prefill_s_per_tok`,
 /// `prefill_j_per_tok`, `request_s`, `request_j`, `ctx_s_per_tok`, `ctx_j_per_tok`: default 0, not modelled;
-/// `batch`: default 1; `step_s`: default 0; `capacity`: default infinity, no limit; `pacing_s`: default 0, no guard),
+/// `batch`: default 1; `step_s`: default 0; `capacity`: default infinity, no limit; `pacing_s`: default 0, no guard;
+/// `network_s`: default 0),
 /// `models(d)` (model_set, default all_models).
 template <class D>
 struct device_traits {
@@ -96,6 +98,7 @@ struct device_traits {
   JOULESCHED_DETAIL_OPTIONAL(step_s, 0.0)
   JOULESCHED_DETAIL_OPTIONAL(capacity, std::numeric_limits<double>::infinity())
   JOULESCHED_DETAIL_OPTIONAL(pacing_s, 0.0)
+  JOULESCHED_DETAIL_OPTIONAL(network_s, 0.0)
 #undef JOULESCHED_DETAIL_OPTIONAL
   static constexpr double rate_tok_s(const D& d)
     requires detail::has_rate_tok_s<D, double>

@@ -76,6 +76,9 @@ struct device_params {
   /// batch-mates' steps as much as its own: one without a target of its own, or with a looser one, is priced
   /// against the guard (detail::slo_lateness), lest it push an interactive batch past its target.
   double pacing_s = 0.0;
+  /// Seconds of network round trip between the device's site and its users (>= 0): added to the times of a
+  /// request's first and last token as its users see them, not to the device's work. FREESH's sites.
+  double network_s = 0.0;
   model_set models = all_models;  ///< the models it serves (not empty); routers send it only their requests
 
   friend bool operator==(const device_params&, const device_params&) = default;

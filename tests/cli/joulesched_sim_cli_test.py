@@ -438,6 +438,7 @@ def carbon_at_pue():
     p = j["policies"][0]
     assert abs(p["carbon_kg"] - p["energy_mj"] / 3.6 * 400 * 1.25 / 1e3) < 1e-9 * max(1.0, p["carbon_kg"]), p
     assert j["device_params"][0]["pue"] == 1.25, j["device_params"]
+    assert j["device_params"][0]["latency_ms"] == 0, j["device_params"]
     rc, out, err = run(["--carbon", str(grid), "--fleet", str(fleet), *FAST])
     assert rc == 0 and "PUE dc1 1.25" in out, out
 

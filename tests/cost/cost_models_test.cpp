@@ -198,10 +198,11 @@ TEST_CASE("fleet.adapts_engine_devices_through_members") {
   CHECK(f.class_count() == 2);         // a different site is a different class
 
   struct paced_gpu {
-    double rate_tok_s, energy_j_per_tok, pacing_s;
+    double rate_tok_s, energy_j_per_tok, pacing_s, network_s;
   };
-  const fleet g(std::vector<paced_gpu>{{100, 0.2, 0.1}, {100, 0.2, 0.05}});
+  const fleet g(std::vector<paced_gpu>{{100, 0.2, 0.1, 0.03}, {100, 0.2, 0.05, 0.03}});
   CHECK(g.params(0).pacing_s == 0.1);
+  CHECK(g.params(1).network_s == 0.03);
   CHECK(g.class_count() == 2);  // a different guard prices differently: a class of its own
 }
 

@@ -168,16 +168,24 @@ TEST_CASE("cost_terms.read_the_service_by_hand") {
   CHECK(slo_penalty_term{}(p, device_load{}, paced) == doctest::Approx(0.02));
 }
 
-TEST_CASE("predict_behind.capacity_step_and_stalls_by_hand") {
-  // 1000 tok/s at batch 4 (1 ms of device time a token), 2 ms of each step fixed; capacity 6 requests;
-  // prefill 10 ms + 0.1 ms a prompt token. A request of 100 prompt and 101 output tokens: prefill p = 0.02 s,
-  // 100 decode tokens of 1 ms: work w = 0.12 s, decode 0.1 s.
+namespace {
+// 1000 tok/s at batch 4, 2 ms of each step fixed, capacity 6 requests, prefill 10 ms + 0.1 ms a prompt token.
+device_params capacity_device() {
   device_params d{1000.0, 0.1};
   d.batch = 4.0;
   d.step_s = 0.002;
   d.capacity = 6.0;
   d.request_s = 0.01;
   d.prefill_s_per_tok = 1e-4;
+  return d;
+}
+}  // namespace
+
+TEST_CASE("predict_behind.capacity_step_and_stalls_by_hand") {
+  // 1000 tok/s at batch 4 (1 ms of device time a token), 2 ms of each step fixed; capacity 6 requests;
+  // prefill 10 ms + 0.1 ms a prompt token. A request of 100 prompt and 101 output tokens: prefill p = 0.02 s,
+  // 100 decode tokens of 1 ms: work w = 0.12 s, decode 0.1 s.
+  const device_params d = capacity_device();
   const request_view v{101, 100, 100.0};
   // Alone (no backlog): a batch of 1, step 0.002 + 1 x (0.001 - 0.002 / 4) = 0.0025 s, no stall.
   const service_estimate alone = predict_behind(d, v, 0.0);
@@ -200,6 +208,27 @@ TEST_CASE("predict_behind.capacity_step_and_stalls_by_hand") {
   // Beyond the capacity the step stops growing; only the wait does.
   CHECK(predict_behind(d, v, 12.0).tbt_s == doctest::Approx(full.tbt_s));
   CHECK(predict_behind(d, v, 12.0).first_token_s == doctest::Approx((100.0 + 1.0 - 6.0) * 0.12 + 0.02));
+}
+
+TEST_CASE("predict_service.network_round_trip_delays_the_tokens_not_the_work") {
+  const device_params d = capacity_device();
+  const request_view v{101, 100, 100.0};
+  device_params far = d;
+  far.network_s = 0.08;
+  for (const double backlog_s : {0.0, 0.36, 1.2, 12.0}) {
+    const service_estimate a = predict_behind(d, v, backlog_s);
+    const service_estimate b = predict_behind(far, v, backlog_s);
+    CHECK(b.first_token_s == doctest::Approx(a.first_token_s + 0.08));
+    CHECK(b.latency_s == doctest::Approx(a.latency_s + 0.08));
+    CHECK(b.tbt_s == a.tbt_s);  // the prefill that stalls batch-mates is the device's, not the network's
+    CHECK(b.work_s == a.work_s);
+    CHECK(b.energy_j == a.energy_j);
+  }
+  // A TTFT budget the near device meets by 0.05 s is missed by 0.03 s at the far one.
+  request_view ttft = v;
+  ttft.ttft_budget_s = predict_service(d, v).first_token_s + 0.05;
+  CHECK(slo_penalty_term{}(d, device_load{}, ttft) == 0.0);
+  CHECK(slo_penalty_term{}(far, device_load{}, ttft) == doctest::Approx(0.03));
 }
 
 TEST_CASE("predict_behind.defaults_give_the_fluid_estimate_and_no_work_waits_for_the_backlog") {

@@ -253,6 +253,47 @@ TEST_CASE("sim_engine.energy.idle_fleet_draws_idle_power") {
   for (const auto& t : r.types) CHECK(t.utilisation == 0.0);
 }
 
+TEST_CASE("sim_engine.network.users_see_the_first_and_last_token_a_round_trip_later") {
+  const device_model m = simple_model(4, 10'000);
+  std::vector<const device_model*> ms{&m};
+  sim_devices devs = devices_of(ms);
+  request r;
+  r.arrival_s = 1.0;
+  r.input_tok = 200;
+  r.output_tok = 20;
+  r.deadline_s = 1000.0;
+  r.ttft_deadline_s = 1000.0;
+  const auto run = [&](const sim_devices& d, double ttft_deadline_s) {
+    fleet f(params_of(ms));
+    round_robin_router router(f);
+    oracle_estimator est;
+    no_control ctl;
+    vector_source src;
+    request one = r;
+    one.ttft_deadline_s = ttft_deadline_s;
+    src.requests = {one};
+    simulator sim(d, f, router, est, ctl);
+    return sim.run(src);
+  };
+  const sim_result near = run(devs, 1000.0);
+  devs.network_s = {0.25};  // a site a quarter of a second's round trip from its users
+  const sim_result far = run(devs, 1000.0);
+  REQUIRE(near.completed == 1);
+  REQUIRE(far.completed == 1);
+  CHECK(far.all.ttft.max_s == doctest::Approx(near.all.ttft.max_s + 0.25));
+  CHECK(far.all.e2e.max_s == doctest::Approx(near.all.e2e.max_s + 0.25));
+  CHECK(far.sim_time_s == near.sim_time_s);  // the device's work is the same
+  // A TTFT deadline the device meets by 0.1 s: met near the users, missed a round trip away.
+  const double deadline = r.arrival_s + near.all.ttft.max_s + 0.1;
+  CHECK(run(devices_of(ms), deadline).all.violations == 0);
+  CHECK(run(devs, deadline).all.violations == 1);
+  // Every device has one value or none.
+  devs.network_s = {0.25, 0.25};
+  CHECK_THROWS_WITH_AS(run(devs, 1000.0), doctest::Contains("network_s.size() = 2"), config_error);
+  devs.network_s = {-1.0};
+  CHECK_THROWS_WITH_AS(run(devs, 1000.0), doctest::Contains("network_s[0] = -1"), config_error);
+}
+
 TEST_CASE("sim_engine.accounting.rejections_are_counted") {
   // Device 0 holds 1,000 tokens of KV, device 1 holds 10,000.
   const device_model small = simple_model(4, 1'000);

@@ -12,6 +12,7 @@
 
 #include "joulesched/sim/event_queue.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/sim_devices.hpp"
 #include "support/errors.hpp"
 
 using namespace joulesched;
@@ -65,6 +66,26 @@ TEST_CASE("sim_fleet_file.format.sites_and_optional_column") {
   CHECK(b.rows[0].count == 4);
   CHECK(a.site_pue == std::vector<double>{1.0, 1.0});  // no pue column: the IT energy alone
   CHECK(b.site_pue == std::vector<double>{1.0});
+}
+
+TEST_CASE("sim_fleet_file.format.latency_per_site") {
+  const fleet_spec a = parse(
+      "device_model,count,site,latency_ms\nL4.csv,2,eu,12.5\nH100-SXM5-80GB.csv,1,us,80\nH100-SXM5-80GB.csv,1,eu,12."
+      "5\n");
+  CHECK(a.site_network_s == std::vector<double>{0.0125, 0.08});
+  const std::vector<device_params> ps = routing_params(a, operating_point{0.5, 300, 600});
+  REQUIRE(ps.size() == 4);
+  CHECK(ps[0].network_s == 0.0125);  // routers see each site's round trip
+  CHECK(ps[2].network_s == 0.08);
+  CHECK(ps[3].network_s == 0.0125);
+  CHECK(sim_devices::from(a).network_s == std::vector<double>{0.0125, 0.0125, 0.08, 0.0125});
+  CHECK(parse("device_model,count\nL4.csv,2\n").site_network_s == std::vector<double>{0.0});
+  CHECK(error_of("device_model,count,site,latency_ms\nL4.csv,2,a,-3\n").find("fleet.csv:2: field latency_ms = '-3'") ==
+        0);
+  CHECK(error_of("device_model,count,site,latency_ms\nL4.csv,2,a,20000\n") ==
+        "fleet.csv:2: field latency_ms = '20000': must be <= 10000 ms (max_latency_ms)");
+  CHECK(error_of("device_model,count,site,latency_ms\nL4.csv,2,a,5\nH100-SXM5-80GB.csv,1,a,6\n") ==
+        "fleet.csv:3: field latency_ms = '6': differs from site 'a''s latency_ms 5 at fleet.csv:2");
 }
 
 TEST_CASE("sim_fleet_file.format.pue_per_site") {

@@ -249,6 +249,8 @@ TEST_CASE("sim_policies.carbon_pi.needs_carbon_accounting") {
 TEST_CASE("sim_policies.carbon_pi.routes_to_the_cleaner_site_at_iso_slo") {
   fleet_spec f = load_fleet(source_dir / "data" / "fleets" / "default.csv");
   f.sites = {"clean", "dirty"};
+  f.site_pue = {1.0, 1.0};
+  f.site_network_s = {0.0, 0.0};
   const std::size_t rows = f.rows.size();
   for (std::size_t i = 0; i < rows; ++i) {
     fleet_row r = f.rows[i];

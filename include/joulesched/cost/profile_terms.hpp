@@ -33,14 +33,15 @@ namespace detail {
   const profile_point p = profile_at(d, l, r);
   const double batch = static_cast<double>(l.requests) + 1.0;
   const double decode_tok = decode_tokens(r);
+  const double prefill_s = prefill_time_s(d, r);
   service_estimate e;
-  e.first_token_s = prefill_time_s(d, r);
-  e.work_s = e.first_token_s + decode_tok / p.rate_tok_s;
+  e.work_s = prefill_s + decode_tok / p.rate_tok_s;
   e.energy_j = prefill_energy_j(d, r) + decode_tok * p.energy_j_per_tok;
   // Each batch-mate's prompt is prefilled once while this request decodes, stalling it (the simulator's engine,
   // like vLLM without chunked prefill, runs prefills between decode steps): batch - 1 stalls of about this
   // request's own prefill, spread over its decode tokens.
-  e.tbt_s = batch / p.rate_tok_s + (decode_tok > 0 ? (batch - 1.0) * e.first_token_s / decode_tok : 0.0);
+  e.tbt_s = batch / p.rate_tok_s + (decode_tok > 0 ? (batch - 1.0) * prefill_s / decode_tok : 0.0);
+  e.first_token_s = prefill_s + d.network_s;
   e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }

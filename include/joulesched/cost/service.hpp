@@ -5,7 +5,9 @@
 /// The model is device_params' (types.hpp): a prefill pass of request_s + prefill_s_per_tok * in seconds that
 /// yields the first token, then t - 1 decode tokens of 1 / rate_tok_s + ctx_s_per_tok * ctx device-seconds each
 /// (ctx = in + t / 2, the mean context over the decode), energies alike; the request's own decode latency is
-/// `batch` times its device time. With t = 0 (no output estimated) only the prefill is priced.
+/// `batch` times its device time. With t = 0 (no output estimated) only the prefill is priced. The device's
+/// network_s (the round trip between its site and the users) adds to the first and the last token's times, not
+/// to its work.
 ///
 /// Served alone (batch 1) this is exactly what the simulator's device model does to a request, up to the
 /// prefill's context (the simulator's decode steps see contexts in + 1 .. in + t - 1, whose mean is in + t / 2):
@@ -61,10 +63,10 @@ struct service_estimate {
   service_estimate e;
   e.work_s = prefill_s + decode_s;
   e.energy_j = prefill_energy_j(d, r) + decode_tok * (d.energy_j_per_tok + d.ctx_j_per_tok * ctx);
-  e.first_token_s = prefill_s;
+  e.first_token_s = prefill_s + d.network_s;
   e.tbt_s = d.batch * per_tok_s;
   e.decode_s_per_tok = per_tok_s;
-  e.latency_s = prefill_s + decode_tok * e.tbt_s;
+  e.latency_s = e.first_token_s + decode_tok * e.tbt_s;
   return e;
 }
 
@@ -101,8 +103,9 @@ namespace detail {
   const double n = backlog_s / e.work_s + 1.0;
   const double joined = std::fmin(n, d.capacity);
   const double step_s = d.step_s + joined * std::fmax(0.0, e.decode_s_per_tok - d.step_s / d.batch);
-  const double decode_s = e.work_s - e.first_token_s;
-  const double stall = decode_s > 0.0 ? (1.0 - 1.0 / joined) * e.first_token_s / decode_s : 0.0;
+  const double prefill_s = prefill_time_s(d, r);
+  const double decode_s = e.work_s - prefill_s;
+  const double stall = decode_s > 0.0 ? (1.0 - 1.0 / joined) * prefill_s / decode_s : 0.0;
   e.tbt_s = step_s * (1.0 + stall);
   e.first_token_s += std::fmax(0.0, n - d.capacity) * e.work_s;
   e.latency_s = e.first_token_s + decode_tok * e.tbt_s;

@@ -149,6 +149,7 @@ class simulator {
                                    std::to_string(bounds::max_window_s) + "] s");
     opts_.power.validate("engine_options: power");
     if (opts_.carbon) check_carbon(devices);
+    check_network(devices);
     check_point_tables();
     dev_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
@@ -511,11 +512,15 @@ class simulator {
     // TBT: the mean time between tokens after the first (metrics.hpp); none with fewer than 2 output tokens.
     const bool paced = lr.output_tok >= 2;
     const double tbt_mean = paced ? (now_ - lr.first_token_s) / static_cast<double>(lr.output_tok - 1) : -1.0;
+    // Users see the first and the last token a network round trip after the device makes them.
+    const double network_s = devices_.network_s.empty() ? 0.0 : devices_.network_s[id];
+    const double seen_first_s = lr.first_token_s + network_s;
+    const double seen_done_s = now_ + network_s;
     slo_outcome o;
-    o.e2e = now_ > lr.deadline_s;
-    o.ttft = lr.first_token_s > lr.ttft_deadline_s;
+    o.e2e = seen_done_s > lr.deadline_s;
+    o.ttft = seen_first_s > lr.ttft_deadline_s;
     o.tbt = lr.tbt_s > 0 && paced && tbt_mean > lr.tbt_s;
-    metrics_.on_complete(lr.tier, lr.cls, now_ - lr.arrival_s, lr.first_token_s - lr.arrival_s, tbt_mean, o);
+    metrics_.on_complete(lr.tier, lr.cls, seen_done_s - lr.arrival_s, seen_first_s - lr.arrival_s, tbt_mean, o);
     control_.on_outcome(now_, lr.tier, o);
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
     estimator_.observe(lr.cls, static_cast<double>(lr.output_tok));
@@ -759,6 +764,17 @@ class simulator {
                                    " s: the series must cover the whole run, drain included (a longer series or an "
                                    "earlier --start)");
     return r;
+  }
+
+  static void check_network(const sim_devices& devices) {
+    if (devices.network_s.empty()) return;
+    if (devices.network_s.size() != devices.size())
+      joulesched::detail::fail("sim_devices", "network_s.size()", devices.network_s.size(),
+                               "must be 0 or the device count " + std::to_string(devices.size()));
+    for (std::size_t i = 0; i < devices.size(); ++i)
+      if (!(devices.network_s[i] >= 0.0 && devices.network_s[i] <= bounds::max_window_s))
+        joulesched::detail::fail("sim_devices", "network_s[" + std::to_string(i) + "]", devices.network_s[i],
+                                 "must be finite and in [0, max_window_s]");
   }
 
   void check_carbon(const sim_devices& devices) const {

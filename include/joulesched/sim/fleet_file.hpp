@@ -19,7 +19,11 @@
 /// - `site`: a name for the data centre / grid zone (letters, digits, `-`, `_`, `.`). Optional column; without
 ///   it every device is at the one site `default`. Sites get ids 0, 1, ... in order of first appearance.
 /// - `pue`: the site's power usage effectiveness, facility energy / IT energy, in [1, max_pue]. Optional
-///   column; without it every site's is 1 (the IT energy alone). Every row of a site must give the same value.
+///   column; without it every site's is 1 (the IT energy alone).
+/// - `latency_ms`: the extra network round trip between the site and its users, milliseconds, in
+///   [0, max_latency_ms]: it adds to every request's time to first token and end-to-end latency there, and
+///   routers see it (device_params::network_s). Optional column; without it 0.
+/// - A site's rows must agree on `pue` and on `latency_ms`.
 /// - The fleet holds at most 4,000,000 devices in total; rows expand in file order, so the devices of the first
 ///   row get ids 0..count-1, and so on.
 /// Every error is a config_error naming `file:line`, the field and its value; an error inside a device-model
@@ -69,8 +73,9 @@ struct fleet_spec {
   std::string source;  ///< the fleet file (or stream name)
   std::vector<fleet_row> rows;
   std::vector<std::string> sites;
-  std::vector<double> site_pue;       ///< per site id: its PUE (1 without a `pue` column; empty: 1 at every site)
-  std::vector<std::string> warnings;  ///< sentences for the user (see the file note); no error
+  std::vector<double> site_pue;        ///< per site id: its PUE (1 without a `pue` column; empty: 1 at every site)
+  std::vector<double> site_network_s;  ///< per site id: its network round trip, s (latency_ms / 1000; empty: 0)
+  std::vector<std::string> warnings;   ///< sentences for the user (see the file note); no error
 
   /// Total devices. Complexity: O(rows).
   [[nodiscard]] std::size_t device_count() const noexcept {
@@ -90,6 +95,9 @@ inline constexpr std::size_t max_fleet_devices = 4'000'000;
 /// ASSUMPTION: 3, above any data centre the Uptime Institute's surveys report (industry average 1.58 in 2023),
 /// so a larger value is a typo (a percentage, a swapped column).
 inline constexpr double max_pue = 3.0;
+/// The largest network round trip a fleet file may give, ms. ASSUMPTION: 10 s, far beyond any round trip on
+/// Earth (antipodal fibre is about 200-300 ms), so a larger value is a unit slip (microseconds, seconds).
+inline constexpr double max_latency_ms = 10'000.0;
 
 namespace detail {
 [[nodiscard]] inline bool valid_site_name(std::string_view s) noexcept {
@@ -116,7 +124,9 @@ namespace detail {
   const std::size_t col_count = csv.require_column("count");
   const std::optional<std::size_t> col_site = csv.find_column("site");
   const std::optional<std::size_t> col_pue = csv.find_column("pue");
-  std::vector<std::string> pue_row;  // per site id: the row that set its PUE
+  const std::optional<std::size_t> col_latency = csv.find_column("latency_ms");
+  std::vector<std::string> first_of_site;  // per site id: the row that set its PUE and latency
+  std::vector<double> latency_ms_of_site;  // per site id: its latency_ms as read
   std::size_t total = 0;
   std::map<std::pair<std::filesystem::path, site_id>, std::string> first_row;  // (model, site) -> its first row
   std::map<std::string, site_id, std::less<>> site_ids;                        // site name -> id
@@ -138,13 +148,22 @@ namespace detail {
     r.site = known->second;
     const double pue = col_pue ? row.as_finite(*col_pue) : 1.0;
     if (!(pue >= 1.0 && pue <= max_pue)) row.fail(*col_pue, "must be in [1, 3] (facility energy / IT energy)");
+    const double latency_ms = col_latency ? row.as_non_negative(*col_latency) : 0.0;
+    if (latency_ms > max_latency_ms) row.fail(*col_latency, "must be <= 10000 ms (max_latency_ms)");
     if (new_site) {
       spec.sites.push_back(site);
       spec.site_pue.push_back(pue);
-      pue_row.push_back(r.where);
-    } else if (pue != spec.site_pue[r.site]) {
-      row.fail(*col_pue, "differs from site '" + site + "''s PUE " +
-                             joulesched::detail::shortest(spec.site_pue[r.site]) + " at " + pue_row[r.site]);
+      spec.site_network_s.push_back(latency_ms / 1000.0);
+      first_of_site.push_back(r.where);
+      latency_ms_of_site.push_back(latency_ms);
+    } else {
+      const auto agree = [&](std::optional<std::size_t> col, double v, double before, const char* what) {
+        if (v != before)
+          row.fail(*col, std::string("differs from site '") + site + "''s " + what + " " +
+                             joulesched::detail::shortest(before) + " at " + first_of_site[r.site]);
+      };
+      agree(col_pue, pue, spec.site_pue[r.site], "PUE");
+      agree(col_latency, latency_ms, latency_ms_of_site[r.site], "latency_ms");
     }
     std::filesystem::path p(model_text);
     r.model_path = p.is_absolute() ? p : base_dir / p;
@@ -278,7 +297,9 @@ struct operating_point {
   std::vector<device_params> ps;
   ps.reserve(spec.device_count());
   for (const auto& r : spec.rows) {
-    const device_params p = checked(nominal_params(r.model, r.site, op), r.where);
+    device_params p = nominal_params(r.model, r.site, op);
+    if (r.site < spec.site_network_s.size()) p.network_s = spec.site_network_s[r.site];
+    p = checked(p, r.where);
     ps.insert(ps.end(), r.count, p);
   }
   return ps;

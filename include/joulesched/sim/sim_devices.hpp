@@ -20,7 +20,10 @@ struct sim_devices {
   std::vector<const device_model*> model;  ///< per device id; points into the fleet_spec (keep it alive)
   std::vector<std::uint32_t> type;         ///< per device id: index into type_names
   std::vector<site_id> site;               ///< per device id
-  std::vector<std::string> type_names;     ///< device_model::gpu of each type, in order of first appearance
+  /// Per device id: the network round trip between its site and the users, s (fleet_spec::site_network_s),
+  /// added to its requests' first and last token as users see them. Empty: 0 for every device.
+  std::vector<double> network_s;
+  std::vector<std::string> type_names;  ///< device_model::gpu of each type, in order of first appearance
   /// Operating points (optional): tables of models, indexed as the routing fleet's tables (fleet::tables()), one
   /// model per point. When given, device i is at the point the routing fleet says (fleet::point_of(i)), model[i]
   /// must be that point's model, and a controller may move it within its table (actuator::set_point). The
@@ -39,6 +42,8 @@ struct sim_devices {
       d.model.insert(d.model.end(), row.count, &row.model);
       d.type.insert(d.type.end(), row.count, t);
       d.site.insert(d.site.end(), row.count, row.site);
+      d.network_s.insert(d.network_s.end(), row.count,
+                         row.site < spec.site_network_s.size() ? spec.site_network_s[row.site] : 0.0);
     }
     return d;
   }
