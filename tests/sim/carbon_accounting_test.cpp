@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -91,6 +92,19 @@ TEST_CASE("sim_carbon.each_device_equals_power_x_pue_x_intensity_across_hour_bou
   // Bounds from the extreme intensities and PUEs: energy x min <= carbon <= energy x max.
   CHECK(total >= by_energy / intensity_series::j_per_kwh * 80.0 * 1.1);
   CHECK(total <= by_energy / intensity_series::j_per_kwh * 700.0 * 1.4);
+}
+
+TEST_CASE("sim_carbon.the_shipped_week_covers_the_two_site_fleet") {
+  const std::filesystem::path data = std::filesystem::path(JOULESCHED_SOURCE_DIR) / "data";
+  const intensity_series grid = load_intensity_series(data / "carbon" / "electricitymaps_2022-06-01_7d_direct.csv");
+  CHECK(grid.hours() == 168);
+  CHECK(grid.zones() == std::vector<std::string>{"DE-LU", "CA-ON", "US-CAL-CISO"});
+  CHECK(grid.start_utc_s() == 1'654'041'600);  // 2022-06-01 00:00:00 UTC
+  CHECK(grid.value(0, 0) == 557.82);           // the first row of the excerpt (data/carbon/README.md)
+  const fleet_spec two = load_fleet(data / "fleets" / "two-sites.csv");
+  CHECK(two.device_count() == 320);
+  const carbon_accounting c = carbon_accounting::for_fleet(two, grid, grid.start_utc_s());
+  CHECK(c.zone_of_site == std::vector<std::size_t>{0, 1});
 }
 
 TEST_CASE("sim_carbon.refuses_unknown_zones_short_series_and_bad_pue") {
