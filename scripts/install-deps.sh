@@ -10,6 +10,7 @@ packages=(
   libc++-16-dev libc++abi-16-dev  # LLVM's C++ standard library, for a libc++ build
   libboost-dev librange-v3-dev doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   gnuplot-nox  # the simulator's plots
+  libglpk-dev  # GLPK, the MILP solver behind joulesched::glpk and joulesched-plan (optional target)
   clang-format-16 clang-tidy-16 doxygen  # the source checks and the API reference
 )
 
