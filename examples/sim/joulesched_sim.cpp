@@ -32,7 +32,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "joulesched/carbon/forecast.hpp"
 #include "joulesched/carbon/intensity_file.hpp"
+#include "joulesched/carbon/temporal_shift.hpp"
 #include "joulesched/detail/number.hpp"
 #include "joulesched/sim/carbon_accounting.hpp"
 #include "joulesched/sim/fleet_file.hpp"
@@ -80,6 +82,7 @@ struct options {
   std::string lambda_trace_path;
   std::string carbon_path;           // empty: no carbon accounting
   std::optional<std::string> start;  // UTC time at simulated time 0, with --carbon (default: the series' start)
+  std::string shift = "off";         // temporal shifting of bulk work: off, perfect or persistence (with --carbon)
   bool quiet = false;
 };
 
@@ -397,6 +400,8 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
     for (const auto& r : rs) {
       std::printf("%-13s %10.3f", r.policy.c_str(), r.carbon_g / 1e3);
       for (const double g : r.carbon_g_by_site) std::printf(" %12.3f", g / 1e3);
+      if (o.shift != "off")
+        std::printf("   %llu bulk held, mean %.0f s", static_cast<unsigned long long>(r.deferred), r.deferred_mean_s);
       std::printf("\n");
     }
   }
@@ -516,6 +521,8 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
       for (std::size_t i = 0; i < e.s->fleet.sites.size(); ++i)
         by_site[e.s->fleet.sites[i]] = r.carbon_g_by_site[i] / 1e3;
       p["carbon_kg_by_site"] = by_site;
+      p["deferred"] = r.deferred;
+      p["deferred_mean_s"] = r.deferred_mean_s;
     }
     p["p50_ms"] = ms(r.all.e2e.p50_s);
     p["p90_ms"] = ms(r.all.e2e.p90_s);
@@ -634,6 +641,10 @@ int run(const options& o) {
   } else if (o.start) {
     js::detail::fail("--start", "value", "'" + *o.start + "'", "applies only with --carbon");
   }
+  if (o.shift != "off" && o.shift != "perfect" && o.shift != "persistence")
+    js::detail::fail("--shift", "value", "'" + o.shift + "'", "must be off, perfect or persistence");
+  if (o.shift != "off" && !e.grid)
+    js::detail::fail("--shift", "value", "'" + o.shift + "'", "applies only with --carbon");
   std::vector<std::string> warnings = e.warnings;  // those of the inputs, then those the first run shows
   std::ofstream lambda_out;
   if (!o.lambda_trace_path.empty()) lambda_out = open_lambda_trace(o);
@@ -653,6 +664,28 @@ int run(const options& o) {
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;
   eo.carbon = e.carbon;
+  // --shift: bulk requests wait for the cleanest hour (over the fleet's sites) their deadline leaves room for.
+  std::vector<js::shift_site> shift_sites;
+  if (e.carbon)
+    for (std::size_t i = 0; i < e.carbon->zone_of_site.size(); ++i)
+      shift_sites.push_back({e.carbon->zone_of_site[i], e.carbon->pue_of_site[i]});
+  std::optional<js::perfect_forecast> perfect;
+  std::optional<js::persistence_forecast> persistence;
+  std::optional<js::temporal_shift<js::perfect_forecast>> shift_perfect;
+  std::optional<js::temporal_shift<js::persistence_forecast>> shift_persistence;
+  if (o.shift == "perfect") {
+    perfect.emplace(*e.grid);
+    shift_perfect.emplace(*perfect, *e.grid, shift_sites, e.carbon->offset_s);
+    eo.release_at = [&shift_perfect](const sim::request& r, double now) {
+      return r.tier == js::tier::bulk ? shift_perfect->release_at(now, r.deadline_s) : now;
+    };
+  } else if (o.shift == "persistence") {
+    persistence.emplace(*e.grid);
+    shift_persistence.emplace(*persistence, *e.grid, shift_sites, e.carbon->offset_s);
+    eo.release_at = [&shift_persistence](const sim::request& r, double now) {
+      return r.tier == js::tier::bulk ? shift_persistence->release_at(now, r.deadline_s) : now;
+    };
+  }
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
     const std::string name = sim::to_string(kind);
@@ -739,6 +772,10 @@ int main(int argc, char** argv) {
   app.add_option("--start", o.start,
                  "UTC time 'YYYY-MM-DD HH:MM:SS' at simulated time 0, with --carbon (default: "
                  "the series' first hour)");
+  app.add_option("--shift", o.shift,
+                 "temporal shifting, with --carbon: bulk requests wait for the cleanest hour within their deadline "
+                 "by this forecast: off, perfect (the series) or persistence (day-ahead)")
+      ->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
   app.add_flag("--quiet", o.quiet, "no progress on stderr");
   // A flag is given or not: '--diurnal=off' must not quietly mean something.
@@ -754,8 +791,8 @@ int main(int argc, char** argv) {
   }
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
-    for (const char* name :
-         {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target", "--carbon"})
+    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue",
+                             "--pi-target", "--carbon", "--shift"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

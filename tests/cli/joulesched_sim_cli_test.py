@@ -444,6 +444,25 @@ def carbon_at_pue():
 
 
 case("the fleet file's pue scales carbon and is reported", carbon_at_pue)
+
+
+def shift_waits_for_the_cleaner_hour():
+    # At 00:30 the hour of 400 g/kWh; bulk work (an hour of budget) waits for 01:00 (200 g/kWh).
+    j, _ = json_run(["--carbon", str(grid), "--start", "2021-01-01 00:30:00", "--shift", "perfect", *FAST])
+    p = j["policies"][0]
+    assert p["deferred"] > 0, p
+    assert 1798 <= p["deferred_mean_s"] <= 1800, p["deferred_mean_s"]
+    j0, _ = json_run(["--carbon", str(grid), "--start", "2021-01-01 00:30:00", *FAST])
+    p0 = j0["policies"][0]
+    assert p0["deferred"] == 0, p0
+    assert p["carbon_kg"] < p0["carbon_kg"], (p["carbon_kg"], p0["carbon_kg"])
+    assert p["completed"] + p["rejected"] == p0["completed"] + p0["rejected"], (p, p0)
+
+
+case("--shift perfect holds bulk work for the cleaner hour, and it still completes", shift_waits_for_the_cleaner_hour)
+case("--shift without --carbon is refused", refused(["--shift", "perfect", *FAST], "--shift", "only with --carbon"))
+case("--shift with an unknown forecast is refused",
+     refused(["--carbon", str(grid), "--shift", "oracle", *FAST], "--shift", "'oracle'", "off, perfect or persistence"))
 case("a pue below 1 is refused, naming file, line and field",
      refused(["--fleet", str(write("fleet_bad_pue.csv",
                                    f"device_model,count,site,pue\n{(ROOT / 'data/devices/L4.csv').resolve()},2,dc1,0.5\n")),

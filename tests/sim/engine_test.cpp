@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <new>
@@ -641,4 +642,47 @@ TEST_CASE("sim_engine.control.idle_fleet_does_not_tick_through_simulated_time") 
   REQUIRE(ctl.at.size() >= 4);
   CHECK(ctl.at[0] == 1.0);
   CHECK(ctl.at[3] == 1e9 + 1.0);  // exactly k * period: no accumulated rounding across the skip
+}
+
+TEST_CASE("sim_engine.release_at.holds_a_request_and_counts_its_wait_from_arrival") {
+  const device_model m = simple_model(4, 10'000);
+  std::vector<const device_model*> ms{&m};
+  const sim_devices devs = devices_of(ms);
+  const auto run = [&](std::function<double(const request&, double)> release_at) {
+    fleet f(params_of(ms));
+    round_robin_router router(f);
+    oracle_estimator est;
+    no_control ctl;
+    vector_source src;
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      request r;
+      r.id = i;
+      r.arrival_s = 1.0 + static_cast<double>(i);
+      r.input_tok = 100;
+      r.output_tok = 10;
+      r.deadline_s = 1000.0;
+      r.ttft_deadline_s = 50.0;
+      r.tier = i == 1 ? tier::bulk : tier::interactive;
+      src.requests.push_back(r);
+    }
+    engine_options o;
+    o.release_at = std::move(release_at);
+    simulator sim(devs, f, router, est, ctl, o);
+    return sim.run(src);
+  };
+  const sim_result now = run({});
+  // The bulk request (arrives at 2 s) is held until 100 s; the others are routed at once.
+  const sim_result held = run([](const request& r, double t) { return r.tier == tier::bulk ? 100.0 : t; });
+  REQUIRE(held.read == 3);
+  REQUIRE(held.completed == 3);
+  CHECK(held.deferred == 1);
+  CHECK(held.deferred_mean_s == 98.0);
+  CHECK(held.tiers[1].e2e.max_s == doctest::Approx(now.tiers[1].e2e.max_s + 98.0));
+  CHECK(held.tiers[0].e2e.max_s == now.tiers[0].e2e.max_s);
+  CHECK(held.all.violations == 1);  // its TTFT deadline (50 s) passed while it waited
+  CHECK(held.sim_time_s > 100.0);
+  // A time at or before now routes at once; a time that is not finite is refused.
+  CHECK(run([](const request&, double t) { return t - 1.0; }).deferred == 0);
+  CHECK_THROWS_WITH_AS(run([](const request&, double) { return std::nan(""); }),
+                       doctest::Contains("release time = nan"), config_error);
 }

@@ -30,6 +30,8 @@
 /// - Time and memory: a request's context is input + tokens generated so far; it leaves the batch after its
 ///   last token. A request that fits no device's KV cache, that the router places nowhere, or that the router
 ///   places on a device too small for it, is rejected and counted (metrics.hpp).
+/// - Temporal shifting: with engine_options::release_at, an arrival may be held and routed later (a cleaner
+///   hour, carbon/temporal_shift.hpp); it is read and counted at its arrival and never lost.
 ///
 /// Design for speed (no O(batch) work per decode step, no allocation per event):
 /// - per device a step counter; each running request's finishing step sits in a small min-heap, so the batch
@@ -113,6 +115,11 @@ struct engine_options {
   /// When set, operational carbon is accounted beside energy: each device's carbon_meter, of its site's zone and
   /// PUE (sim_result::carbon_g and the rest). The series must cover the whole run, drain included.
   std::optional<carbon_accounting> carbon;
+  /// Temporal shifting (carbon/temporal_shift.hpp): called at each arrival with (request, now); a time later
+  /// than now holds the request until then, when it is routed as if it arrived then. Its latencies and
+  /// deadlines still count from its true arrival, so waiting shows in its end-to-end time and its SLO. Unset,
+  /// or a time <= now: routed at once. A time that is not finite or is past bounds::max_arrival_s is an error.
+  std::function<double(const request&, double)> release_at;
 };
 
 /// @brief The simulator (see the file note).
@@ -202,11 +209,15 @@ class simulator {
     bool have = pull(src, next);
     std::uint64_t events = 0;
     for (;;) {
-      if (ticking && !(have || in_flight_ > 0)) {
+      // The next request to route: the source's next, or a held one whose release time comes first.
+      const double t_src = have ? next.arrival_s : std::numeric_limits<double>::infinity();
+      const double t_held = held_.empty() ? std::numeric_limits<double>::infinity() : held_.front().release_s;
+      const double t_arr = std::min(t_src, t_held);
+      if (ticking && !(have || !held_.empty() || in_flight_ > 0)) {
         timers_.cancel(tick);  // nothing left to control; other timers (wake-ups) still fire
-      } else if (ticking && in_flight_ == 0 && timers_.time_of(tick) < next.arrival_s) {
+      } else if (ticking && in_flight_ == 0 && timers_.time_of(tick) < t_arr) {
         // Nothing in flight: sleep through the idle ticks to the first one at or after the next arrival.
-        const double k = std::ceil(next.arrival_s / period);
+        const double k = std::ceil(t_arr / period);
         if (k < 0x1p62) {
           ticks_ = static_cast<std::uint64_t>(k) - 1;
           timers_.schedule(tick, period * k);
@@ -215,7 +226,6 @@ class simulator {
         }
       }
       const double t_dev = events_.top_time_s();
-      const double t_arr = have ? next.arrival_s : std::numeric_limits<double>::infinity();
       const double t_tim = timers_.top_time_s();
       if (t_dev == std::numeric_limits<double>::infinity() && t_arr == t_dev && t_tim == t_dev) break;
       if (!window_taken_ && opts_.window_s > 0.0 && std::min({t_dev, t_arr, t_tim}) > opts_.window_s)
@@ -227,8 +237,14 @@ class simulator {
       } else if (t_tim <= t_arr) {
         now_ = t_tim;
         on_timer(timers_.pop());
+      } else if (t_held < t_src) {
+        now_ = t_held;
+        std::pop_heap(held_.begin(), held_.end(), held_later);
+        const request r = held_.back().r;
+        held_.pop_back();
+        route(r);
       } else {
-        now_ = t_arr;
+        now_ = t_src;
         on_arrival(next);
         have = pull(src, next);
       }
@@ -307,6 +323,24 @@ class simulator {
   void on_arrival(const request& r) {
     ++read_;
     metrics_.on_read(r.tier);
+    if (opts_.release_at) {
+      const double t = opts_.release_at(r, now_);
+      if (!(t <= bounds::max_arrival_s))  // NaN included
+        joulesched::detail::fail("simulator: release_at for request " + std::to_string(r.id), "release time", t,
+                                 "must be finite and <= bounds::max_arrival_s");
+      if (t > now_) {
+        ++deferred_;
+        deferred_s_ += t - now_;
+        held_.push_back(held_request{t, r});
+        std::push_heap(held_.begin(), held_.end(), held_later);
+        return;
+      }
+    }
+    route(r);
+  }
+
+  // Routes a request now (at its arrival, or at its release when it was held).
+  void route(const request& r) {
     const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
     if (need > max_kv_tok_) {
       reject(r.tier, r.cls, rejected_no_fit_, false);
@@ -716,6 +750,8 @@ class simulator {
     r.rejected_no_fit = rejected_no_fit_;
     r.rejected_no_device = rejected_no_device_;
     r.rejected_device_too_small = rejected_too_small_;
+    r.deferred = deferred_;
+    r.deferred_mean_s = deferred_ > 0 ? deferred_s_ / static_cast<double>(deferred_) : 0.0;
     if (r.read != read_ || r.completed != completed_ || r.rejected != rejected_ || read_ != completed_ + rejected_)
       throw std::logic_error("simulator: requests read != completed + rejected (a bug in the engine)");
     const double w = window_end_s_;
@@ -827,6 +863,17 @@ class simulator {
   bool window_taken_ = false;
   double window_end_s_ = 0.0;
   std::uint64_t in_flight_ = 0;
+  // Requests held by release_at: a min-heap on (release time, id), so releases at one time keep arrival order.
+  struct held_request {
+    double release_s;
+    request r;
+  };
+  static bool held_later(const held_request& a, const held_request& b) noexcept {
+    return a.release_s != b.release_s ? a.release_s > b.release_s : a.r.id > b.r.id;
+  }
+  std::vector<held_request> held_;
+  std::uint64_t deferred_ = 0;
+  double deferred_s_ = 0.0;
   // counts
   std::uint64_t read_ = 0, completed_ = 0, rejected_ = 0;
   std::uint64_t rejected_no_fit_ = 0, rejected_no_device_ = 0, rejected_too_small_ = 0;
