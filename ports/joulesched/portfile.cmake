@@ -11,6 +11,7 @@ vcpkg_cmake_configure(
         -DJOULESCHED_BUILD_EXAMPLES=OFF
         -DJOULESCHED_BUILD_BENCHMARKS=OFF
         -DJOULESCHED_INSTALL=ON
+        -DJOULESCHED_WITH_GLPK=OFF  # the optional GLPK adapter is not packaged: the port stays solver-free
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/joulesched)
