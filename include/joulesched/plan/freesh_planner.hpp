@@ -7,8 +7,8 @@
 /// program is built solver-neutrally (plan/milp.hpp); any milp_solver solves it: the GLPK adapter
 /// (`joulesched::glpk`) for the real inputs, plan/exhaustive_solver.hpp for a tiny one.
 ///
-/// The program of window w (steps t of w; sites n, classes r, modes m), as the authors' code states it
-/// (data/freesh/README.md):
+/// The program of window w (steps t of w; sites n, classes r, modes m), as the authors' pool optimiser states
+/// it (AndrewFangZequan/LLM_Serving_FREESH a9adec64, PoolMILP/; "FREESH's code" below):
 ///
 ///     minimise   sum over n, r, m, t in w of  e[n, t] x[n, r, m] P[r, m] 300 s
 ///     subject to sum over n, m of x[n, r, m] max_qps[r, m] >= headroom demand[r, t] / beta   (each r, t in w)
@@ -70,7 +70,7 @@ struct freesh_options {
 
 /// @brief Whether mode `mode` may serve class `cls`: it can serve it at all (max_qps > 0) and passes the SLO
 /// filter (e2e latency, TBT and TTFT limits of `o`). The e2e mean is over every mode of the class, those that
-/// cannot serve it included, as in the authors' code. Complexity: O(modes).
+/// cannot serve it included: the mean over modes, as FREESH's code takes it. Complexity: O(modes).
 [[nodiscard]] inline bool freesh_allowed(const freesh_profiles& p, std::size_t cls, std::size_t mode,
                                          const freesh_options& o) {
   double mean_e2e = 0.0;

@@ -12,8 +12,9 @@
 /// malformed problem, so solve() checks the milp first and throws a config_error instead. Results: optimal
 /// (GLPK's GLP_OPT); infeasible when the presolver or the search proves it (GLP_ENOPFS, GLP_NOFEAS); error
 /// with GLPK's reason otherwise (unbounded relaxation, time limit, numerical failure).
-/// Thread safety: not thread-safe; GLPK keeps per-thread state, so give each thread its own solver and never
-/// call solve() on one from two threads. Tested against exhaustive_solver on random programs (tests/glpk/).
+/// Thread safety: not thread-safe. GLPK's environment is per thread only when the library was built with
+/// thread-local storage, which this adapter does not check, so call solve() from one thread at a time in the
+/// process. Tested against exhaustive_solver on random programs (tests/glpk/).
 #pragma once
 
 #include <glpk.h>
