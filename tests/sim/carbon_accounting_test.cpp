@@ -94,7 +94,7 @@ TEST_CASE("sim_carbon.each_device_equals_power_x_pue_x_intensity_across_hour_bou
   CHECK(total <= by_energy / intensity_series::j_per_kwh * 700.0 * 1.4);
 }
 
-TEST_CASE("sim_carbon.the_shipped_week_covers_the_two_site_fleet") {
+TEST_CASE("sim_carbon.the_shipped_week_covers_the_two_and_three_site_fleets") {
   const std::filesystem::path data = std::filesystem::path(JOULESCHED_SOURCE_DIR) / "data";
   const intensity_series grid = load_intensity_series(data / "carbon" / "electricitymaps_2022-06-01_7d_direct.csv");
   CHECK(grid.hours() == 168);
@@ -105,6 +105,10 @@ TEST_CASE("sim_carbon.the_shipped_week_covers_the_two_site_fleet") {
   CHECK(two.device_count() == 320);
   const carbon_accounting c = carbon_accounting::for_fleet(two, grid, grid.start_utc_s());
   CHECK(c.zone_of_site == std::vector<std::size_t>{0, 1});
+  const fleet_spec three = load_fleet(data / "fleets" / "three-sites.csv");
+  CHECK(three.device_count() == 320);  // the default fleet, split
+  CHECK(carbon_accounting::for_fleet(three, grid, grid.start_utc_s()).zone_of_site ==
+        std::vector<std::size_t>{0, 1, 2});
 }
 
 TEST_CASE("sim_carbon.refuses_unknown_zones_short_series_and_bad_pue") {
