@@ -37,6 +37,7 @@
 #include "joulesched/carbon/temporal_shift.hpp"
 #include "joulesched/detail/number.hpp"
 #include "joulesched/sim/carbon_accounting.hpp"
+#include "joulesched/sim/dvfs.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/policies.hpp"
@@ -83,6 +84,9 @@ struct options {
   std::string carbon_path;           // empty: no carbon accounting
   std::optional<std::string> start;  // UTC time at simulated time 0, with --carbon (default: the series' start)
   std::string shift = "off";         // temporal shifting of bulk work: off, perfect or persistence (with --carbon)
+  std::string dvfs_path;             // a clock curve: devices get its operating points (empty: none, or the
+                                     // default curve with --governor miad)
+  std::string governor = "off";      // FREESH's clock governor: off or miad
   bool quiet = false;
 };
 
@@ -153,6 +157,7 @@ struct experiment {
   std::shared_ptr<const js::intensity_series> grid;  // --carbon: the hourly intensity per zone; null: none
   std::string carbon_source, start_text;             // the file and the UTC start, as given or defaulted
   std::optional<sim::carbon_accounting> carbon;      // the fleet's sites in `grid`, from the start (with grid)
+  std::string dvfs_path;                             // the clock curve the devices' points follow; empty: none
 };
 
 // Mean tokens over the rows some device of the fleet can hold; rows none can hold are rejected (no_fit) in the
@@ -490,6 +495,8 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"estimate_mean_abs_rel_error", o.estimate_error},
                    {"seed", o.seed},
                    {"pi_target", o.pi_target},
+                   {"dvfs", e.dvfs_path},
+                   {"governor", o.governor},
                    {"nominal_batch_fraction", e.s->op.batch_fraction},
                    {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
@@ -524,6 +531,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
       p["deferred"] = r.deferred;
       p["deferred_mean_s"] = r.deferred_mean_s;
     }
+    if (o.governor != "off") p["clock_changes"] = r.clock_changes;
     p["p50_ms"] = ms(r.all.e2e.p50_s);
     p["p90_ms"] = ms(r.all.e2e.p90_s);
     p["p99_ms"] = ms(r.all.e2e.p99_s);
@@ -632,6 +640,9 @@ int run(const options& o) {
     js::detail::fail("--pi-target", "value", "'" + o.pi_target + "'",
                      "applies only with a PI policy (energy_pi, tiered or energy_profile) in --policies");
   experiment e = build(o);
+  e.dvfs_path = !o.dvfs_path.empty()   ? o.dvfs_path
+                : o.governor == "miad" ? (fs::path(o.data_dir) / "dvfs" / "a100_perseus.csv").string()
+                                       : "";
   if (!o.carbon_path.empty()) {
     e.grid = std::make_shared<const js::intensity_series>(js::load_intensity_series(o.carbon_path));
     e.carbon_source = js::detail::echo_path(o.carbon_path);
@@ -686,6 +697,15 @@ int run(const options& o) {
       return r.tier == js::tier::bulk ? shift_persistence->release_at(now, r.deadline_s) : now;
     };
   }
+  if (o.governor != "off" && o.governor != "miad")
+    js::detail::fail("--governor", "value", "'" + o.governor + "'", "must be off or miad");
+  if (o.governor == "miad") ps.governor = js::miad_config{};
+  if (!e.dvfs_path.empty()) {
+    e.s->use_clocks(sim::load_dvfs_curve(e.dvfs_path));
+    if (!o.quiet)
+      std::fprintf(stderr, "joulesched-sim: clock points of %s for every GPU type (by clock fraction)%s\n",
+                   e.dvfs_path.c_str(), o.governor == "miad" ? ", MIAD governor per device" : "");
+  }
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
     const std::string name = sim::to_string(kind);
@@ -701,7 +721,7 @@ int run(const options& o) {
     // --load-scale and no --duration: then the window is the copy's span).
     const bool cut = e.trace && (o.duration_s || o.utilisation || e.trace_copies > 1);
     sim::horizon_source bounded(*src, cut ? e.window_s : std::numeric_limits<double>::infinity());
-    sim::sim_result r = sim::run_policy(kind, e.s->devices, e.s->params, bounded, ps, eo);
+    sim::sim_result r = sim::run_policy(kind, e.s->devices, e.s->setup, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
     if (r.read == 0)
       js::detail::fail(name, "requests read", 0,
@@ -776,6 +796,14 @@ int main(int argc, char** argv) {
                  "temporal shifting, with --carbon: bulk requests wait for the cleanest hour within their deadline "
                  "by this forecast: off, perfect (the series) or persistence (day-ahead)")
       ->capture_default_str();
+  app.add_option("--dvfs", o.dvfs_path,
+                 "give every device the operating points of this SM-clock curve (clock_mhz,clock_fraction,"
+                 "time_ratio,power_ratio; data/dvfs/), applied to every GPU type by clock fraction; devices start "
+                 "at the top clock (default with --governor miad: <data-dir>/dvfs/a100_perseus.csv)");
+  app.add_option("--governor", o.governor,
+                 "GPU clock control per device: off, or miad (FREESH's multiplicative-increase, additive-decrease "
+                 "governor on p90 TTFT/TBT slack, every 1 s)")
+      ->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
   app.add_flag("--quiet", o.quiet, "no progress on stderr");
   // A flag is given or not: '--diurnal=off' must not quietly mean something.
@@ -792,7 +820,7 @@ int main(int argc, char** argv) {
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
     for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue",
-                             "--pi-target", "--carbon", "--shift"})
+                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

@@ -463,6 +463,29 @@ case("--shift perfect holds bulk work for the cleaner hour, and it still complet
 case("--shift without --carbon is refused", refused(["--shift", "perfect", *FAST], "--shift", "only with --carbon"))
 case("--shift with an unknown forecast is refused",
      refused(["--carbon", str(grid), "--shift", "oracle", *FAST], "--shift", "'oracle'", "off, perfect or persistence"))
+def governor_lowers_clocks():
+    # At a tenth of saturation the governor finds slack everywhere: clocks fall, energy with them, nothing lost.
+    args = ["--quiet", "--policies", "least_loaded", "--duration", "20", "--utilisation", "0.1"]
+    j0, _ = json_run(args)
+    j, err = json_run([*args, "--governor", "miad"])
+    p0, p = j0["policies"][0], j["policies"][0]
+    assert j["settings"]["governor"] == "miad" and j["settings"]["dvfs"].endswith("a100_perseus.csv"), j["settings"]
+    assert p["clock_changes"] > 0, p
+    assert "clock_changes" not in p0, p0
+    assert p["energy_mj"] < p0["energy_mj"], (p["energy_mj"], p0["energy_mj"])
+    assert p["completed"] + p["rejected"] == p0["completed"] + p0["rejected"], (p, p0)
+    # Clock points alone (no governor): the run is the run without them.
+    j1, _ = json_run([*args, "--dvfs", str(ROOT / "data/dvfs/a100_perseus.csv")])
+    assert j1["policies"][0]["energy_mj"] == p0["energy_mj"], (j1["policies"][0]["energy_mj"], p0["energy_mj"])
+
+
+case("--governor miad lowers clocks and energy at light load, every request accounted for", governor_lowers_clocks)
+case("--governor with an unknown name is refused", refused(["--governor", "ondemand", *FAST], "--governor", "'ondemand'", "off or miad"))
+case("--dvfs with a missing file is refused", refused(["--dvfs", str(TMP / "none.csv"), *FAST], "none.csv"))
+case("--dvfs with a bad row names file, line and field",
+     refused(["--dvfs", str(write("curve_bad.csv", "clock_mhz,clock_fraction,time_ratio,power_ratio\n1410,1,1,1\n1000,0.7,nan,0.6\n")),
+              *FAST], "curve_bad.csv:3", "time_ratio", "nan"))
+
 case("a pue below 1 is refused, naming file, line and field",
      refused(["--fleet", str(write("fleet_bad_pue.csv",
                                    f"device_model,count,site,pue\n{(ROOT / 'data/devices/L4.csv').resolve()},2,dc1,0.5\n")),

@@ -467,6 +467,10 @@ class simulator {
         live_request& lr = at(slot);
         lr.first_token_s = now_;
         prompt_done(lr);
+        if constexpr (requires(Control& c, double x) { c.on_first_token(now_, id, x, x); })
+          control_.on_first_token(now_, id,
+                                  now_ + (devices_.network_s.empty() ? 0.0 : devices_.network_s[id]) - lr.arrival_s,
+                                  lr.ttft_deadline_s - lr.arrival_s);
         if (lr.output_tok <= 1) {
           d.kv_tok -= std::uint64_t{lr.input_tok} + lr.output_tok;
           complete(id, slot);
@@ -556,6 +560,9 @@ class simulator {
     o.tbt = lr.tbt_s > 0 && paced && tbt_mean > lr.tbt_s;
     metrics_.on_complete(lr.tier, lr.cls, seen_done_s - lr.arrival_s, seen_first_s - lr.arrival_s, tbt_mean, o);
     control_.on_outcome(now_, lr.tier, o);
+    if constexpr (requires(Control& c, served_times t) { c.on_served(now_, id, t); })
+      control_.on_served(
+          now_, id, served_times{seen_first_s - lr.arrival_s, lr.ttft_deadline_s - lr.arrival_s, tbt_mean, lr.tbt_s});
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
     estimator_.observe(lr.cls, static_cast<double>(lr.output_tok));
     type_out_tok_[d.type] += lr.output_tok;

@@ -133,6 +133,7 @@ struct sim_result {
   std::uint64_t rejected_no_fit = 0, rejected_no_device = 0, rejected_device_too_small = 0;
   std::uint64_t deferred = 0;             ///< requests held by engine_options::release_at (temporal shifting)
   double deferred_mean_s = 0;             ///< their mean wait before routing, s
+  std::uint64_t clock_changes = 0;        ///< operating-point changes a clock governor made (policies.hpp)
   std::uint64_t skipped_input_lines = 0;  ///< malformed trace lines skipped before the run (lenient mode): never read
   double window_s = 0;                    ///< the measurement window [0, window_s]
   double sim_time_s = 0;                  ///< the whole run: until the last completion (>= window_s)

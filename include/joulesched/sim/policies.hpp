@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "joulesched/control/lambda_controller.hpp"
+#include "joulesched/control/miad_governor.hpp"
 #include "joulesched/control/miss_window.hpp"
 #include "joulesched/control/price_loop.hpp"
 #include "joulesched/control/shared_price.hpp"
@@ -66,7 +67,9 @@
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/routing/tiered_router.hpp"
+#include "joulesched/sim/clock_governor.hpp"
 #include "joulesched/sim/engine.hpp"
+#include "joulesched/sim/fleet_setup.hpp"
 #include "joulesched/sim/model_profile.hpp"
 #include "joulesched/sim/slo.hpp"
 #include "joulesched/tiers/classifiers.hpp"
@@ -101,6 +104,9 @@ struct policy_settings {
   /// Which miss the PI controllers hold at the target rate (slo.hpp): `any` (the default: a miss of any kind,
   /// the SLO violation of metrics.hpp), or only ttft, tbt or e2e misses. Rejections miss every kind.
   slo_kind pi_target = slo_kind::any;
+  /// FREESH's clock governor (sim/clock_governor.hpp) beside the policy's own controller: none by default. Needs
+  /// devices with clock points (fleet_setup.hpp's clocked_fleet; `--dvfs FILE --governor miad`).
+  std::optional<miad_config> governor;
 };
 
 /// @brief The SimControl of the PI policies (energy_pi, energy_profile and tiered's interactive side): the
@@ -224,8 +230,11 @@ template <class R, class C>
 sim_result run_with(const sim_devices& devices, fleet& f, R& router, C& control, const policy_settings& s,
                     const engine_options& opts, request_source& src) {
   sim_estimator est(oracle_estimator{}, s.estimate_mean_abs_rel_error, s.seed);
-  simulator<R, sim_estimator, C> sim(devices, f, router, est, control, opts);
-  return sim.run(src);
+  clock_governor_control<C> governed(control, devices, f, s.governor);
+  simulator<R, sim_estimator, clock_governor_control<C>> sim(devices, f, router, est, governed, opts);
+  sim_result r = sim.run(src);
+  r.clock_changes = governed.changes();
+  return r;
 }
 }  // namespace detail
 
@@ -237,44 +246,45 @@ struct policy_entry {
   bool tunes_lambda;
   /// Whether it needs the run's carbon accounting (engine_options::carbon); without it, running it is an error.
   bool needs_carbon;
-  /// Runs the policy over `devices`, whose routing parameters are `params` (in id order), on `src`.
-  sim_result (*run)(const sim_devices& devices, const std::vector<device_params>& params, request_source& src,
-                    const policy_settings& s, const engine_options& opts);
+  /// Runs the policy over `devices`, whose routing state is `setup` (parameters in id order, and operating
+  /// points when the devices have them), on `src`.
+  sim_result (*run)(const sim_devices& devices, const fleet_setup& setup, request_source& src, const policy_settings& s,
+                    const engine_options& opts);
 };
 
 /// @brief Every policy, in enum order: adding one is an enumerator and an entry here.
 inline constexpr std::array<policy_entry, 8> policy_registry = {{
     {policy_kind::round_robin, "round_robin", false, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        round_robin_router router(f);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::least_loaded, "least_loaded", false, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        least_loaded_router router(f);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::power_of_two, "power_of_two", false, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        power_of_d_router<joulesched_cost> router(f, s.power_of_d, joulesched_cost(s.lambda_fixed_j_per_s), s.seed);
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::energy_fixed, "energy_fixed", false, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        argmin_router<joulesched_cost> router(f, joulesched_cost(s.lambda_fixed_j_per_s));
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
     {policy_kind::energy_pi, "energy_pi", true, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        shared_price lambda(s.lambda_fixed_j_per_s);
        argmin_router<joulesched_cost> router(f, joulesched_cost(lambda));
        pi_lambda_control c(lambda, s);
@@ -283,8 +293,8 @@ inline constexpr std::array<policy_entry, 8> policy_registry = {{
        return r;
      }},
     {policy_kind::tiered, "tiered", true, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       fleet f(params, "simulated fleet");
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
        using energy_router = argmin_router<joulesched_cost>;
        shared_price lambda(s.lambda_fixed_j_per_s);  // the interactive side's; bulk keeps the fixed one
        tiered_router<declared_tier_classifier, energy_router, energy_router> router(
@@ -296,19 +306,29 @@ inline constexpr std::array<policy_entry, 8> policy_registry = {{
        return r;
      }},
     {policy_kind::energy_profile, "energy_profile", true, false,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
-       // One profile per distinct model, owned here for the run; the fleet's params point at them.
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       // One profile per distinct model (every operating point's too), owned here for the run; the fleet's
+       // params point at them.
        std::vector<const device_model*> models;
-       for (const device_model* m : devices.model)
+       const auto add = [&](const device_model* m) {
          if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
+       };
+       for (const device_model* m : devices.model) add(m);
+       for (const auto& table : devices.point_tables)
+         for (const device_model& m : table) add(&m);
        std::vector<energy_profile> profiles;
        profiles.reserve(models.size());
        for (const device_model* m : models) profiles.push_back(profile_of(*m));
-       std::vector<device_params> with_profiles = params;
-       for (std::size_t i = 0; i < with_profiles.size(); ++i)
-         with_profiles[i].profile = &profiles[static_cast<std::size_t>(
-             std::find(models.begin(), models.end(), devices.model[i]) - models.begin())];
-       fleet fp(with_profiles, "simulated fleet");
+       const auto profile = [&](const device_model* m) {
+         return &profiles[static_cast<std::size_t>(std::find(models.begin(), models.end(), m) - models.begin())];
+       };
+       fleet_setup with_profiles = setup;
+       for (std::size_t i = 0; i < with_profiles.params.size(); ++i)
+         with_profiles.params[i].profile = profile(devices.model[i]);
+       for (std::size_t t = 0; t < with_profiles.tables.size(); ++t)
+         for (std::size_t k = 0; k < with_profiles.tables[t].size(); ++k)
+           with_profiles.tables[t][k].profile = profile(&devices.point_tables[t][k]);
+       fleet fp = with_profiles.make();
        shared_price lambda(s.lambda_fixed_j_per_s);
        argmin_router<profile_cost> router(fp, profile_cost(lambda));
        pi_lambda_control c(lambda, s);
@@ -317,7 +337,7 @@ inline constexpr std::array<policy_entry, 8> policy_registry = {{
        return r;
      }},
     {policy_kind::carbon_pi, "carbon_pi", true, true,
-     [](const auto& devices, const auto& params, auto& src, const auto& s, const auto& opts) -> sim_result {
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
        if (!opts.carbon)
          throw config_error("carbon_pi: needs the run's carbon accounting (engine_options::carbon; --carbon FILE)");
        const carbon_accounting& accounting = *opts.carbon;
@@ -330,7 +350,7 @@ inline constexpr std::array<policy_entry, 8> policy_registry = {{
        scaled.pi.lambda_min *= scale;
        scaled.pi.lambda_max *= scale;
        scaled.pi.lambda_initial *= scale;
-       fleet f(params, "simulated fleet");
+       fleet f = setup.make();
        site_carbon carbon(accounting.pue_of_site);
        shared_price lambda(scaled.pi.lambda_initial);
        carbon_pi_control c(lambda, scaled, accounting, carbon);
@@ -403,13 +423,13 @@ static_assert(
   return out;
 }
 
-/// @brief Runs one policy over `devices` (whose routing parameters are `params`, in id order) on `src`.
+/// @brief Runs one policy over `devices` (whose routing state is `setup`: a vector of device_params in id order
+/// converts to one) on `src`. With policy_settings::governor, FREESH's clock governor runs beside the policy.
 /// The result's `policy` is the policy's name; the policies that tune lambda (tunes_lambda) fill `lambda_trace`.
 /// @throws config_error for bad settings or a source that breaks its promises.
-[[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices,
-                                           const std::vector<device_params>& params, request_source& src,
-                                           const policy_settings& s, const engine_options& opts) {
-  sim_result r = entry_of(kind).run(devices, params, src, s, opts);
+[[nodiscard]] inline sim_result run_policy(policy_kind kind, const sim_devices& devices, const fleet_setup& setup,
+                                           request_source& src, const policy_settings& s, const engine_options& opts) {
+  sim_result r = entry_of(kind).run(devices, setup, src, s, opts);
   r.policy = to_string(kind);
   return r;
 }

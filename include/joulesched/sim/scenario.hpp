@@ -14,8 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "joulesched/sim/dvfs.hpp"
 #include "joulesched/sim/engine.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/fleet_setup.hpp"
 #include "joulesched/sim/workload.hpp"
 #include "joulesched/types.hpp"
 
@@ -42,6 +44,8 @@ struct scenario {
   /// every device serves every class.
   std::vector<device_params> params;
   double saturation_rps = 0;  ///< requests/s the fleet sustains saturated by the mean request
+  /// What the policies start from: `params`, and after use_clocks() the clock points too.
+  fleet_setup setup;
 
   /// @brief From a fleet and a mix, with the mean request `means` (by default the mix's own; a trace's when
   /// replaying one). @throws config_error when a device's parameters are out of range (names the row).
@@ -53,7 +57,20 @@ struct scenario {
         means(mean_request ? *mean_request : mean_tokens(mix)),  // the mix's only when none is given
         op{0.5, means.input_tok + means.output_tok / 2.0, means.total_tok()},
         params(detail::with_pacing_guard(routing_params(fleet, op), pacing_guard_s(mix))),
-        saturation_rps(fleet_saturation_rps(fleet, means.input_tok, means.output_tok)) {}
+        saturation_rps(fleet_saturation_rps(fleet, means.input_tok, means.output_tok)),
+        setup(params) {}
+
+  /// @brief Gives every device the clock points of `curve` (clocked_fleet; one curve for every GPU type, by clock
+  /// fraction: an ASSUMPTION where a type is not the curve's), each starting at its top clock, with the mix's
+  /// pacing guard; a controller may then change clocks (policy_settings::governor). `params` is unchanged.
+  /// @throws config_error as clocked_fleet does.
+  void use_clocks(const dvfs_curve& curve, const dvfs_config& config = {}) {
+    setup = clocked_fleet(fleet, devices, curve, config, op);
+    const double guard = pacing_guard_s(mix);
+    for (device_params& p : setup.params) p.pacing_s = guard;
+    for (operating_points& t : setup.tables)
+      for (device_params& p : t) p.pacing_s = guard;
+  }
 
   scenario(const scenario&) = delete;
   scenario& operator=(const scenario&) = delete;

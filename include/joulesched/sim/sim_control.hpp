@@ -24,7 +24,10 @@ namespace joulesched::sim {
 /// for every completed or policy-rejected request, `outcome` the slo_outcome (slo.hpp) of what it missed
 /// (every kind for a rejection); and either `c.tick(now_s)`, for a controller that only tunes its policy, or
 /// `c.tick(now_s, act)` with an `actuator& act` (actuator.hpp), for one that acts on the fleet: changes operating
-/// points, powers devices off and on, moves queued work. Promises: no allocation on on_outcome.
+/// points, powers devices off and on, moves queued work. Optional: `c.on_served(now_s, device, times)`, with a
+/// served_times, for every completed request, and `c.on_first_token(now_s, device, ttft_s, ttft_budget_s)` as each
+/// first token is made (users' view, network included), for a controller that acts per device (a clock governor).
+/// Promises: no allocation on on_outcome and on_served.
 template <class C>
 concept SimControl =
     requires(C& c, const C& cc, double t, tier tr, const slo_outcome& o) {
@@ -33,6 +36,14 @@ concept SimControl =
     } &&
     (
         requires(C& c, double t) { c.tick(t); } || requires(C& c, double t, actuator& a) { c.tick(t, a); });
+
+/// @brief What users saw of one completed request on a device, with its budgets (SimControl::on_served).
+struct served_times {
+  double ttft_s = 0.0;         ///< first token, as users see it (network included), - arrival
+  double ttft_budget_s = 0.0;  ///< its TTFT budget (ttft deadline - arrival)
+  double tbt_s = -1.0;         ///< mean time between tokens after the first; < 0: fewer than 2 output tokens
+  double tbt_target_s = 0.0;   ///< its pacing target; 0: none
+};
 
 /// @brief No controller: nothing is tuned.
 struct no_control {

@@ -29,6 +29,9 @@ struct sim_devices {
   /// must be that point's model, and a controller may move it within its table (actuator::set_point). The
   /// points of a table differ in speed and power, not in memory: they share max_batch and kv_capacity_tok.
   std::vector<std::vector<device_model>> point_tables;
+  /// Optional, beside point_tables: each point's SM clock as a fraction of its type's top clock (sim/dvfs.hpp),
+  /// for a clock governor (sim/clock_governor.hpp). Empty: the points are not clocks.
+  std::vector<std::vector<double>> point_clock_fractions;
 
   [[nodiscard]] std::size_t size() const noexcept { return model.size(); }
 
