@@ -37,6 +37,7 @@
 #include "joulesched/carbon/temporal_shift.hpp"
 #include "joulesched/detail/number.hpp"
 #include "joulesched/sim/carbon_accounting.hpp"
+#include "joulesched/sim/client_source.hpp"
 #include "joulesched/sim/dvfs.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
@@ -81,12 +82,14 @@ struct options {
   bool lenient = false;
   std::string format = "table";
   std::string lambda_trace_path;
-  std::string carbon_path;           // empty: no carbon accounting
-  std::optional<std::string> start;  // UTC time at simulated time 0, with --carbon (default: the series' start)
-  std::string shift = "off";         // temporal shifting of bulk work: off, perfect or persistence (with --carbon)
-  std::string dvfs_path;             // a clock curve: devices get its operating points (empty: none, or the
-                                     // default curve with --governor miad)
-  std::string governor = "off";      // FREESH's clock governor: off or miad
+  std::string carbon_path;            // empty: no carbon accounting
+  std::optional<std::string> start;   // UTC time at simulated time 0, with --carbon (default: the series' start)
+  std::string shift = "off";          // temporal shifting of bulk work: off, perfect or persistence (with --carbon)
+  std::string dvfs_path;              // a clock curve: devices get its operating points (empty: none, or the
+                                      // default curve with --governor miad)
+  std::string governor = "off";       // FREESH's clock governor: off or miad
+  std::string clients = "4";          // a count of equal clients, or a comma list of their shares
+  std::vector<double> client_shares;  // parsed from `clients`
   bool quiet = false;
 };
 
@@ -94,6 +97,37 @@ double parse_number(const std::string& text, const char* flag) {
   const std::optional<double> v = js::detail::parse_decimal(text);
   if (!v) js::detail::fail(flag, "value", "'" + text + "'", "must be a decimal number such as 0.5 or 3600");
   return *v;
+}
+
+// --clients: a whole number N (N equal clients, 1 .. bounds::max_clients), or a comma list of shares (each finite
+// and >= 0, not all 0; client_source checks them).
+std::vector<double> parse_clients(const std::string& text) {
+  if (text.find(',') == std::string::npos) {
+    const std::optional<std::uint64_t> n = js::detail::parse_unsigned(text);
+    if (!n || *n < 1 || *n > sim::bounds::max_clients)
+      js::detail::fail("--clients", "value", "'" + text + "'",
+                       "must be a count in [1, " + std::to_string(sim::bounds::max_clients) +
+                           "] or a comma list of shares such as 4,1,1,1");
+    return std::vector<double>(*n, 1.0);
+  }
+  std::vector<double> shares;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::optional<double> v = js::detail::parse_decimal(item);
+    if (!v || *v < 0.0)
+      js::detail::fail("--clients", "share " + std::to_string(shares.size()), "'" + item + "'",
+                       "must be a decimal number >= 0");
+    shares.push_back(*v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (shares.size() > sim::bounds::max_clients)
+    js::detail::fail("--clients", "shares", shares.size(), "must be at most bounds::max_clients");
+  if (std::all_of(shares.begin(), shares.end(), [](double x) { return x == 0.0; }))
+    js::detail::fail("--clients", "value", "'" + text + "'", "must not give every client a share of 0");
+  return shares;
 }
 
 // Reads the numeric options and checks every bound that does not depend on the fleet or the trace.
@@ -125,6 +159,7 @@ void read_numbers(const option_text& t, options& o) {
       js::detail::fail("--start-hour", "value", *o.start_hour, "must be in [0, 24)");
     if (!o.diurnal) js::detail::fail("--start-hour", "value", *o.start_hour, "applies only with --diurnal");
   }
+  o.client_shares = parse_clients(o.clients);
   if (o.lenient && o.trace_path.empty())
     throw js::config_error("--lenient: applies only with --trace (it skips bad trace lines; there is no trace here)");
   if (o.diurnal && !o.trace_path.empty())
@@ -139,7 +174,8 @@ sim::queue_discipline parse_queue(const std::string& s) {
   if (s == "fcfs") return sim::queue_discipline::fcfs;
   if (s == "edf") return sim::queue_discipline::edf;
   if (s == "llf") return sim::queue_discipline::llf;
-  js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf or llf");
+  if (s == "vtc") return sim::queue_discipline::vtc;
+  js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf, llf or vtc");
 }
 
 // Everything the policies share: the fleet, the workload, the load.
@@ -410,6 +446,11 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
       std::printf("\n");
     }
   }
+  std::printf("\nfairness between %zu clients (%s): service gap (0: equal) / Jain's index (1: equal), over %s\n",
+              o.client_shares.size(), o.clients.c_str(), "epochs of a constant backlogged set, length-weighted");
+  for (const auto& r : rs)
+    std::printf("%-13s %8.3f / %.4f  (%llu epochs, %.0f s)\n", r.policy.c_str(), r.fairness.service_gap,
+                r.fairness.jain, static_cast<unsigned long long>(r.fairness.epochs), r.fairness.epoch_s);
   std::printf("\nper device type: utilisation %% / share of bulk tokens %%\n%-13s", "policy");
   for (const auto& t : rs.front().types) std::printf(" %16s", js::detail::echo(t.gpu).c_str());
   std::printf("\n");
@@ -497,6 +538,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"pi_target", o.pi_target},
                    {"dvfs", e.dvfs_path},
                    {"governor", o.governor},
+                   {"client_shares", o.client_shares},
                    {"nominal_batch_fraction", e.s->op.batch_fraction},
                    {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
@@ -532,6 +574,11 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
       p["deferred_mean_s"] = r.deferred_mean_s;
     }
     if (o.governor != "off") p["clock_changes"] = r.clock_changes;
+    p["fairness"] = {{"clients", r.fairness.clients},
+                     {"epochs", r.fairness.epochs},
+                     {"epoch_s", r.fairness.epoch_s},
+                     {"service_gap", r.fairness.service_gap},
+                     {"jain_index", r.fairness.jain}};
     p["p50_ms"] = ms(r.all.e2e.p50_s);
     p["p90_ms"] = ms(r.all.e2e.p90_s);
     p["p99_ms"] = ms(r.all.e2e.p99_s);
@@ -716,11 +763,13 @@ int run(const options& o) {
       };
       std::fprintf(stderr, "joulesched-sim: running %s ...\n", name.c_str());
     }
-    auto src = make_source(e, o);
+    auto unlabelled = make_source(e, o);
+    // Its own stream of draws (the seed's, offset), so that labelling leaves the requests themselves unchanged.
+    sim::client_source src(*unlabelled, o.client_shares, o.seed ^ 0x9E3779B97F4A7C15ull, "--clients");
     // The mix stops at the window by itself; a trace is cut at it unless it is replayed whole (alone, or with
     // --load-scale and no --duration: then the window is the copy's span).
     const bool cut = e.trace && (o.duration_s || o.utilisation || e.trace_copies > 1);
-    sim::horizon_source bounded(*src, cut ? e.window_s : std::numeric_limits<double>::infinity());
+    sim::horizon_source bounded(src, cut ? e.window_s : std::numeric_limits<double>::infinity());
     sim::sim_result r = sim::run_policy(kind, e.s->devices, e.s->setup, bounded, ps, eo);
     r.skipped_input_lines = e.trace ? e.trace->skipped : 0;
     if (r.read == 0)
@@ -775,7 +824,10 @@ int main(int argc, char** argv) {
   app.add_option("--duration", t.duration_s,
                  "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
                  "--utilisation; a trace shorter than the window is tiled)");
-  app.add_option("--queue", o.queue, "per-device waiting queue: fcfs, edf or llf")->capture_default_str();
+  app.add_option("--queue", o.queue,
+                 "per-device waiting queue: fcfs, edf, llf or vtc (fair between --clients: the least virtual token "
+                 "counter first)")
+      ->capture_default_str();
   app.add_option("--pi-target", o.pi_target,
                  "the SLO miss the PI policies (energy_pi, tiered, energy_profile) hold at 1%: any, ttft, tbt or e2e")
       ->capture_default_str();
@@ -804,6 +856,10 @@ int main(int argc, char** argv) {
                  "GPU clock control per device: off, or miad (FREESH's multiplicative-increase, additive-decrease "
                  "governor on p90 TTFT/TBT slack, every 1 s)")
       ->capture_default_str();
+  app.add_option("--clients", o.clients,
+                 "label requests with clients for fairness and --queue vtc: a count N of equal clients, or their "
+                 "shares as a list (e.g. 4,1,1,1); each request's client is a seeded draw")
+      ->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "the data folder (devices/, fleets/, traces/)")->capture_default_str();
   app.add_flag("--quiet", o.quiet, "no progress on stderr");
   // A flag is given or not: '--diurnal=off' must not quietly mean something.
@@ -820,7 +876,7 @@ int main(int argc, char** argv) {
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
     for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue",
-                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor"})
+                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor", "--clients"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

@@ -486,6 +486,26 @@ case("--dvfs with a bad row names file, line and field",
      refused(["--dvfs", str(write("curve_bad.csv", "clock_mhz,clock_fraction,time_ratio,power_ratio\n1410,1,1,1\n1000,0.7,nan,0.6\n")),
               *FAST], "curve_bad.csv:3", "time_ratio", "nan"))
 
+def fairness_reported():
+    j, _ = json_run(["--clients", "3,1", *FAST])
+    f = j["policies"][0]["fairness"]
+    assert j["settings"]["client_shares"] == [3.0, 1.0], j["settings"]
+    assert f["clients"] in (1, 2) and 0 <= f["service_gap"] and 0 < f["jain_index"] <= 1, f
+    # The labels are drawn apart from the requests: the run itself is the same with any --clients.
+    j1, _ = json_run(["--clients", "1", *FAST])
+    assert j1["policies"][0]["energy_mj"] == j["policies"][0]["energy_mj"]
+    assert j1["policies"][0]["fairness"]["epochs"] == 0, j1["policies"][0]["fairness"]
+    rc, out, err = run(["--clients", "4", "--queue", "vtc", *FAST])
+    assert rc == 0 and "fairness between 4 clients" in out, (rc, err[-300:])
+
+
+case("--clients labels requests, fairness is reported, --queue vtc runs", fairness_reported)
+case("--clients 0 is refused", refused(["--clients", "0", *FAST], "--clients", "'0'"))
+case("--clients with a negative share is refused", refused(["--clients", "1,-2", *FAST], "--clients", "share 1", "'-2'"))
+case("--clients with only zero shares is refused", refused(["--clients", "0,0", *FAST], "--clients", "share of 0"))
+case("--queue with an unknown discipline names vtc among the valid ones",
+     refused(["--queue", "wfq", *FAST], "--queue", "'wfq'", "vtc"))
+
 case("a pue below 1 is refused, naming file, line and field",
      refused(["--fleet", str(write("fleet_bad_pue.csv",
                                    f"device_model,count,site,pue\n{(ROOT / 'data/devices/L4.csv').resolve()},2,dc1,0.5\n")),

@@ -34,11 +34,15 @@ namespace joulesched::sim {
 enum class queue_discipline : std::uint8_t {
   fcfs,  ///< arrival order
   edf,   ///< earliest deadline first (edf_key)
-  llf    ///< least laxity first: deadline - estimated output tokens / device's nominal rate (llf_key)
+  llf,   ///< least laxity first: deadline - estimated output tokens / device's nominal rate (llf_key)
+  vtc    ///< fair between clients: the least virtual token counter first (live_request::fair_tag; engine.hpp)
 };
 
 [[nodiscard]] constexpr const char* to_string(queue_discipline q) noexcept {
-  return q == queue_discipline::fcfs ? "fcfs" : q == queue_discipline::edf ? "edf" : "llf";
+  return q == queue_discipline::fcfs  ? "fcfs"
+         : q == queue_discipline::edf ? "edf"
+         : q == queue_discipline::llf ? "llf"
+                                      : "vtc";
 }
 
 /// @brief A request inside the simulator: the truth, what the router was told, and the queue hook.
@@ -56,7 +60,9 @@ struct live_request {
   assignment placed{};           ///< what the router reserved; released at completion
   std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
   joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;  ///< SLO class (request::cls)
+  std::uint8_t cls = 0;      ///< SLO class (request::cls)
+  std::uint32_t client = 0;  ///< request::client
+  double fair_tag = 0;       ///< its virtual start on the device's token counter (queue_discipline::vtc)
   queue_hook hook;
 };
 
@@ -78,6 +84,8 @@ class discipline_key {
         return r.arrival_s;
       case queue_discipline::edf:
         return edf_key{}(r);
+      case queue_discipline::vtc:
+        return r.fair_tag;
       case queue_discipline::llf:
         break;
     }
@@ -203,6 +211,10 @@ struct batching_device {
   double window_carbon_g = 0;                     ///< over the measurement window
   std::vector<finish_entry> finish;               ///< min-heap (finish_after)
   std::vector<std::uint32_t> prefilling;          ///< slots of the requests in the running prefill
+  /// queue_discipline::vtc: per client, the virtual finish of its last request queued here; and the virtual time
+  /// (the tag of the last request admitted).
+  std::vector<double> vtc_finish;
+  double vtc_now = 0;
   waiting_queue waiting;
 };
 

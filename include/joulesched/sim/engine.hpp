@@ -87,6 +87,7 @@
 #include "joulesched/sim/device_model.hpp"
 #include "joulesched/sim/energy_meter.hpp"
 #include "joulesched/sim/event_queue.hpp"
+#include "joulesched/sim/fairness.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
@@ -315,6 +316,9 @@ class simulator {
     joulesched::detail::require_non_negative(r.tbt_s, where, "tbt_s");
     if (static_cast<std::size_t>(r.tier) >= tier_count)
       joulesched::detail::fail(where, "tier", static_cast<int>(r.tier), "must be interactive (0) or bulk (1)");
+    if (r.client >= bounds::max_clients)
+      joulesched::detail::fail(where, "client", r.client,
+                               "must be < " + std::to_string(bounds::max_clients) + " (bounds::max_clients)");
     last_arrival_s_ = r.arrival_s;
     return true;
   }
@@ -376,6 +380,7 @@ class simulator {
     lr.tier = r.tier;
     lr.tbt_s = r.tbt_s;
     lr.cls = r.cls;
+    lr.client = r.client;
     lr.slot = slot;
     ++in_flight_;
     enqueue(a->device, lr);
@@ -384,7 +389,17 @@ class simulator {
   // Puts a request in a device's waiting queue and lets the device consider it.
   void enqueue(device_id id, live_request& lr) {
     device_state& d = dev_[id];
+    if (opts_.discipline == queue_discipline::vtc) {
+      // Its client's counter on this device: it starts at the later of the device's virtual time (a client back
+      // from idle is lifted to it) and the end of its client's previous request here, and charges its prompt
+      // and its estimated output (weighted as fairness_meter weighs service).
+      if (lr.client >= d.vtc_finish.size()) d.vtc_finish.resize(std::size_t{lr.client} + 1, 0.0);
+      double& finish = d.vtc_finish[lr.client];
+      lr.fair_tag = std::max(d.vtc_now, finish);
+      finish = lr.fair_tag + static_cast<double>(lr.input_tok) + fairness_meter::output_weight * lr.work_tok;
+    }
     d.waiting.push(lr);
+    fairness_.arrive(lr.client, now_);
     switch (d.ph) {
       case phase::idle: {
         d.account(now_);
@@ -467,6 +482,7 @@ class simulator {
         live_request& lr = at(slot);
         lr.first_token_s = now_;
         prompt_done(lr);
+        fairness_.serve(lr.client, static_cast<double>(lr.input_tok));
         if constexpr (requires(Control& c, double x) { c.on_first_token(now_, id, x, x); })
           control_.on_first_token(now_, id,
                                   now_ + (devices_.network_s.empty() ? 0.0 : devices_.network_s[id]) - lr.arrival_s,
@@ -524,6 +540,8 @@ class simulator {
     std::uint64_t prompt_tok = 0;
     while (d.head_fits()) {
       live_request& lr = d.waiting.pop();
+      fairness_.leave(lr.client, now_);
+      d.vtc_now = std::max(d.vtc_now, lr.fair_tag);
       d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
       prompt_tok += lr.input_tok;
       d.prefilling.push_back(lr.slot);
@@ -565,6 +583,7 @@ class simulator {
           now_, id, served_times{seen_first_s - lr.arrival_s, lr.ttft_deadline_s - lr.arrival_s, tbt_mean, lr.tbt_s});
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
     estimator_.observe(lr.cls, static_cast<double>(lr.output_tok));
+    fairness_.serve(lr.client, fairness_meter::output_weight * static_cast<double>(lr.output_tok));
     type_out_tok_[d.type] += lr.output_tok;
     if (lr.tier == tier::bulk) type_bulk_tok_[d.type] += lr.output_tok;
     ++type_completed_[d.type];
@@ -685,7 +704,11 @@ class simulator {
   std::size_t act_move_waiting(device_id id) {
     device_state& d = checked_device(id, "actuator::move_waiting");
     moving_.clear();
-    while (!d.waiting.empty()) moving_.push_back(d.waiting.pop().slot);
+    while (!d.waiting.empty()) {
+      const live_request& lr = d.waiting.pop();
+      fairness_.leave(lr.client, now_);
+      moving_.push_back(lr.slot);
+    }
     std::size_t moved = 0;
     for (const std::uint32_t slot : moving_) {
       live_request& lr = at(slot);
@@ -696,6 +719,7 @@ class simulator {
       r.tbt_s = lr.tbt_s;
       r.tier = lr.tier;
       r.cls = lr.cls;
+      r.client = lr.client;
       const std::optional<assignment> a = router_.route(make_request_view(r, now_, lr.work_tok));
       const std::uint64_t need = std::uint64_t{lr.input_tok} + lr.output_tok;
       if (a && a->device != id && need <= dev_[a->device].kv_cap_tok) {
@@ -706,6 +730,7 @@ class simulator {
       } else {
         if (a) router_.release(*a);
         d.waiting.push(lr);
+        fairness_.arrive(lr.client, now_);
       }
     }
     return moved;
@@ -759,6 +784,7 @@ class simulator {
     r.rejected_device_too_small = rejected_too_small_;
     r.deferred = deferred_;
     r.deferred_mean_s = deferred_ > 0 ? deferred_s_ / static_cast<double>(deferred_) : 0.0;
+    r.fairness = fairness_.finish(end_s);
     if (r.read != read_ || r.completed != completed_ || r.rejected != rejected_ || read_ != completed_ + rejected_)
       throw std::logic_error("simulator: requests read != completed + rejected (a bug in the engine)");
     const double w = window_end_s_;
@@ -879,6 +905,7 @@ class simulator {
     return a.release_s != b.release_s ? a.release_s > b.release_s : a.r.id > b.r.id;
   }
   std::vector<held_request> held_;
+  fairness_meter fairness_;
   std::uint64_t deferred_ = 0;
   double deferred_s_ = 0.0;
   // counts

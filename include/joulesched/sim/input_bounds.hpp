@@ -100,6 +100,10 @@ inline constexpr double max_pass_s = 60.0;
 /// 1,200 W board limit (NVIDIA DGX B200 datasheet) are 9.6 kW; 20 kW leaves room.
 inline constexpr double max_power_w = 20'000.0;
 
+/// Client ids (request::client) are below this. ASSUMPTION: 2^20 clients; the fairness meter keeps a few bytes
+/// per id up to the largest one seen (sim/fairness.hpp), so a corrupt id of 4e9 is refused, not allocated for.
+inline constexpr std::uint32_t max_clients = std::uint32_t{1} << 20;
+
 /// Largest batch a device model may declare. ASSUMPTION: serving engines cap concurrent sequences in the
 /// thousands (vLLM max_num_seqs defaults to 256; ML.ENERGY v3 measures up to 1,024 on one GPU).
 inline constexpr std::uint64_t max_batch = 65'536;

@@ -5,7 +5,7 @@
 /// When to use: anything that feeds requests to the simulator engine. Routers never see a `request`; the
 /// engine turns it into a `joulesched::request_view` (estimates, budget) at decision time.
 ///
-/// Design: a plain aggregate, 56 bytes, no allocation; `request_source` is one virtual call per request.
+/// Design: a plain aggregate, 64 bytes, no allocation; `request_source` is one virtual call per request.
 /// Cost: one indirect call per request, negligible next to an event-loop step.
 #pragma once
 
@@ -37,6 +37,9 @@ struct request {
   double tbt_s = 0;              ///< pacing target: mean seconds between tokens after the first (0 = none)
   joulesched::tier tier = joulesched::tier::interactive;
   std::uint8_t cls = 0;  ///< workload class index into the mix (chat, rag, batch, ...): the SLO class
+  /// Who sent it, for fairness (sim/fairness.hpp) and the fair queue (queue_discipline::vtc): 0.. below
+  /// bounds::max_clients. Sources leave it 0 (one client); client_source labels a stream with several.
+  std::uint32_t client = 0;
 };
 
 }  // namespace joulesched::sim
