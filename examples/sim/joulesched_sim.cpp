@@ -446,8 +446,9 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
       std::printf("\n");
     }
   }
-  std::printf("\nfairness between %zu clients (%s): service gap (0: equal) / Jain's index (1: equal), over %s\n",
-              o.client_shares.size(), o.clients.c_str(), "epochs of a constant backlogged set, length-weighted");
+  std::printf(
+      "\nfairness between %zu clients (--clients %s): service gap (0: equal) / Jain's index (1: equal), over %s\n",
+      o.client_shares.size(), o.clients.c_str(), "epochs of a constant backlogged set, length-weighted");
   for (const auto& r : rs)
     std::printf("%-13s %8.3f / %.4f  (%llu epochs, %.0f s)\n", r.policy.c_str(), r.fairness.service_gap,
                 r.fairness.jain, static_cast<unsigned long long>(r.fairness.epochs), r.fairness.epoch_s);

@@ -327,6 +327,7 @@ class simulator {
   void on_arrival(const request& r) {
     ++read_;
     metrics_.on_read(r.tier);
+    fairness_.arrive(r.client, now_);
     if (opts_.release_at) {
       const double t = opts_.release_at(r, now_);
       if (!(t <= bounds::max_arrival_s))  // NaN included
@@ -347,7 +348,7 @@ class simulator {
   void route(const request& r) {
     const std::uint64_t need = std::uint64_t{r.input_tok} + r.output_tok;
     if (need > max_kv_tok_) {
-      reject(r.tier, r.cls, rejected_no_fit_, false);
+      reject(r.tier, r.cls, r.client, rejected_no_fit_, false);
       return;
     }
     const double estimate = estimator_.estimate(r, request_traits<request>::slo_class(r));
@@ -356,14 +357,14 @@ class simulator {
     const request_view view = make_request_view(r, now_, std::min(std::max(0.0, estimate), max_view_tok));
     const std::optional<assignment> a = router_.route(view);
     if (!a) {
-      reject(r.tier, r.cls, rejected_no_device_, true);
+      reject(r.tier, r.cls, r.client, rejected_no_device_, true);
       return;
     }
     assert(a->device < dev_.size());
     device_state& d = dev_[a->device];
     if (need > d.kv_cap_tok) {
       router_.release(*a);
-      reject(r.tier, r.cls, rejected_too_small_, true);
+      reject(r.tier, r.cls, r.client, rejected_too_small_, true);
       return;
     }
     const std::uint32_t slot = alloc_slot();
@@ -399,7 +400,6 @@ class simulator {
       finish = lr.fair_tag + static_cast<double>(lr.input_tok) + fairness_meter::output_weight * lr.work_tok;
     }
     d.waiting.push(lr);
-    fairness_.arrive(lr.client, now_);
     switch (d.ph) {
       case phase::idle: {
         d.account(now_);
@@ -416,7 +416,8 @@ class simulator {
     }
   }
 
-  void reject(tier t, std::uint8_t cls, std::uint64_t& counter, bool policy) {
+  void reject(tier t, std::uint8_t cls, std::uint32_t client, std::uint64_t& counter, bool policy) {
+    fairness_.leave(client, now_);
     ++counter;
     ++rejected_;
     metrics_.on_reject(t, cls);
@@ -540,7 +541,6 @@ class simulator {
     std::uint64_t prompt_tok = 0;
     while (d.head_fits()) {
       live_request& lr = d.waiting.pop();
-      fairness_.leave(lr.client, now_);
       d.vtc_now = std::max(d.vtc_now, lr.fair_tag);
       d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
       prompt_tok += lr.input_tok;
@@ -584,6 +584,7 @@ class simulator {
     observer_.on_complete(lr.id, id, lr.first_token_s, now_);
     estimator_.observe(lr.cls, static_cast<double>(lr.output_tok));
     fairness_.serve(lr.client, fairness_meter::output_weight * static_cast<double>(lr.output_tok));
+    fairness_.leave(lr.client, now_);
     type_out_tok_[d.type] += lr.output_tok;
     if (lr.tier == tier::bulk) type_bulk_tok_[d.type] += lr.output_tok;
     ++type_completed_[d.type];
@@ -704,11 +705,7 @@ class simulator {
   std::size_t act_move_waiting(device_id id) {
     device_state& d = checked_device(id, "actuator::move_waiting");
     moving_.clear();
-    while (!d.waiting.empty()) {
-      const live_request& lr = d.waiting.pop();
-      fairness_.leave(lr.client, now_);
-      moving_.push_back(lr.slot);
-    }
+    while (!d.waiting.empty()) moving_.push_back(d.waiting.pop().slot);
     std::size_t moved = 0;
     for (const std::uint32_t slot : moving_) {
       live_request& lr = at(slot);
@@ -730,7 +727,6 @@ class simulator {
       } else {
         if (a) router_.release(*a);
         d.waiting.push(lr);
-        fairness_.arrive(lr.client, now_);
       }
     }
     return moved;

@@ -1,13 +1,15 @@
 /// @file fairness.hpp
 /// @brief Fairness between clients over a run, as FREESH reports it (the service gap) and as Jain's index.
 ///
-/// Definitions (FREESH, DESIGN-NOTES; VTC's notion of backlog): a client is backlogged while at least one of its
-/// requests waits in a queue for admission (not while it is held back by temporal shifting, nor while it runs):
-/// it is then asking for service it does not get. An *epoch* is a stretch of time over which the set of backlogged
-/// clients does not change. A client's service in an epoch is the tokens it was served then, output tokens weighted 2
-/// and prompt tokens 1 (a prompt is counted when its prefill ends, the output when the request completes: the simulator
-/// does not follow single tokens). Service a client gets while it is not backlogged is not compared. For each epoch
-/// with at least two backlogged clients and some service:
+/// Definitions (FREESH, DESIGN-NOTES): a client is backlogged while at least one of its requests is unfinished
+/// (read and neither completed nor rejected: waiting, held by temporal shifting, or running). (Counting only
+/// requests waiting in a queue, VTC's notion, was tried: at moderate load queues are short, the backlogged set
+/// then changes a hundred times a second, and with service counted at the end of a prefill and of a request,
+/// each short epoch holds one or two lumps of service: the measure was noise, Jain 0.74 for equal clients.) An *epoch*
+/// is a stretch of time over which the set of backlogged clients does not change. A client's service in an epoch is the
+/// tokens it was served then, output tokens weighted 2 and prompt tokens 1 (a prompt is counted when its prefill ends,
+/// the output when the request completes: the simulator does not follow single tokens). Service a client gets while it
+/// is not backlogged is not compared. For each epoch with at least two backlogged clients and some service:
 /// - service gap = (largest - smallest service among the backlogged clients) / their mean service (0: equal);
 /// - Jain's index = (sum of service)^2 / (n x sum of service^2) over the n backlogged clients (1: equal, 1/n: one
 ///   client got everything).
@@ -26,7 +28,7 @@ namespace joulesched::sim {
 
 /// @brief The fairness figures of a run (see the file note).
 struct fairness_metrics {
-  std::uint32_t clients = 0;  ///< distinct clients that had a request queued
+  std::uint32_t clients = 0;  ///< distinct clients that sent a request
   std::uint64_t epochs = 0;   ///< epochs with >= 2 backlogged clients and some service
   double epoch_s = 0.0;       ///< their total length, seconds
   double service_gap = 0.0;   ///< length-weighted mean of (max - min) / mean service; 0 without such epochs
@@ -39,7 +41,7 @@ class fairness_meter {
   /// Output tokens count this many times a prompt token. SOURCE: FREESH weights output tokens 2 (DESIGN-NOTES).
   static constexpr double output_weight = 2.0;
 
-  /// A request of `client` started waiting in a queue (its client is now backlogged).
+  /// A request of `client` arrived (its client is now backlogged).
   void arrive(std::uint32_t client, double now_s) {
     if (client >= outstanding_.size()) {
       outstanding_.resize(std::size_t{client} + 1, 0);
@@ -65,7 +67,7 @@ class fairness_meter {
     if (client < outstanding_.size() && outstanding_[client] > 0) service_[client] += weighted_tok;
   }
 
-  /// A request of `client` left its queue (admitted, or taken away to be routed again).
+  /// A request of `client` completed or was rejected.
   void leave(std::uint32_t client, double now_s) {
     if (--outstanding_[client] != 0) return;
     close_epoch(now_s);
@@ -114,7 +116,7 @@ class fairness_meter {
     for (const std::uint32_t c : backlogged_) service_[c] = 0.0;
   }
 
-  std::vector<std::uint32_t> outstanding_;  // per client: its requests waiting in a queue
+  std::vector<std::uint32_t> outstanding_;  // per client: its unfinished requests
   std::vector<double> service_;             // per client: weighted tokens served in the current epoch
   std::vector<std::uint32_t> position_;     // per backlogged client: its index in backlogged_
   std::vector<bool> seen_;
