@@ -74,8 +74,10 @@ class miad_governor {
   /// @brief One finished request: its TTFT and budget, and its mean TBT and target (a budget <= 0 or a
   /// non-finite value: that kind is not observed). No allocation.
   void observe(double ttft_s, double ttft_budget_s, double tbt_s, double tbt_target_s) noexcept {
-    if (ttft_budget_s > 0.0 && std::isfinite(ttft_s)) push(ttft_, ttft_next_, ttft_s / ttft_budget_s);
-    if (tbt_target_s > 0.0 && std::isfinite(tbt_s) && tbt_s >= 0.0) push(tbt_, tbt_next_, tbt_s / tbt_target_s);
+    if (ttft_budget_s > 0.0 && std::isfinite(ttft_s))
+      push(ttft_, ttft_next_, config_.max_samples, ttft_s / ttft_budget_s);
+    if (tbt_target_s > 0.0 && std::isfinite(tbt_s) && tbt_s >= 0.0)
+      push(tbt_, tbt_next_, config_.max_samples, tbt_s / tbt_target_s);
   }
 
   /// @brief Applies the rule to this period's observations, forgets them, and returns the point to run at.
@@ -100,16 +102,17 @@ class miad_governor {
   [[nodiscard]] const miad_config& config() const noexcept { return config_; }
 
  private:
-  void push(std::vector<double>& v, std::size_t& next, double x) noexcept {
-    if (v.size() < config_.max_samples) {
-      v.push_back(x);  // within the capacity reserved at construction
+  // Keeps the most recent `cap` samples (v's capacity was reserved at construction).
+  static void push(std::vector<double>& v, std::size_t& next, std::size_t cap, double x) noexcept {
+    if (v.size() < cap) {
+      v.push_back(x);
     } else {
       v[next] = x;
       next = (next + 1) % v.size();
     }
   }
 
-  // The quantile of the samples (nearest rank); -inf when there are none.
+  // The quantile of the samples (nearest rank); -1 when there are none.
   [[nodiscard]] double quantile_of(std::vector<double>& v) const noexcept {
     if (v.empty()) return -1.0;
     const auto rank = static_cast<std::size_t>(std::ceil(config_.quantile * static_cast<double>(v.size()))) - 1;
