@@ -10,9 +10,10 @@
 /// come from the linear `device_model`.
 ///
 /// The model of a device (one per GPU, one served model):
-/// - Waiting queue: FCFS, EDF or LLF (`queue_discipline`). Admission takes requests from the head while the
-///   batch holds fewer than `max_batch` requests and the KV cache can reserve the head's input + output tokens
-///   (its true length: the engine never has to preempt, an optimistic model of paged attention). Admission stops
+/// - Waiting queue: FCFS, EDF, LLF or VTC (`queue_discipline`; VTC: the request whose client's virtual token
+///   counter on this device is lowest, tags set at enqueue, see enqueue()). Admission takes requests from the head
+///   while the batch holds fewer than `max_batch` requests and the KV cache can reserve the head's input + output
+///   tokens (its true length: the engine never has to preempt, an optimistic model of paged attention). Admission stops
 ///   at the first head that does not fit (no skipping ahead).
 /// - Iterations: a *prefill* iteration runs every newly admitted prompt together and takes
 ///   prefill_base_s + prefill_per_tok_s * (their input tokens); running requests wait during it (as in vLLM
@@ -50,6 +51,9 @@
 /// boundary), power it off (it drains first, then draws power_states::off_w) and on (a wake-up delay at the wake
 /// power), and route its waiting requests again. Wake-ups are timers (timer_queue.hpp) beside the device events;
 /// energy is each device's energy_meter (energy_meter.hpp), advanced at each of its events.
+///
+/// Fairness (fairness.hpp): every request's client is followed from its arrival to its completion or rejection,
+/// its prompt counted as served at the end of its prefill and its output at completion (sim_result::fairness).
 ///
 /// Carbon (engine_options::carbon, carbon_accounting.hpp): each device's carbon_meter, of its site's grid zone and
 /// PUE, advanced with its energy meter; the hourly intensity splits every power interval at the hour boundaries.
