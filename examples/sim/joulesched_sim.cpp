@@ -719,6 +719,7 @@ int run(const options& o) {
   ps.seed = o.seed;
   ps.estimate_mean_abs_rel_error = o.estimate_error;
   ps.pi_target = pi_target;
+  ps.capacity_request = e.s->means;
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
   eo.window_s = e.window_s;

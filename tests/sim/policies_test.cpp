@@ -59,6 +59,7 @@ sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double dur
   mix_source src(s.mix, s.load(utilisation, duration_s, seed));
   policy_settings ps;
   ps.seed = seed;
+  ps.capacity_request = s.means;
   engine_options eo;
   eo.discipline = q;
   eo.window_s = duration_s;
@@ -104,9 +105,10 @@ TEST_CASE("sim_policies.scenario.routers_guard_the_interactive_pacing_target") {
 TEST_CASE("sim_policies.names.parse") {
   CHECK(parse_policy_list("round_robin,tiered", "--policies") ==
         std::vector<policy_kind>{policy_kind::round_robin, policy_kind::tiered});
-  CHECK_THROWS_WITH_AS((void)parse_policy_list("round_robin,fastest", "--policies"),
-                       doctest::Contains("--policies: policy = 'fastest': must be one of round_robin, least_loaded"),
-                       config_error);
+  CHECK_THROWS_WITH_AS(
+      (void)parse_policy_list("round_robin,fastest", "--policies"),
+      doctest::Contains("--policies: policy = 'fastest': must be one of round_robin, capacity_rr, least_loaded"),
+      config_error);
   CHECK_THROWS_AS((void)parse_policy_list("round_robin,,tiered", "--policies"), config_error);
   for (const policy_kind k : all_policies) CHECK(parse_policy(to_string(k), "x") == k);
 }
@@ -118,6 +120,7 @@ TEST_CASE("sim_policies.names.parse") {
   };                                                       \
   TYPE_TO_STRING_AS(#name, name##_policy);
 JOULESCHED_POLICY_TYPE(round_robin)
+JOULESCHED_POLICY_TYPE(capacity_rr)
 JOULESCHED_POLICY_TYPE(least_loaded)
 JOULESCHED_POLICY_TYPE(power_of_two)
 JOULESCHED_POLICY_TYPE(energy_fixed)
@@ -126,10 +129,10 @@ JOULESCHED_POLICY_TYPE(tiered)
 JOULESCHED_POLICY_TYPE(energy_profile)
 JOULESCHED_POLICY_TYPE(carbon_pi)
 #undef JOULESCHED_POLICY_TYPE
-#define JOULESCHED_EVERY_POLICY                                                                                       \
-  round_robin_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, energy_pi_policy, tiered_policy, \
-      energy_profile_policy, carbon_pi_policy
-static_assert(all_policies.size() == 8, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
+#define JOULESCHED_EVERY_POLICY                                                                          \
+  round_robin_policy, capacity_rr_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, \
+      energy_pi_policy, tiered_policy, energy_profile_policy, carbon_pi_policy
+static_assert(all_policies.size() == 9, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
 
 TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCHED_EVERY_POLICY) {
   const policy_kind k = P::kind;
@@ -193,6 +196,26 @@ TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
     CHECK(r.skipped_input_lines == 0);  // the program sets it from the trace; the run never saw those lines
   }
   std::filesystem::remove(path);
+}
+
+TEST_CASE("sim_policies.capacity_rr.shares_requests_by_capacity") {
+  // FREESH's oblivious baseline: each device type gets the share of requests its capacity (requests/s at
+  // saturation by the mix's mean request) is of the fleet's.
+  const scenario& s = the_setup();
+  const sim_result r = run(policy_kind::capacity_rr, 4, 0.5, 30.0);
+  std::vector<double> capacity(s.devices.type_names.size(), 0.0);
+  double total = 0.0;
+  for (std::size_t i = 0; i < s.devices.size(); ++i) {
+    const double c = saturation_rps(*s.devices.model[i], s.means.input_tok, s.means.output_tok);
+    capacity[s.devices.type[i]] += c;
+    total += c;
+  }
+  REQUIRE(r.types.size() == capacity.size());
+  for (std::size_t t = 0; t < capacity.size(); ++t) {
+    CAPTURE(r.types[t].gpu);
+    CHECK(static_cast<double>(r.types[t].completed) / static_cast<double>(r.completed) ==
+          doctest::Approx(capacity[t] / total).epsilon(0.01));
+  }
 }
 
 TEST_CASE("sim_policies.energy_pi.lambda_follows_misses") {

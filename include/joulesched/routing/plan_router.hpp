@@ -55,6 +55,12 @@ struct freesh_request_classes {
   }
 };
 
+/// @brief Every request in one class (a plan_router that shares a fleet by capacity, without request classes).
+struct single_class {
+  static constexpr std::size_t count = 1;
+  [[nodiscard]] constexpr std::size_t operator()(const request_view&) const noexcept { return 0; }
+};
+
 /// @brief One group of a class's plan: instances of one mode at one site, and what the plan expects them to
 /// serve of the class (requests/s: instances x the mode's max_qps for the class).
 struct plan_group {

@@ -7,6 +7,10 @@
 ///
 /// The policies (names as on the command line):
 /// - `round_robin`:  round_robin_router.
+/// - `capacity_rr`:  FREESH's carbon- and energy-oblivious baseline, capacity-proportional round-robin:
+///                   plan_router over one class whose groups are the device types (by site), each weighted by its
+///                   devices' summed capacity (policy_settings::capacity_request), shared by smooth weighted
+///                   round-robin and least loaded within a group.
 /// - `least_loaded`: least_loaded_router (least reserved work, in device-seconds).
 /// - `power_of_two`: power_of_d_router<joulesched_cost> with d = 2 and the fixed lambda.
 /// - `energy_fixed`: argmin_router<joulesched_cost> with the fixed lambda (exact, class-indexed).
@@ -64,6 +68,7 @@
 #include "joulesched/fleet.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/least_loaded.hpp"
+#include "joulesched/routing/plan_router.hpp"
 #include "joulesched/routing/power_of_d.hpp"
 #include "joulesched/routing/round_robin.hpp"
 #include "joulesched/routing/tiered_router.hpp"
@@ -72,12 +77,14 @@
 #include "joulesched/sim/fleet_setup.hpp"
 #include "joulesched/sim/model_profile.hpp"
 #include "joulesched/sim/slo.hpp"
+#include "joulesched/sim/workload_mix.hpp"
 #include "joulesched/tiers/classifiers.hpp"
 
 namespace joulesched::sim {
 
 enum class policy_kind : std::uint8_t {
   round_robin,
+  capacity_rr,
   least_loaded,
   power_of_two,
   energy_fixed,
@@ -107,6 +114,10 @@ struct policy_settings {
   /// FREESH's clock governor (sim/clock_governor.hpp) beside the policy's own controller: none by default. Needs
   /// devices with clock points (fleet_setup.hpp's clocked_fleet; `--dvfs FILE --governor miad`).
   std::optional<miad_config> governor;
+  /// The mean request by which capacity_rr sizes each device: the requests/s it sustains saturated by it
+  /// (saturation_rps, prefill included), FREESH's capacity of an instance. Zero (the default): the device's
+  /// nominal decode throughput, rate_tok_s, which leaves prefill out.
+  token_means capacity_request{};
 };
 
 /// @brief The SimControl of the PI policies (energy_pi, energy_profile and tiered's interactive side): the
@@ -222,6 +233,29 @@ namespace detail {
 }
 }  // namespace detail
 
+namespace detail {
+/// capacity_rr's plan: one group per (device type, site), weighted by its devices' summed capacity: requests/s at
+/// saturation by the mean request `mean` (saturation_rps), or rate_tok_s when `mean` is zero.
+[[nodiscard]] inline pool_plan capacity_plan(const sim_devices& devices, const fleet& f, const token_means& mean) {
+  pool_plan plan(1);
+  std::vector<std::pair<std::uint32_t, site_id>> keys;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const std::pair<std::uint32_t, site_id> key{devices.type[i], devices.site[i]};
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      keys.push_back(key);
+      plan[0].emplace_back();
+      it = keys.end() - 1;
+    }
+    plan_group& g = plan[0][static_cast<std::size_t>(it - keys.begin())];
+    g.devices.push_back(static_cast<device_id>(i));
+    g.capacity_rps += mean.total_tok() > 0.0 ? saturation_rps(*devices.model[i], mean.input_tok, mean.output_tok)
+                                             : f.params(static_cast<device_id>(i)).rate_tok_s;
+  }
+  return plan;
+}
+}  // namespace detail
+
 /// The estimator every policy is told output lengths by.
 using sim_estimator = noisy_estimator<oracle_estimator>;
 
@@ -253,11 +287,19 @@ struct policy_entry {
 };
 
 /// @brief Every policy, in enum order: adding one is an enumerator and an entry here.
-inline constexpr std::array<policy_entry, 8> policy_registry = {{
+inline constexpr std::array<policy_entry, 9> policy_registry = {{
     {policy_kind::round_robin, "round_robin", false, false,
      [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f = setup.make();
        round_robin_router router(f);
+       no_control c;
+       return detail::run_with(devices, f, router, c, s, opts, src);
+     }},
+    {policy_kind::capacity_rr, "capacity_rr", false, false,
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
+       plan_router<single_class> router(f, single_class::count, single_class{});
+       router.set_plan(detail::capacity_plan(devices, f, s.capacity_request));
        no_control c;
        return detail::run_with(devices, f, router, c, s, opts, src);
      }},
