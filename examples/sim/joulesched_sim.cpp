@@ -60,6 +60,8 @@ namespace {
 // so that '-1' is no seed, '0x10' no utilisation, and every file and flag reads numbers alike.
 struct option_text {
   std::string seed = "1";
+  std::string slots = "0";
+  std::string laxity_margin = "0";
   std::optional<std::string> utilisation, load_scale, duration_s, start_hour;
   std::string estimate_error = "0.12";
 };
@@ -74,7 +76,10 @@ struct options {
   std::optional<double> load_scale;
   std::optional<double> duration_s;
   std::string queue = "edf";
-  std::string pi_target = "any";  // the SLO kind the PI policies hold at target (slo.hpp)
+  std::uint32_t slots = 0;          // running slots per device with --queue preemptive_llf (0: the device's max_batch)
+  double laxity_margin_s = 0.0;     // preempt only when laxities differ by more (FREESH: 0)
+  std::string resume = "resident";  // what a preempted request keeps: resident (its KV) or recompute
+  std::string pi_target = "any";    // the SLO kind the PI policies hold at target (slo.hpp)
   bool pi_target_given = false;
   double estimate_error = 0.12;
   bool diurnal = false;
@@ -135,6 +140,23 @@ void read_numbers(const option_text& t, options& o) {
   const std::optional<std::uint64_t> seed = js::detail::parse_unsigned(t.seed);
   if (!seed) js::detail::fail("--seed", "value", "'" + t.seed + "'", "must be a whole number in [0, 2^64)");
   o.seed = *seed;
+  const std::optional<std::uint64_t> slots = js::detail::parse_unsigned(t.slots);
+  if (!slots || *slots > sim::bounds::max_batch)
+    js::detail::fail(
+        "--slots", "value", "'" + t.slots + "'",
+        "must be a whole number in [0, " + std::to_string(sim::bounds::max_batch) + "] (0: each device's max_batch)");
+  o.slots = static_cast<std::uint32_t>(*slots);
+  if (o.slots > 0 && o.queue != "preemptive_llf")
+    js::detail::fail("--slots", "value", o.slots, "applies only with --queue preemptive_llf");
+  o.laxity_margin_s = parse_number(t.laxity_margin, "--laxity-margin");
+  if (!(o.laxity_margin_s >= 0.0 && o.laxity_margin_s <= sim::bounds::max_window_s))
+    js::detail::fail("--laxity-margin", "value", o.laxity_margin_s, "must be in [0, a year] s");
+  if (o.laxity_margin_s > 0.0 && o.queue != "preemptive_llf")
+    js::detail::fail("--laxity-margin", "value", o.laxity_margin_s, "applies only with --queue preemptive_llf");
+  if (o.resume != "resident" && o.resume != "recompute")
+    js::detail::fail("--resume", "value", "'" + o.resume + "'", "must be resident or recompute");
+  if (o.resume != "resident" && o.queue != "preemptive_llf")
+    js::detail::fail("--resume", "value", "'" + o.resume + "'", "applies only with --queue preemptive_llf");
   if (t.utilisation) {
     o.utilisation = parse_number(*t.utilisation, "--utilisation");
     if (!(*o.utilisation > 0.0 && *o.utilisation <= sim::bounds::max_utilisation))
@@ -175,7 +197,8 @@ sim::queue_discipline parse_queue(const std::string& s) {
   if (s == "edf") return sim::queue_discipline::edf;
   if (s == "llf") return sim::queue_discipline::llf;
   if (s == "vtc") return sim::queue_discipline::vtc;
-  js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf, llf or vtc");
+  if (s == "preemptive_llf") return sim::queue_discipline::preemptive_llf;
+  js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf, llf, vtc or preemptive_llf");
 }
 
 // Everything the policies share: the fleet, the workload, the load.
@@ -446,6 +469,16 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
       std::printf("\n");
     }
   }
+  if (o.queue == "preemptive_llf") {
+    std::printf(
+        "\npreemptive least laxity first (%s slots, laxity margin %s s, preempted requests %s): running requests "
+        "preempted / tokens recomputed\n",
+        o.slots > 0 ? std::to_string(o.slots).c_str() : "max_batch", js::detail::shortest(o.laxity_margin_s).c_str(),
+        o.resume == "resident" ? "keep their KV" : "recompute");
+    for (const auto& r : rs)
+      std::printf("%-13s %10llu / %llu\n", r.policy.c_str(), static_cast<unsigned long long>(r.preemptions),
+                  static_cast<unsigned long long>(r.recomputed_tok));
+  }
   std::printf(
       "\nfairness between %zu clients (--clients %s): service gap (0: equal) / Jain's index (1: equal), over %s\n",
       o.client_shares.size(), o.clients.c_str(), "epochs of a constant backlogged set, length-weighted");
@@ -542,6 +575,11 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"client_shares", o.client_shares},
                    {"nominal_batch_fraction", e.s->op.batch_fraction},
                    {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
+  if (o.queue == "preemptive_llf") {
+    j["settings"]["slots"] = o.slots;
+    j["settings"]["laxity_margin_s"] = o.laxity_margin_s;
+    j["settings"]["resume"] = o.resume;
+  }
   nlohmann::ordered_json devs = nlohmann::ordered_json::array();
   for (const auto& r : e.s->fleet.rows) {
     const auto p = sim::nominal_params(r.model, r.site, e.s->op);
@@ -575,6 +613,10 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
       p["deferred_mean_s"] = r.deferred_mean_s;
     }
     if (o.governor != "off") p["clock_changes"] = r.clock_changes;
+    if (o.queue == "preemptive_llf") {
+      p["preemptions"] = r.preemptions;
+      p["recomputed_tok"] = r.recomputed_tok;
+    }
     p["fairness"] = {{"clients", r.fairness.clients},
                      {"epochs", r.fairness.epochs},
                      {"epoch_s", r.fairness.epoch_s},
@@ -722,6 +764,10 @@ int run(const options& o) {
   ps.capacity_request = e.s->means;
   sim::engine_options eo;
   eo.discipline = parse_queue(o.queue);
+  eo.preemption.slots = o.slots;
+  eo.preemption.rule.margin_s = o.laxity_margin_s;
+  eo.preemption.mode =
+      o.resume == "recompute" ? sim::preemption_options::resume::recompute : sim::preemption_options::resume::resident;
   eo.window_s = e.window_s;
   eo.carbon = e.carbon;
   // --shift: bulk requests wait for the cleanest hour (over the fleet's sites) their deadline leaves room for.
@@ -827,8 +873,20 @@ int main(int argc, char** argv) {
                  "arrival window in simulated seconds, at most a year (default 3600; a trace: its span, or 3600 with "
                  "--utilisation; a trace shorter than the window is tiled)");
   app.add_option("--queue", o.queue,
-                 "per-device waiting queue: fcfs, edf, llf or vtc (fair between --clients: the least virtual token "
-                 "counter first)")
+                 "per-device waiting queue: fcfs, edf, llf, vtc (fair between --clients: the least virtual token "
+                 "counter first) or preemptive_llf (FREESH: every 0.1 s the waiting request of least laxity takes the "
+                 "slot of the running one of most, see --resume)")
+      ->capture_default_str();
+  app.add_option("--slots", t.slots,
+                 "with --queue preemptive_llf: running requests per device (default 0: each device's max_batch; "
+                 "FREESH's instances hold 20)");
+  app.add_option("--laxity-margin", t.laxity_margin,
+                 "with --queue preemptive_llf: preempt only when the waiting request's laxity is smaller by more "
+                 "than this many seconds (default 0, FREESH's pure LLF; a margin damps thrashing)");
+  app.add_option("--resume", o.resume,
+                 "with --queue preemptive_llf: what a preempted request keeps: resident (its KV: it rejoins the "
+                 "batch at no cost, FREESH's slot model) or recompute (its KV is freed and its next prefill "
+                 "recomputes its prompt and tokens, vLLM's default)")
       ->capture_default_str();
   app.add_option("--pi-target", o.pi_target,
                  "the SLO miss the PI policies (energy_pi, tiered, energy_profile) hold at 1%: any, ttft, tbt or e2e")
@@ -878,7 +936,7 @@ int main(int argc, char** argv) {
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
     for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue",
-                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor", "--clients"})
+                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor", "--clients", "--resume"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

@@ -48,6 +48,7 @@
 #include "joulesched/queues/deadline_queue.hpp"
 #include "joulesched/queues/handoff.hpp"
 #include "joulesched/queues/intrusive_queue.hpp"
+#include "joulesched/queues/laxity.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/routing/argmin_router.hpp"
 #include "joulesched/routing/candidate.hpp"

@@ -503,8 +503,44 @@ case("--clients labels requests, fairness is reported, --queue vtc runs", fairne
 case("--clients 0 is refused", refused(["--clients", "0", *FAST], "--clients", "'0'"))
 case("--clients with a negative share is refused", refused(["--clients", "1,-2", *FAST], "--clients", "share 1", "'-2'"))
 case("--clients with only zero shares is refused", refused(["--clients", "0,0", *FAST], "--clients", "share of 0"))
-case("--queue with an unknown discipline names vtc among the valid ones",
-     refused(["--queue", "wfq", *FAST], "--queue", "'wfq'", "vtc"))
+case("--queue with an unknown discipline names vtc and preemptive_llf among the valid ones",
+     refused(["--queue", "wfq", *FAST], "--queue", "'wfq'", "vtc", "preemptive_llf"))
+
+
+def preemptive_llf_runs():
+    j, _ = json_run(["--queue", "preemptive_llf", "--slots", "4", "--policies", "least_loaded", "--utilisation", "1.2",
+                     "--quiet", "--duration", "2"])
+    p = j["policies"][0]
+    assert j["settings"]["queue"] == "preemptive_llf" and j["settings"]["slots"] == 4, j["settings"]
+    assert j["settings"]["resume"] == "resident", j["settings"]
+    assert p["preemptions"] > 0 and p["recomputed_tok"] == 0, p  # resident: a preempted request keeps its KV
+    j2, _ = json_run(["--queue", "preemptive_llf", "--slots", "4", "--resume", "recompute", "--policies", "least_loaded",
+                      "--utilisation", "1.2", "--quiet", "--duration", "2"])
+    p2 = j2["policies"][0]
+    assert p2["preemptions"] > 0 and p2["recomputed_tok"] > 0, p2
+    assert p2["requests"] == p2["completed"] + p2["rejected"], p2
+    assert p["requests"] == p["completed"] + p["rejected"], p
+    # Other queues report no preemption keys.
+    j1, _ = json_run(FAST)
+    assert "preemptions" not in j1["policies"][0] and "slots" not in j1["settings"]
+    rc, out, err = run(["--queue", "preemptive_llf", "--laxity-margin", "0.5", *FAST])
+    assert rc == 0 and "preemptive least laxity first (max_batch slots, laxity margin 0.5 s, preempted requests keep " \
+        "their KV)" in out, (rc, out[-600:], err[-300:])
+
+
+case("--queue preemptive_llf preempts, reports its preemptions, accounts for every request", preemptive_llf_runs)
+case("--slots without --queue preemptive_llf is refused",
+     refused(["--slots", "4", *FAST], "--slots", "4", "preemptive_llf"))
+case("--laxity-margin without --queue preemptive_llf is refused",
+     refused(["--laxity-margin", "1", *FAST], "--laxity-margin", "1", "preemptive_llf"))
+case("--laxity-margin below 0 is refused",
+     refused(["--laxity-margin", "-1", "--queue", "preemptive_llf", *FAST], "--laxity-margin", "-1"))
+case("--resume with an unknown mode is refused",
+     refused(["--resume", "swap", "--queue", "preemptive_llf", *FAST], "--resume", "'swap'", "resident or recompute"))
+case("--resume without --queue preemptive_llf is refused",
+     refused(["--resume", "recompute", *FAST], "--resume", "'recompute'", "preemptive_llf"))
+case("--slots that is not a whole number is refused", refused(["--slots", "x", "--queue", "preemptive_llf", *FAST],
+                                                              "--slots", "'x'"))
 
 case("a pue below 1 is refused, naming file, line and field",
      refused(["--fleet", str(write("fleet_bad_pue.csv",

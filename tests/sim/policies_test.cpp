@@ -152,7 +152,8 @@ TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCH
 
 TEST_CASE_TEMPLATE("sim_policies.every_request_accounted_for", P, JOULESCHED_EVERY_POLICY) {
   const policy_kind k = P::kind;
-  for (const queue_discipline q : {queue_discipline::fcfs, queue_discipline::edf, queue_discipline::llf}) {
+  for (const queue_discipline q : {queue_discipline::fcfs, queue_discipline::edf, queue_discipline::llf,
+                                   queue_discipline::vtc, queue_discipline::preemptive_llf}) {
     CAPTURE(to_string(q));
     // Overloaded (1.3x saturation) so that queues build up and drain after the window.
     const sim_result r = run(k, 3, 1.3, 10.0, q);

@@ -35,14 +35,19 @@ enum class queue_discipline : std::uint8_t {
   fcfs,  ///< arrival order
   edf,   ///< earliest deadline first (edf_key)
   llf,   ///< least laxity first: deadline - estimated output tokens / device's nominal rate (llf_key)
-  vtc    ///< fair between clients: the least virtual token counter first (live_request::fair_tag; engine.hpp)
+  vtc,   ///< fair between clients: the least virtual token counter first (live_request::tag; engine.hpp)
+  /// FREESH's preemptive least laxity first (laxity_rule): admission by laxity, and every
+  /// engine_options::preemption::period_s a waiting request of less laxity takes the slot of the running one of
+  /// most (engine.hpp)
+  preemptive_llf
 };
 
 [[nodiscard]] constexpr const char* to_string(queue_discipline q) noexcept {
   return q == queue_discipline::fcfs  ? "fcfs"
          : q == queue_discipline::edf ? "edf"
          : q == queue_discipline::llf ? "llf"
-                                      : "vtc";
+         : q == queue_discipline::vtc ? "vtc"
+                                      : "preemptive_llf";
 }
 
 /// @brief A request inside the simulator: the truth, what the router was told, and the queue hook.
@@ -62,7 +67,12 @@ struct live_request {
   joulesched::tier tier = joulesched::tier::interactive;
   std::uint8_t cls = 0;      ///< SLO class (request::cls)
   std::uint32_t client = 0;  ///< request::client
-  double fair_tag = 0;       ///< its virtual start on the device's token counter (queue_discipline::vtc)
+  /// Its key in a queue whose key the engine sets: the virtual start on the device's token counter
+  /// (queue_discipline::vtc), or laxity_rule::key (queue_discipline::preemptive_llf).
+  double tag = 0;
+  std::uint32_t left_tok = 0;  ///< output tokens yet to come (output_tok until its first prefill)
+  double rank_deadline_s = 0;  ///< preemptive_llf: its ranking deadline (laxity_rule::deadline_s)
+  double s_per_tok = 0;        ///< preemptive_llf: its predicted time per token on its device
   queue_hook hook;
 };
 
@@ -85,7 +95,8 @@ class discipline_key {
       case queue_discipline::edf:
         return edf_key{}(r);
       case queue_discipline::vtc:
-        return r.fair_tag;
+      case queue_discipline::preemptive_llf:
+        return r.tag;
       case queue_discipline::llf:
         break;
     }
@@ -174,14 +185,19 @@ struct batching_device {
   }
 
   /// Whether the head of the waiting queue can be admitted now: the batch has room and the KV cache holds its
-  /// input and output.
+  /// input and output (or holds them already: a preempted request that kept its KV).
   [[nodiscard]] bool head_fits() const noexcept {
     if (waiting.empty()) return false;
     const std::uint32_t n = batch + static_cast<std::uint32_t>(prefilling.size());
-    if (n >= max_batch) return false;
-    const live_request& h = waiting.top();
-    return kv_tok + h.input_tok + h.output_tok <= kv_cap_tok;
+    return n < max_batch && head_kv_fits();
   }
+  /// Whether the KV cache can hold the head of the waiting queue (precondition: a head).
+  [[nodiscard]] bool head_kv_fits() const noexcept {
+    const live_request& h = waiting.top();
+    return resident(h) || kv_tok + h.input_tok + h.output_tok <= kv_cap_tok;
+  }
+  /// Whether `r` was preempted here and kept its KV.
+  [[nodiscard]] bool resident(const live_request& r) const noexcept { return keeps_kv && r.left_tok != r.output_tok; }
 
   // coefficients, copied from the model for locality
   double step_base_s = 0, step_per_seq_s = 0, step_per_ctx_s = 0, prefill_base_s = 0, prefill_per_tok_s = 0;
@@ -194,6 +210,8 @@ struct batching_device {
   device_point at{};                      ///< its table and point (with operating points)
   const device_model* pending = nullptr;  ///< a point to take at the next step boundary
   bool off_pending = false;               ///< powered off while serving: off once empty
+  bool rerank = false;                    ///< preemptive_llf: re-rank at the next step boundary
+  bool keeps_kv = false;                  ///< preemptive_llf: a preempted request keeps its KV (resume::resident)
   // serving state
   phase ph = phase::idle;
   std::uint32_t batch = 0;    ///< requests decoding

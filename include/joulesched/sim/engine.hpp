@@ -15,6 +15,16 @@
 ///   while the batch holds fewer than `max_batch` requests and the KV cache can reserve the head's input + output
 ///   tokens (its true length: the engine never has to preempt, an optimistic model of paged attention). Admission stops
 ///   at the first head that does not fit (no skipping ahead).
+/// - Preemptive least laxity first (queue_discipline::preemptive_llf, FREESH's request level; engine_options::
+///   preemption): the queue is ordered by laxity_rule::key, the ranking deadline and time per token predicted on
+///   the device at enqueue (predict_service). Every period_s (0.1 s) each decoding device whose head cannot be
+///   admitted re-ranks at its next step boundary: the running request of most laxity (its predicted tokens yet to
+///   come from its estimate) leaves the batch for the head while the rule prefers the head, and rejoins the queue
+///   with its tokens made. preemption::mode says what it keeps: resident (default; FREESH's slot model, an
+///   assumption) keeps its KV and rejoins the batch where it left at no cost; recompute (vLLM's default) frees
+///   its KV, and its next prefill recomputes prompt + the tokens made. Its first token, TTFT and reservation stay
+///   those of its first prefill; act_move_waiting leaves it where it is. preemption::slots caps the running
+///   requests (the batch and the prefill together) below max_batch.
 /// - Iterations: a *prefill* iteration runs every newly admitted prompt together and takes
 ///   prefill_base_s + prefill_per_tok_s * (their input tokens); running requests wait during it (as in vLLM
 ///   without chunked prefill). It yields each admitted request's first token. Then *decode* steps: each takes
@@ -84,6 +94,7 @@
 #include "joulesched/cost/service.hpp"
 #include "joulesched/error.hpp"
 #include "joulesched/fleet.hpp"
+#include "joulesched/queues/laxity.hpp"
 #include "joulesched/request_view.hpp"
 #include "joulesched/sim/actuator.hpp"
 #include "joulesched/sim/batching_device.hpp"
@@ -104,9 +115,43 @@
 
 namespace joulesched::sim {
 
+/// @brief FREESH's request level (queue_discipline::preemptive_llf): what is re-ranked, how often, by what rule.
+struct preemption_options {
+  /// What a preempted request keeps.
+  enum class resume : std::uint8_t {
+    /// Its KV stays on the GPU: it frees its slot only and later rejoins the batch where it left, at no cost
+    /// (ASSUMPTION: FREESH's slot model, which prices no preemption; the authors' engine is not described).
+    resident,
+    /// Its KV is freed with its slot, and its next prefill recomputes its prompt and the tokens it had made
+    /// (vLLM's default preemption).
+    recompute
+  };
+  resume mode = resume::resident;
+  /// Seconds between re-ranks (FREESH: 0.1; >= bounds::min_control_period_s).
+  double period_s = 0.1;
+  /// Running slots per device: requests decoding or prefilling at once. 0: the device's max_batch (what its
+  /// model holds; FREESH's instances hold 20, a figure of their engine, not of ours).
+  std::uint32_t slots = 0;
+  laxity_rule rule;  ///< FREESH's slack 1.4 and margin 0
+
+  /// @throws config_error naming `where` and the field.
+  void validate(const std::string& where) const {
+    if (!(period_s >= bounds::min_control_period_s && period_s <= bounds::max_window_s))
+      joulesched::detail::fail(where, "period_s", period_s,
+                               "must be in [" + joulesched::detail::shortest(bounds::min_control_period_s) + ", " +
+                                   std::to_string(bounds::max_window_s) + "] s");
+    if (!(rule.slack >= 1.0 && rule.slack <= 1e6))
+      joulesched::detail::fail(where, "rule.slack", rule.slack, "must be in [1, 1e6]");
+    if (!(rule.margin_s >= 0.0 && rule.margin_s <= bounds::max_window_s))
+      joulesched::detail::fail(where, "rule.margin_s", rule.margin_s, "must be finite and >= 0");
+  }
+};
+
 /// @brief How a run is driven.
 struct engine_options {
   queue_discipline discipline = queue_discipline::edf;
+  /// Read only with queue_discipline::preemptive_llf.
+  preemption_options preemption;
   /// The measurement window [0, window_s] of energy, power and utilisation (usually the arrival window, so
   /// that a policy's drain after the last arrival does not dilute its rates). The run lasts at least until
   /// window_s, even if every request finished earlier (idle devices keep drawing idle power); it never cuts
@@ -160,6 +205,7 @@ class simulator {
                                    joulesched::detail::shortest(bounds::min_window_s) + ", " +
                                    std::to_string(bounds::max_window_s) + "] s");
     opts_.power.validate("engine_options: power");
+    if (preemptive()) opts_.preemption.validate("engine_options: preemption");
     if (opts_.carbon) check_carbon(devices);
     check_network(devices);
     check_point_tables();
@@ -169,6 +215,9 @@ class simulator {
       validate(m, "simulator: device " + std::to_string(i));
       const double rate = routing.params(static_cast<device_id>(i)).rate_tok_s;
       dev_.emplace_back(m, devices.type[i], devices.site[i], discipline_key(opts_.discipline, rate), sim_clock{&now_});
+      if (preemptive() && opts_.preemption.slots > 0)
+        dev_.back().max_batch = std::min(dev_.back().max_batch, opts_.preemption.slots);
+      dev_.back().keeps_kv = preemptive() && opts_.preemption.mode == preemption_options::resume::resident;
       if (!devices.point_tables.empty()) dev_.back().at = routing.point_of(static_cast<device_id>(i));
       if (opts_.carbon) {
         carbon_meter& c = dev_.back().carbon;
@@ -284,6 +333,7 @@ class simulator {
   using device_state = batching_device;
   using phase = batching_device::phase;
   using finish_after = batching_device::finish_after;
+  using finish_entry = batching_device::finish_entry;
 
   static constexpr std::uint32_t chunk_bits = 12;
   static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
@@ -381,6 +431,7 @@ class simulator {
     lr.work_tok = static_cast<double>(view.work_tok);
     lr.input_tok = r.input_tok;
     lr.output_tok = r.output_tok;
+    lr.left_tok = r.output_tok;
     lr.placed = *a;
     lr.tier = r.tier;
     lr.tbt_s = r.tbt_s;
@@ -389,6 +440,13 @@ class simulator {
     lr.slot = slot;
     ++in_flight_;
     enqueue(a->device, lr);
+    if (preemptive()) {
+      constexpr timer rerank{timer_kind::rerank, 0};
+      const double period = opts_.preemption.period_s;
+      // Re-ranks run at multiples of the period while requests are in flight (on_timer stops them).
+      if (timers_.time_of(rerank) == std::numeric_limits<double>::infinity())
+        timers_.schedule(rerank, period * (std::floor(now_ / period) + 1.0));
+    }
   }
 
   // Puts a request in a device's waiting queue and lets the device consider it.
@@ -400,8 +458,15 @@ class simulator {
       // and its estimated output (weighted as fairness_meter weighs service).
       if (lr.client >= d.vtc_finish.size()) d.vtc_finish.resize(std::size_t{lr.client} + 1, 0.0);
       double& finish = d.vtc_finish[lr.client];
-      lr.fair_tag = std::max(d.vtc_now, finish);
-      finish = lr.fair_tag + static_cast<double>(lr.input_tok) + fairness_meter::output_weight * lr.work_tok;
+      lr.tag = std::max(d.vtc_now, finish);
+      finish = lr.tag + static_cast<double>(lr.input_tok) + fairness_meter::output_weight * lr.work_tok;
+    } else if (preemptive()) {
+      // Its ranking deadline and time per token as predicted on this device (FREESH's laxity_rule).
+      const request_view v{static_cast<std::uint32_t>(lr.work_tok), lr.input_tok, 0.0, lr.tier};
+      const service_estimate e = predict_service(routing_.params(id), v);
+      lr.s_per_tok = e.tbt_s;
+      lr.rank_deadline_s = opts_.preemption.rule.deadline_s(lr.arrival_s, e.first_token_s, lr.work_tok, e.tbt_s);
+      lr.tag = laxity_rule::key(lr.rank_deadline_s, lr.work_tok, lr.s_per_tok);
     }
     d.waiting.push(lr);
     switch (d.ph) {
@@ -482,23 +547,27 @@ class simulator {
         --d.batch;
         complete(id, slot);
       }
+      if (d.rerank) preempt(id);
     } else if (d.ph == phase::prefill) {
       for (const std::uint32_t slot : d.prefilling) {
         live_request& lr = at(slot);
-        lr.first_token_s = now_;
-        prompt_done(lr);
-        fairness_.serve(lr.client, static_cast<double>(lr.input_tok));
-        if constexpr (requires(Control& c, double x) { c.on_first_token(now_, id, x, x); })
-          control_.on_first_token(now_, id,
-                                  now_ + (devices_.network_s.empty() ? 0.0 : devices_.network_s[id]) - lr.arrival_s,
-                                  lr.ttft_deadline_s - lr.arrival_s);
-        if (lr.output_tok <= 1) {
+        if (lr.left_tok == lr.output_tok) {  // its first prefill (not the recompute of a preempted request)
+          lr.first_token_s = now_;
+          prompt_done(lr);
+          fairness_.serve(lr.client, static_cast<double>(lr.input_tok));
+          if constexpr (requires(Control& c, double x) { c.on_first_token(now_, id, x, x); })
+            control_.on_first_token(now_, id,
+                                    now_ + (devices_.network_s.empty() ? 0.0 : devices_.network_s[id]) - lr.arrival_s,
+                                    lr.ttft_deadline_s - lr.arrival_s);
+        }
+        if (lr.left_tok > 0) --lr.left_tok;  // the prefill yields a token
+        if (lr.left_tok == 0) {
           d.kv_tok -= std::uint64_t{lr.input_tok} + lr.output_tok;
           complete(id, slot);
         } else {
           ++d.batch;
-          d.ctx_tok += std::uint64_t{lr.input_tok} + 1;
-          d.finish.push_back({d.step + (lr.output_tok - 1), slot});
+          d.ctx_tok += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
+          d.finish.push_back({d.step + lr.left_tok, slot});
           std::push_heap(d.finish.begin(), d.finish.end(), finish_after{});
         }
       }
@@ -542,19 +611,81 @@ class simulator {
   // Admits from the head of the waiting queue while it fits; starts a prefill if any was admitted.
   bool admit(device_id id) {
     device_state& d = dev_[id];
-    std::uint64_t prompt_tok = 0;
-    while (d.head_fits()) {
-      live_request& lr = d.waiting.pop();
-      d.vtc_now = std::max(d.vtc_now, lr.fair_tag);
-      d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
-      prompt_tok += lr.input_tok;
-      d.prefilling.push_back(lr.slot);
-    }
+    while (d.head_fits()) take_head(d);
     if (d.prefilling.empty()) return false;
+    // A preempted request's prefill recomputes its prompt and the tokens it had made (vLLM's recompute mode).
+    std::uint64_t prompt_tok = 0;
+    for (const std::uint32_t slot : d.prefilling) {
+      const live_request& lr = at(slot);
+      prompt_tok += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
+    }
     d.ph = phase::prefill;
     set_power(id, d.model->prefill_power_w);
     events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(prompt_tok));
     return true;
+  }
+
+  // Moves the head of the waiting queue into the next prefill, its KV reserved; or, preempted with its KV kept,
+  // back into the batch where it left (at a step boundary).
+  void take_head(device_state& d) {
+    live_request& lr = d.waiting.pop();
+    if (opts_.discipline == queue_discipline::vtc) d.vtc_now = std::max(d.vtc_now, lr.tag);
+    if (d.resident(lr)) {
+      ++d.batch;
+      d.ctx_tok += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
+      d.finish.push_back({d.step + lr.left_tok, lr.slot});
+      std::push_heap(d.finish.begin(), d.finish.end(), finish_after{});
+      return;
+    }
+    d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
+    d.prefilling.push_back(lr.slot);
+  }
+
+  [[nodiscard]] bool preemptive() const noexcept { return opts_.discipline == queue_discipline::preemptive_llf; }
+
+  // preemptive_llf at a step boundary: while the head of the waiting queue cannot be admitted, the running request
+  // of most laxity gives it its slot (and, resume::recompute, its KV) when the rule says so
+  // (laxity_rule::preempts), and goes back to the queue with the tokens it has made. Heads that fit are admitted.
+  // O(batch) per preemption; runs only every preemption::period_s on devices whose head is blocked.
+  void preempt(device_id id) {
+    device_state& d = dev_[id];
+    d.rerank = false;
+    preempted_.clear();
+    for (;;) {
+      while (d.head_fits()) take_head(d);
+      if (d.waiting.empty() || d.finish.empty()) break;
+      if (d.keeps_kv && !d.head_kv_fits()) break;  // a preempted request keeps its KV: the head would not fit
+      std::size_t victim = 0;
+      double most = -std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < d.finish.size(); ++i) {
+        const live_request& r = at(d.finish[i].slot);
+        const double left = static_cast<double>(d.finish[i].step - d.step);  // predicted: its estimate's rest
+        const double made = static_cast<double>(r.output_tok) - left;
+        const double k = laxity_rule::key(r.rank_deadline_s, std::max(1.0, r.work_tok - made), r.s_per_tok);
+        if (k > most) {
+          most = k;
+          victim = i;
+        }
+      }
+      if (!opts_.preemption.rule.preempts(d.waiting.top().tag, most)) break;
+      const finish_entry e = d.finish[victim];
+      d.finish[victim] = d.finish.back();
+      d.finish.pop_back();
+      std::make_heap(d.finish.begin(), d.finish.end(), finish_after{});
+      live_request& lr = at(e.slot);
+      lr.left_tok = static_cast<std::uint32_t>(e.step - d.step);
+      lr.tag = most;
+      const std::uint64_t full = std::uint64_t{lr.input_tok} + lr.output_tok;
+      d.ctx_tok -= full - lr.left_tok;
+      --d.batch;
+      ++preemptions_;
+      if (!d.keeps_kv) {
+        d.kv_tok -= full;
+        recomputed_tok_ += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
+      }
+      preempted_.push_back(e.slot);
+    }
+    for (const std::uint32_t slot : preempted_) d.waiting.push(at(slot));
   }
 
   // The prompt is done: its predicted prefill leaves the reservation (fleet::correct, the API an engine that
@@ -606,6 +737,19 @@ class simulator {
         else control_.tick(now_);
         timers_.schedule({timer_kind::control_tick, 0}, period_ * static_cast<double>(++ticks_ + 1));
         break;
+      case timer_kind::rerank: {
+        // Devices whose head is blocked re-rank at their next step boundary (a prefill's end is not one: a
+        // device in a prefill is seen at the next re-rank).
+        for (device_id i = 0; i < dev_.size(); ++i) {
+          device_state& d = dev_[i];
+          if (d.ph != phase::decode || d.waiting.empty() || d.head_fits()) continue;
+          d.rerank = true;
+          cut_plan(i, true);
+        }
+        const double period = opts_.preemption.period_s;
+        if (in_flight_ > 0) timers_.schedule(t, period * (std::floor(now_ / period + 0.5) + 1.0));
+        break;
+      }
       case timer_kind::wake: {
         device_state& d = dev_[t.device];
         assert(d.ph == phase::waking);
@@ -713,6 +857,10 @@ class simulator {
     std::size_t moved = 0;
     for (const std::uint32_t slot : moving_) {
       live_request& lr = at(slot);
+      if (lr.left_tok != lr.output_tok) {  // preempted: it stays where its reservation and its ranking are
+        d.waiting.push(lr);
+        continue;
+      }
       request r;
       r.input_tok = lr.input_tok;
       r.deadline_s = lr.deadline_s;
@@ -783,6 +931,8 @@ class simulator {
     r.rejected_no_device = rejected_no_device_;
     r.rejected_device_too_small = rejected_too_small_;
     r.deferred = deferred_;
+    r.preemptions = preemptions_;
+    r.recomputed_tok = recomputed_tok_;
     r.deferred_mean_s = deferred_ > 0 ? deferred_s_ / static_cast<double>(deferred_) : 0.0;
     r.fairness = fairness_.finish(end_s);
     if (r.read != read_ || r.completed != completed_ || r.rejected != rejected_ || read_ != completed_ + rejected_)
@@ -799,6 +949,9 @@ class simulator {
     double uncovered_s = 0.0;
     for (std::size_t i = 0; i < dev_.size(); ++i) {
       const device_state& d = dev_[i];
+      if (d.batch != 0 || d.ctx_tok != 0 || d.kv_tok != 0 || !d.waiting.empty())
+        throw std::logic_error("simulator: device " + std::to_string(i) +
+                               " holds requests or memory after the run (a bug in the engine)");
       if (opts_.carbon) {
         r.carbon_g += d.window_carbon_g;
         r.carbon_total_g += d.carbon.carbon_g;
@@ -879,9 +1032,11 @@ class simulator {
   event_heap events_;
   timer_queue timers_{devices_.size()};
   acting acting_{*this};
-  double period_ = 0.0;                // the controller's tick period
-  std::uint64_t ticks_ = 0;            // ticks fired (or slept through)
-  std::vector<std::uint32_t> moving_;  // scratch of act_move_waiting
+  double period_ = 0.0;                   // the controller's tick period
+  std::uint64_t ticks_ = 0;               // ticks fired (or slept through)
+  std::vector<std::uint32_t> moving_;     // scratch of act_move_waiting
+  std::vector<std::uint32_t> preempted_;  // scratch of preempt
+  std::uint64_t preemptions_ = 0, recomputed_tok_ = 0;
   // The request slab is declared before the devices so that it outlives their waiting queues: members are
   // destroyed in reverse order, and a queue's destruction unlinks the requests still in it. (~simulator
   // empties the queues first anyway, so a run that throws leaves nothing dangling.)

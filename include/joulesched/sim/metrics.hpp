@@ -134,6 +134,8 @@ struct sim_result {
   std::uint64_t rejected_no_fit = 0, rejected_no_device = 0, rejected_device_too_small = 0;
   std::uint64_t deferred = 0;             ///< requests held by engine_options::release_at (temporal shifting)
   double deferred_mean_s = 0;             ///< their mean wait before routing, s
+  std::uint64_t preemptions = 0;          ///< running requests preempted (queue_discipline::preemptive_llf)
+  std::uint64_t recomputed_tok = 0;       ///< tokens their later prefills recompute (prompt + tokens made)
   fairness_metrics fairness;              ///< between clients (request::client; sim/fairness.hpp)
   std::uint64_t clock_changes = 0;        ///< operating-point changes a clock governor made (policies.hpp)
   std::uint64_t skipped_input_lines = 0;  ///< malformed trace lines skipped before the run (lenient mode): never read

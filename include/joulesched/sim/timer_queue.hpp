@@ -25,8 +25,9 @@ namespace joulesched::sim {
 enum class timer_kind : std::uint8_t {
   control_tick,  ///< the controller's periodic tick (one for the fleet)
   wake,          ///< a device powered on finishes waking (one per device)
+  rerank,        ///< queue_discipline::preemptive_llf's periodic re-rank (one for the fleet)
 };
-inline constexpr std::size_t timer_kind_count = 2;
+inline constexpr std::size_t timer_kind_count = 3;
 
 /// @brief A fired or pending timer: its kind and, for a per-device kind, its device (0 otherwise).
 struct timer {
@@ -54,7 +55,7 @@ class timer_queue {
   [[nodiscard]] double time_of(timer t) const noexcept { return heap_.time_of(encode(t)); }
 
  private:
-  static constexpr std::array<bool, timer_kind_count> per_device{false, true};
+  static constexpr std::array<bool, timer_kind_count> per_device{false, true, false};
 
   std::size_t layout(std::size_t devices) {
     std::uint32_t next = 0;
