@@ -625,6 +625,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
     p["p50_ms"] = ms(r.all.e2e.p50_s);
     p["p90_ms"] = ms(r.all.e2e.p90_s);
     p["p99_ms"] = ms(r.all.e2e.p99_s);
+    p["ttft_mean_ms"] = ms(r.all.ttft.mean_s);
     p["ttft_p50_ms"] = ms(r.all.ttft.p50_s);
     p["ttft_p90_ms"] = ms(r.all.ttft.p90_s);
     p["ttft_p99_ms"] = ms(r.all.ttft.p99_s);

@@ -520,8 +520,9 @@ def preemptive_llf_runs():
     assert p2["preemptions"] > 0 and p2["recomputed_tok"] > 0, p2
     assert p2["requests"] == p2["completed"] + p2["rejected"], p2
     assert p["requests"] == p["completed"] + p["rejected"], p
-    # Other queues report no preemption keys.
+    # Other queues report no preemption keys; every run reports the mean TTFT.
     j1, _ = json_run(FAST)
+    assert 0 < j1["policies"][0]["ttft_mean_ms"] <= 1000 * j1["policies"][0]["sim_time_s"], j1["policies"][0]
     assert "preemptions" not in j1["policies"][0] and "slots" not in j1["settings"]
     rc, out, err = run(["--queue", "preemptive_llf", "--laxity-margin", "0.5", *FAST])
     assert rc == 0 and "preemptive least laxity first (max_batch slots, laxity margin 0.5 s, preempted requests keep " \

@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "joulesched/carbon/intensity_file.hpp"
@@ -109,6 +111,29 @@ TEST_CASE("sim_carbon.the_shipped_week_covers_the_two_and_three_site_fleets") {
   CHECK(three.device_count() == 320);  // the default fleet, split
   CHECK(carbon_accounting::for_fleet(three, grid, grid.start_utc_s()).zone_of_site ==
         std::vector<std::size_t>{0, 1, 2});
+}
+
+TEST_CASE("sim_carbon.the_freesh_fleets_hold_the_authors_inventory_in_the_shipped_zones") {
+  // data/freesh/sites.csv: loc1 4 A100 + 4 H100, loc2 12 A100 + 2 H100, loc3 8 A100; the fleet files put them in
+  // the week's zones (loc1 and loc2 swapped in the second).
+  const std::filesystem::path data = std::filesystem::path(JOULESCHED_SOURCE_DIR) / "data";
+  const intensity_series grid = load_intensity_series(data / "carbon" / "electricitymaps_2022-06-01_7d_direct.csv");
+  for (const char* name : {"freesh-three-sites.csv", "freesh-three-sites-swapped.csv"}) {
+    CAPTURE(name);
+    const fleet_spec f = load_fleet(data / "fleets" / name);
+    CHECK(f.device_count() == 30);
+    CHECK(f.sites == std::vector<std::string>{"DE-LU", "CA-ON", "US-CAL-CISO"});
+    CHECK(carbon_accounting::for_fleet(f, grid, grid.start_utc_s()).zone_of_site == std::vector<std::size_t>{0, 1, 2});
+    std::map<std::pair<std::string, std::string>, double> count;  // (site, gpu) -> GPUs
+    for (const auto& r : f.rows) count[{f.sites[r.site], r.model.gpu}] += r.count;
+    const bool swapped = std::string(name).find("swapped") != std::string::npos;
+    const std::string loc1 = swapped ? "CA-ON" : "DE-LU", loc2 = swapped ? "DE-LU" : "CA-ON";
+    CHECK(count[{loc1, "A100-SXM4-40GB"}] == 4);
+    CHECK(count[{loc1, "H100-SXM5-80GB"}] == 4);
+    CHECK(count[{loc2, "A100-SXM4-40GB"}] == 12);
+    CHECK(count[{loc2, "H100-SXM5-80GB"}] == 2);
+    CHECK(count[{"US-CAL-CISO", "A100-SXM4-40GB"}] == 8);
+  }
 }
 
 TEST_CASE("sim_carbon.refuses_unknown_zones_short_series_and_bad_pue") {
