@@ -6,7 +6,8 @@
 /// requests at once and re-ranks them periodically, preempting the running request of most laxity for a waiting
 /// one of less. For non-preemptive admission in laxity order use llf_key (deadline_queue.hpp).
 ///
-/// The rule (FREESH's request level, as ../shared/DESIGN-NOTES.md restates it from the authors' code):
+/// The rule (FREESH's request level: He et al., arXiv 2511.00807, as the project's design notes restate it from
+/// the authors' code):
 /// - a request's ranking deadline is d = arrival + slack x (TTFT + tokens x s_per_tok), with TTFT and the time
 ///   per token s_per_tok (1 / the request's token rate) predicted on the device that serves it and `tokens` its
 ///   predicted output; slack = 1.4 in FREESH;

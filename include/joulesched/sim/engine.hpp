@@ -659,8 +659,8 @@ class simulator {
       double most = -std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < d.finish.size(); ++i) {
         const live_request& r = at(d.finish[i].slot);
-        const double left = static_cast<double>(d.finish[i].step - d.step);  // predicted: its estimate's rest
-        const double made = static_cast<double>(r.output_tok) - left;
+        // Its tokens made so far (the truth), and the rest its estimate predicts (at least one).
+        const double made = static_cast<double>(r.output_tok) - static_cast<double>(d.finish[i].step - d.step);
         const double k = laxity_rule::key(r.rank_deadline_s, std::max(1.0, r.work_tok - made), r.s_per_tok);
         if (k > most) {
           most = k;

@@ -231,9 +231,7 @@ namespace detail {
     joulesched::detail::fail("carbon_pi", "mean grid intensity", 0, "must be > 0: there is no carbon to price");
   return scale;
 }
-}  // namespace detail
 
-namespace detail {
 /// capacity_rr's plan: one group per (device type, site), weighted by its devices' summed capacity: requests/s at
 /// saturation by the mean request `mean` (saturation_rps), or rate_tok_s when `mean` is zero.
 [[nodiscard]] inline pool_plan capacity_plan(const sim_devices& devices, const fleet& f, const token_means& mean) {
