@@ -40,11 +40,15 @@
 #include "joulesched/sim/client_source.hpp"
 #include "joulesched/sim/dvfs.hpp"
 #include "joulesched/sim/fleet_file.hpp"
+#include "joulesched/sim/freesh_program.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/policies.hpp"
 #include "joulesched/sim/scenario.hpp"
 #include "joulesched/sim/trace.hpp"
 #include "joulesched/sim/workload.hpp"
+#if JOULESCHED_SIM_HAVE_GLPK
+#include "joulesched/plan/glpk_solver.hpp"
+#endif
 
 #ifndef JOULESCHED_DATA_DIR
 #define JOULESCHED_DATA_DIR "data"
@@ -61,6 +65,7 @@ namespace {
 struct option_text {
   std::string seed = "1";
   std::string slots = "0";
+  std::string plan_capacity = "1";
   std::string laxity_margin = "0";
   std::optional<std::string> utilisation, load_scale, duration_s, start_hour;
   std::string estimate_error = "0.12";
@@ -79,6 +84,8 @@ struct options {
   std::uint32_t slots = 0;          // running slots per device with --queue preemptive_llf (0: the device's max_batch)
   double laxity_margin_s = 0.0;     // preempt only when laxities differ by more (FREESH: 0)
   std::string resume = "resident";  // what a preempted request keeps: resident (its KV) or recompute
+  std::string plan_objective;       // freesh_plan's: carbon or energy (empty: carbon with --carbon, else energy)
+  double plan_capacity = 1.0;       // freesh_plan's instance capacity, a fraction of saturation
   std::string pi_target = "any";    // the SLO kind the PI policies hold at target (slo.hpp)
   bool pi_target_given = false;
   double estimate_error = 0.12;
@@ -148,6 +155,9 @@ void read_numbers(const option_text& t, options& o) {
   o.slots = static_cast<std::uint32_t>(*slots);
   if (o.slots > 0 && o.queue != "preemptive_llf")
     js::detail::fail("--slots", "value", o.slots, "applies only with --queue preemptive_llf");
+  o.plan_capacity = parse_number(t.plan_capacity, "--plan-capacity");
+  if (!(o.plan_capacity > 0.0 && o.plan_capacity <= 1.0))
+    js::detail::fail("--plan-capacity", "value", o.plan_capacity, "must be in (0, 1] (a fraction of saturation)");
   o.laxity_margin_s = parse_number(t.laxity_margin, "--laxity-margin");
   if (!(o.laxity_margin_s >= 0.0 && o.laxity_margin_s <= sim::bounds::max_window_s))
     js::detail::fail("--laxity-margin", "value", o.laxity_margin_s, "must be in [0, a year] s");
@@ -201,6 +211,14 @@ sim::queue_discipline parse_queue(const std::string& s) {
   js::detail::fail("--queue", "queue", "'" + s + "'", "must be fcfs, edf, llf, vtc or preemptive_llf");
 }
 
+// What freesh_plan's planning did, for the table and the JSON.
+struct plan_summary {
+  bool planned = false;
+  std::string objective;
+  std::uint32_t prompt_cut_tok = 0;
+  std::size_t windows = 0, infeasible = 0;
+};
+
 // Everything the policies share: the fleet, the workload, the load.
 struct experiment {
   std::optional<sim::scenario> s;           // the fleet, the mix and what follows from them (set by build)
@@ -211,6 +229,7 @@ struct experiment {
   std::size_t trace_copies = 1;             // copies of the trace replayed one after the other to fill the window
   double window_s = 0;                      // measurement window = arrival window
   sim::rate_shape shape;
+  plan_summary plan;  // freesh_plan's windows, when it runs
   std::string workload_name;
   std::vector<std::string> warnings;                 // printed on stderr and listed in the JSON
   std::shared_ptr<const js::intensity_series> grid;  // --carbon: the hourly intensity per zone; null: none
@@ -469,6 +488,16 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
       std::printf("\n");
     }
   }
+  if (e.plan.planned) {
+    std::printf(
+        "\nfreesh_plan: %zu windows of 30 min planned by GLPK (%s objective, prompt cut %u tokens), %zu without "
+        "a plan\n",
+        e.plan.windows, e.plan.objective.c_str(), e.plan.prompt_cut_tok, e.plan.infeasible);
+    for (const auto& r : rs)
+      if (r.policy == "freesh_plan")
+        std::printf("%-13s %llu requests routed outside the plan (least loaded)\n", r.policy.c_str(),
+                    static_cast<unsigned long long>(r.plan_fallbacks));
+  }
   if (o.queue == "preemptive_llf") {
     std::printf(
         "\npreemptive least laxity first (%s slots, laxity margin %s s, preempted requests %s): running requests "
@@ -575,6 +604,13 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                    {"client_shares", o.client_shares},
                    {"nominal_batch_fraction", e.s->op.batch_fraction},
                    {"nominal_mean_ctx_tok", e.s->op.mean_ctx_tok}};
+  if (e.plan.planned)
+    j["plan"] = {{"windows", e.plan.windows},
+                 {"without_plan", e.plan.infeasible},
+                 {"objective", e.plan.objective},
+                 {"prompt_cut_tok", e.plan.prompt_cut_tok},
+                 {"capacity_fraction", o.plan_capacity},
+                 {"window_s", 1800}};
   if (o.queue == "preemptive_llf") {
     j["settings"]["slots"] = o.slots;
     j["settings"]["laxity_margin_s"] = o.laxity_margin_s;
@@ -613,6 +649,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
       p["deferred_mean_s"] = r.deferred_mean_s;
     }
     if (o.governor != "off") p["clock_changes"] = r.clock_changes;
+    if (r.policy == "freesh_plan") p["plan_fallbacks"] = r.plan_fallbacks;
     if (o.queue == "preemptive_llf") {
       p["preemptions"] = r.preemptions;
       p["recomputed_tok"] = r.recomputed_tok;
@@ -720,6 +757,67 @@ void note_first_run(const experiment& e, const sim::sim_result& r, std::vector<s
   warnings.insert(warnings.end(), w.begin(), w.end());
 }
 
+// freesh_plan: FREESH's program for the fleet and the mix (sim/freesh_program.hpp), every 30-minute window of the
+// run solved with GLPK, into the policy's plans. The prompt cut between FREESH's short and long classes is the
+// median prompt of the mix (ASSUMPTION: FREESH's inputs do not state theirs); demand is the mix's own rate
+// (beta 1: FREESH's beta 2 scales the authors' production demand, not ours), headroom FREESH's 1.1.
+plan_summary plan_windows(const experiment& e, const options& o, sim::policy_settings& ps) {
+  plan_summary p;
+  p.planned = true;
+  p.objective = o.plan_objective.empty() ? (e.carbon ? "carbon" : "energy") : o.plan_objective;
+  if (p.objective != "carbon" && p.objective != "energy")
+    js::detail::fail("--plan-objective", "value", "'" + p.objective + "'", "must be carbon or energy");
+  if (p.objective == "carbon" && !e.carbon)
+    js::detail::fail("--plan-objective", "value", "'carbon'", "needs --carbon FILE (the sites' grid intensity)");
+  if (e.trace)
+    js::detail::fail("--policies", "policy", "'freesh_plan'",
+                     "plans the default mix's demand; with --trace there is no demand series to plan on");
+#if JOULESCHED_SIM_HAVE_GLPK
+  constexpr std::size_t draws = 100'000;  // ASSUMPTION: enough draws for the classes' shares within ~0.3 points
+  std::vector<double> prompts;
+  {
+    sim::mix_source_options mo;
+    mo.max_requests = draws;
+    mo.seed = o.seed;
+    sim::mix_source src(e.s->mix, mo);
+    sim::request r;
+    while (src.next(r)) prompts.push_back(r.input_tok);
+  }
+  std::nth_element(prompts.begin(), prompts.begin() + static_cast<std::ptrdiff_t>(prompts.size() / 2), prompts.end());
+  p.prompt_cut_tok = static_cast<std::uint32_t>(prompts[prompts.size() / 2]);
+  ps.plan_classes = js::freesh_request_classes{p.prompt_cut_tok};
+  const auto traffic = sim::freesh_traffic(e.s->mix, ps.plan_classes, draws, o.seed);
+  js::plan::freesh_options po;
+  po.beta = 1.0;
+  po.objective = p.objective == "carbon" ? js::plan::freesh_objective::carbon : js::plan::freesh_objective::energy;
+  const auto steps = static_cast<std::size_t>(std::ceil(e.window_s / js::plan::freesh_step_s));
+  const double rate = e.rate_rps;
+  const sim::rate_shape shape = e.shape;
+  const js::plan::freesh_inputs in = sim::freesh_program(
+      e.s->fleet, traffic, std::max<std::size_t>(steps, 1), [&](double t) { return rate * shape.multiplier_at(t); },
+      e.carbon ? &*e.carbon : nullptr, o.plan_capacity);
+  js::plan::glpk_solver solver;
+  const std::vector<js::plan::freesh_window_plan> plans = js::plan::plan_freesh(in, solver, po);
+  ps.plan_window_s = js::plan::freesh_step_s * static_cast<double>(po.window_steps);
+  for (const auto& w : plans) {
+    ps.plans.push_back(sim::freesh_pool_plan(in, w, e.s->devices));
+    if (w.status != js::plan::milp_status::optimal) ++p.infeasible;
+  }
+  p.windows = plans.size();
+  if (!o.quiet)
+    std::fprintf(stderr,
+                 "joulesched-sim: freesh_plan: %zu windows planned (%s objective, prompt cut %u tokens), %zu "
+                 "without a plan\n",
+                 p.windows, p.objective.c_str(), p.prompt_cut_tok, p.infeasible);
+#else
+  (void)ps;
+  js::detail::fail(
+      "--policies", "policy", "'freesh_plan'",
+      "needs a MILP solver: this joulesched-sim was built without GLPK (install libglpk-dev, reconfigure)");
+#endif
+  return p;
+}
+
 int run(const options& o) {
   const std::string policy_list = o.policies.empty() ? sim::all_policy_names(!o.carbon_path.empty()) : o.policies;
   const std::vector<sim::policy_kind> kinds = sim::parse_policy_list(policy_list, "--policies");
@@ -801,6 +899,14 @@ int run(const options& o) {
     if (!o.quiet)
       std::fprintf(stderr, "joulesched-sim: clock points of %s for every GPU type (by clock fraction)%s\n",
                    e.dvfs_path.c_str(), o.governor == "miad" ? ", MIAD governor per device" : "");
+  }
+  if (std::find(kinds.begin(), kinds.end(), sim::policy_kind::freesh_plan) != kinds.end()) {
+    e.plan = plan_windows(e, o, ps);
+  } else if (!o.plan_objective.empty()) {
+    js::detail::fail("--plan-objective", "value", "'" + o.plan_objective + "'",
+                     "applies only with freesh_plan in --policies");
+  } else if (o.plan_capacity != 1.0) {
+    js::detail::fail("--plan-capacity", "value", o.plan_capacity, "applies only with freesh_plan in --policies");
   }
   std::vector<sim::sim_result> results;
   for (const auto kind : kinds) {
@@ -884,6 +990,12 @@ int main(int argc, char** argv) {
   app.add_option("--laxity-margin", t.laxity_margin,
                  "with --queue preemptive_llf: preempt only when the waiting request's laxity is smaller by more "
                  "than this many seconds (default 0, FREESH's pure LLF; a margin damps thrashing)");
+  app.add_option("--plan-capacity", t.plan_capacity,
+                 "with --policies freesh_plan: an instance's capacity in the plan, as a fraction of its saturation "
+                 "rate (default 1: saturation, no margin for bursts)");
+  app.add_option("--plan-objective", o.plan_objective,
+                 "with --policies freesh_plan: what FREESH's planner minimises, carbon or energy (default: carbon "
+                 "with --carbon, else energy)");
   app.add_option("--resume", o.resume,
                  "with --queue preemptive_llf: what a preempted request keeps: resident (its KV: it rejoins the "
                  "batch at no cost, FREESH's slot model) or recompute (its KV is freed and its next prefill "
@@ -936,8 +1048,9 @@ int main(int argc, char** argv) {
   }
   try {
     // An option given an empty value would silently mean its default (--trace "" the default mix).
-    for (const char* name : {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue",
-                             "--pi-target", "--carbon", "--shift", "--dvfs", "--governor", "--clients", "--resume"})
+    for (const char* name :
+         {"--fleet", "--trace", "--lambda-trace", "--data-dir", "--policies", "--queue", "--pi-target", "--carbon",
+          "--shift", "--dvfs", "--governor", "--clients", "--resume", "--plan-objective"})
       if (app.count(name) > 0 && app.get_option(name)->as<std::string>().empty())
         js::detail::fail(name, "value", "''", "must not be empty");
     read_numbers(t, o);

@@ -536,6 +536,45 @@ case("--laxity-margin without --queue preemptive_llf is refused",
      refused(["--laxity-margin", "1", *FAST], "--laxity-margin", "1", "preemptive_llf"))
 case("--laxity-margin below 0 is refused",
      refused(["--laxity-margin", "-1", "--queue", "preemptive_llf", *FAST], "--laxity-margin", "-1"))
+def freesh_plan_runs():
+    grid = str(ROOT / "data/carbon/electricitymaps_2022-06-01_7d_direct.csv")
+    fleet = str(ROOT / "data/fleets/freesh-three-sites.csv")
+    j, _ = json_run(["--fleet", fleet, "--carbon", grid, "--policies", "freesh_plan,capacity_rr", "--duration", "600",
+                     "--quiet"])
+    assert j["plan"]["windows"] == 1 and j["plan"]["objective"] == "carbon", j["plan"]
+    p = j["policies"][0]
+    assert p["name"] == "freesh_plan" and p["requests"] == p["completed"] + p["rejected"], p
+    assert "plan_fallbacks" in p and "plan_fallbacks" not in j["policies"][1], p
+    # The plan runs no instance at DE-LU, the dirtiest zone then: its GPUs only idle.
+    assert p["carbon_kg_by_site"]["DE-LU"] < j["policies"][1]["carbon_kg_by_site"]["DE-LU"], p["carbon_kg_by_site"]
+    j2, _ = json_run(["--fleet", fleet, "--carbon", grid, "--policies", "freesh_plan", "--duration", "600", "--quiet",
+                      "--plan-capacity", "0.5"])
+    assert j2["plan"]["capacity_fraction"] == 0.5 and j["plan"]["capacity_fraction"] == 1, j2["plan"]
+    # Planned at half of saturation, the plan puts more devices to work: more energy than at saturation.
+    assert j2["policies"][0]["energy_mj"] > p["energy_mj"], (j2["policies"][0]["energy_mj"], p["energy_mj"])
+    j3, _ = json_run(["--fleet", fleet, "--policies", "freesh_plan", "--duration", "60", "--quiet"])
+    assert j3["plan"]["objective"] == "energy", j3["plan"]  # no --carbon: the energy objective
+
+
+case("--policies freesh_plan plans each window with GLPK and serves within it", freesh_plan_runs)
+def freesh_plan_not_by_default():
+    j, _ = json_run(["--quiet", "--duration", "2"])
+    names = [p["name"] for p in j["policies"]]
+    assert "freesh_plan" not in names and "capacity_rr" in names and "plan" not in j, names
+
+
+case("freesh_plan is not in the default policy list (it needs plans)", freesh_plan_not_by_default)
+case("--plan-capacity without freesh_plan is refused",
+     refused(["--plan-capacity", "0.7", *FAST], "--plan-capacity", "0.7", "freesh_plan"))
+case("--plan-capacity outside (0, 1] is refused",
+     refused(["--policies", "freesh_plan", "--plan-capacity", "0", "--quiet", "--duration", "2"], "--plan-capacity", "0"))
+case("--plan-objective without freesh_plan is refused",
+     refused(["--plan-objective", "energy", *FAST], "--plan-objective", "'energy'", "freesh_plan"))
+case("--plan-objective carbon without --carbon is refused",
+     refused(["--policies", "freesh_plan", "--plan-objective", "carbon", "--quiet", "--duration", "2"],
+             "--plan-objective", "'carbon'", "--carbon"))
+case("freesh_plan with --trace is refused: there is no demand series to plan on",
+     refused(["--policies", "freesh_plan", "--trace", "default", "--quiet", "--duration", "2"], "freesh_plan", "--trace"))
 case("--resume with an unknown mode is refused",
      refused(["--resume", "swap", "--queue", "preemptive_llf", *FAST], "--resume", "'swap'", "resident or recompute"))
 case("--resume without --queue preemptive_llf is refused",

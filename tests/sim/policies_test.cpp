@@ -53,6 +53,14 @@ engine_options with_carbon(engine_options eo, const scenario& s) {
   return eo;
 }
 
+// Every one of FREESH's four classes on one group of every device of the fleet.
+pool_plan every_device_plan(const scenario& s) {
+  plan_group all;
+  for (std::size_t i = 0; i < s.devices.size(); ++i) all.devices.push_back(static_cast<device_id>(i));
+  all.capacity_rps = 1.0;
+  return pool_plan(freesh_request_classes::count, std::vector<plan_group>{all});
+}
+
 sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double duration_s,
                queue_discipline q = queue_discipline::edf) {
   const scenario& s = the_setup();
@@ -60,6 +68,8 @@ sim_result run(policy_kind k, std::uint64_t seed, double utilisation, double dur
   policy_settings ps;
   ps.seed = seed;
   ps.capacity_request = s.means;
+  ps.plans = {every_device_plan(s)};  // freesh_plan's: every class on every device (a plan, not a solved one)
+  ps.plan_classes = freesh_request_classes{1000};
   engine_options eo;
   eo.discipline = q;
   eo.window_s = duration_s;
@@ -128,11 +138,12 @@ JOULESCHED_POLICY_TYPE(energy_pi)
 JOULESCHED_POLICY_TYPE(tiered)
 JOULESCHED_POLICY_TYPE(energy_profile)
 JOULESCHED_POLICY_TYPE(carbon_pi)
+JOULESCHED_POLICY_TYPE(freesh_plan)
 #undef JOULESCHED_POLICY_TYPE
 #define JOULESCHED_EVERY_POLICY                                                                          \
   round_robin_policy, capacity_rr_policy, least_loaded_policy, power_of_two_policy, energy_fixed_policy, \
-      energy_pi_policy, tiered_policy, energy_profile_policy, carbon_pi_policy
-static_assert(all_policies.size() == 9, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
+      energy_pi_policy, tiered_policy, energy_profile_policy, carbon_pi_policy, freesh_plan_policy
+static_assert(all_policies.size() == 10, "a new policy of the registry needs its type in JOULESCHED_EVERY_POLICY");
 
 TEST_CASE_TEMPLATE("sim_policies.same_seed_same_result_bit_for_bit", P, JOULESCHED_EVERY_POLICY) {
   const policy_kind k = P::kind;
@@ -187,9 +198,12 @@ TEST_CASE("sim_policies.lenient_trace.skipped_lines_reported_separately") {
   CHECK(tr->rows.size() == 4);
   CHECK(tr->skipped == 2);
   const scenario& s = the_setup();
+  policy_settings ps;
+  ps.plans = {every_device_plan(s)};
+  ps.plan_classes = freesh_request_classes{1000};
   for (const policy_kind k : all_policies) {
     trace_source src(tr, s.mix, trace_source_options{});
-    const sim_result r = run_policy(k, s.devices, s.params, src, policy_settings{}, with_carbon(engine_options{}, s));
+    const sim_result r = run_policy(k, s.devices, s.params, src, ps, with_carbon(engine_options{}, s));
     CHECK(r.read == tr->rows.size());
     CHECK(r.rejected_no_fit == 1);
     CHECK(r.completed == 3);
@@ -265,6 +279,7 @@ TEST_CASE("sim_policies.carbon_pi.needs_carbon_accounting") {
   CHECK(needs_carbon(policy_kind::carbon_pi));
   CHECK(all_policy_names(false).find("carbon_pi") == std::string::npos);
   CHECK(all_policy_names(true).find("carbon_pi") != std::string::npos);
+  CHECK(all_policy_names(true).find("freesh_plan") == std::string::npos);  // it needs plans: only when named
 }
 
 // Two sites of the default fleet each, one grid 8x cleaner than the other (test values, not data). carbon_pi

@@ -136,6 +136,7 @@ struct sim_result {
   double deferred_mean_s = 0;             ///< their mean wait before routing, s
   std::uint64_t preemptions = 0;          ///< running requests preempted (queue_discipline::preemptive_llf)
   std::uint64_t recomputed_tok = 0;       ///< tokens their later prefills recompute (prompt + tokens made)
+  std::uint64_t plan_fallbacks = 0;       ///< freesh_plan: requests routed outside the plan (plan_router::fallbacks)
   fairness_metrics fairness;              ///< between clients (request::client; sim/fairness.hpp)
   std::uint64_t clock_changes = 0;        ///< operating-point changes a clock governor made (policies.hpp)
   std::uint64_t skipped_input_lines = 0;  ///< malformed trace lines skipped before the run (lenient mode): never read

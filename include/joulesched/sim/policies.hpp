@@ -30,6 +30,12 @@
 ///                   intensity now) + lambda x lateness, lambda tuned as energy_pi's with every lambda setting
 ///                   scaled from J/s to g/s by the fleet's mean g/J over the series; the sites' intensities follow
 ///                   the run's carbon accounting hour by hour. Needs engine_options::carbon (--carbon FILE).
+/// - `freesh_plan`:  FREESH's request level within its pool plan: plan_router over freesh_request_classes, each class
+///                   on the instances the window's plan gives it (policy_settings::plans, one per window, switched
+///                   at each window's start by plan_window_control), by planned capacity, least loaded within;
+///                   requests of a class the plan misses go least loaded and are counted
+///                   (sim_result::plan_fallbacks). Runs only with plans, so it is not in the default list
+///                   (all_policy_names); joulesched-sim --policies freesh_plan plans each window with GLPK.
 /// Every policy sees the same estimator (noisy_estimator<oracle_estimator>, seeded, with the configured mean
 /// absolute relative error) and the same device parameters (fleet_file.hpp's nominal operating point).
 ///
@@ -91,7 +97,8 @@ enum class policy_kind : std::uint8_t {
   energy_pi,
   tiered,
   energy_profile,
-  carbon_pi
+  carbon_pi,
+  freesh_plan
 };
 
 /// @brief Settings shared by the policies (see the file note for the source of each default).
@@ -118,6 +125,13 @@ struct policy_settings {
   /// (saturation_rps, prefill included), FREESH's capacity of an instance. Zero (the default): the device's
   /// nominal decode throughput, rate_tok_s, which leaves prefill out.
   token_means capacity_request{};
+  /// freesh_plan: the pool plan of each planning window in order from time 0 (freesh_program.hpp's
+  /// freesh_pool_plan of each solved window; the last one holds past the end), its windows' length (FREESH: 30
+  /// minutes) and the classes its router sorts requests by (their prompt cut must be the one the plans were
+  /// made with). No plans: the policy cannot run.
+  std::vector<pool_plan> plans;
+  double plan_window_s = 1800.0;
+  freesh_request_classes plan_classes{0};
 };
 
 /// @brief The SimControl of the PI policies (energy_pi, energy_profile and tiered's interactive side): the
@@ -176,6 +190,36 @@ class pi_lambda_control {
   std::vector<lambda_sample> trace_;
 };
 static_assert(SimControl<pi_lambda_control>);
+
+/// @brief The SimControl of freesh_plan: at each planning window's start (a tick every plan_window_s) the router
+/// takes that window's plan; the first window's is set before the run.
+template <class Router>
+class plan_window_control {
+ public:
+  /// @throws config_error when there is no plan or the window is not a positive, finite period.
+  plan_window_control(Router& router, const policy_settings& s) : router_(router), s_(s) {
+    if (s.plans.empty())
+      throw config_error(
+          "freesh_plan: no pool plans (policy_settings::plans; joulesched-sim plans each window with GLPK)");
+    if (!(s.plan_window_s >= bounds::min_control_period_s && s.plan_window_s <= bounds::max_window_s))
+      joulesched::detail::fail("freesh_plan", "plan_window_s", s.plan_window_s, "must be a positive, finite period");
+    router_.set_plan(s.plans.front());
+  }
+  [[nodiscard]] double period_s() const noexcept { return s_.plan_window_s; }
+  void on_outcome(double, tier, const slo_outcome&) noexcept {}
+  void tick(double now_s) {
+    const auto w = static_cast<std::size_t>(std::llround(now_s / s_.plan_window_s));
+    if (w < s_.plans.size() && w != window_) {
+      window_ = w;
+      router_.set_plan(s_.plans[w]);
+    }
+  }
+
+ private:
+  Router& router_;
+  const policy_settings& s_;
+  std::size_t window_ = 0;
+};
 
 /// @brief The SimControl of carbon_pi: the PI loop on lambda (pi_lambda_control), and each site's grid intensity
 /// set into a site_carbon from the run's carbon accounting at every tick that enters a new hour of the series.
@@ -285,7 +329,7 @@ struct policy_entry {
 };
 
 /// @brief Every policy, in enum order: adding one is an enumerator and an entry here.
-inline constexpr std::array<policy_entry, 9> policy_registry = {{
+inline constexpr std::array<policy_entry, 10> policy_registry = {{
     {policy_kind::round_robin, "round_robin", false, false,
      [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
        fleet f = setup.make();
@@ -399,6 +443,15 @@ inline constexpr std::array<policy_entry, 9> policy_registry = {{
        r.lambda_trace = c.take_trace();
        return r;
      }},
+    {policy_kind::freesh_plan, "freesh_plan", false, false,
+     [](const auto& devices, const auto& setup, auto& src, const auto& s, const auto& opts) -> sim_result {
+       fleet f = setup.make();
+       plan_router<freesh_request_classes> router(f, freesh_request_classes::count, s.plan_classes);
+       plan_window_control<plan_router<freesh_request_classes>> c(router, s);
+       sim_result r = detail::run_with(devices, f, router, c, s, opts, src);
+       r.plan_fallbacks = router.fallbacks();
+       return r;
+     }},
 }};
 
 inline constexpr std::array<policy_kind, policy_registry.size()> all_policies = [] {
@@ -422,11 +475,12 @@ static_assert(
 [[nodiscard]] constexpr const char* to_string(policy_kind p) noexcept { return entry_of(p).name; }
 
 /// @brief Every policy's name, in registry order, joined by commas: the program's default `--policies`, without
-/// those that need carbon accounting unless `with_carbon`.
+/// those that need carbon accounting unless `with_carbon`, and without freesh_plan (it needs plans).
 [[nodiscard]] inline std::string all_policy_names(bool with_carbon = true) {
   std::string names;
   for (const policy_entry& e : policy_registry)
-    if (with_carbon || !e.needs_carbon) names += (names.empty() ? "" : ",") + std::string(e.name);
+    if ((with_carbon || !e.needs_carbon) && e.kind != policy_kind::freesh_plan)
+      names += (names.empty() ? "" : ",") + std::string(e.name);
   return names;
 }
 
