@@ -16,6 +16,7 @@
 #include "joulesched/sim/fairness.hpp"
 #include "joulesched/sim/fleet_file.hpp"
 #include "joulesched/sim/fleet_setup.hpp"
+#include "joulesched/sim/freesh_program.hpp"
 #include "joulesched/sim/input_bounds.hpp"
 #include "joulesched/sim/metrics.hpp"
 #include "joulesched/sim/mix_source.hpp"
