@@ -217,6 +217,7 @@ struct plan_summary {
   std::string objective;
   std::uint32_t prompt_cut_tok = 0;
   std::size_t windows = 0, infeasible = 0;
+  double window_s = 0.0;
 };
 
 // Everything the policies share: the fleet, the workload, the load.
@@ -490,9 +491,10 @@ void print_table(const experiment& e, const options& o, const std::vector<sim::s
   }
   if (e.plan.planned) {
     std::printf(
-        "\nfreesh_plan: %zu windows of 30 min planned by GLPK (%s objective, prompt cut %u tokens), %zu without "
+        "\nfreesh_plan: %zu windows of %s s planned by GLPK (%s objective, prompt cut %u tokens), %zu without "
         "a plan\n",
-        e.plan.windows, e.plan.objective.c_str(), e.plan.prompt_cut_tok, e.plan.infeasible);
+        e.plan.windows, js::detail::shortest(e.plan.window_s).c_str(), e.plan.objective.c_str(), e.plan.prompt_cut_tok,
+        e.plan.infeasible);
     for (const auto& r : rs)
       if (r.policy == "freesh_plan")
         std::printf("%-13s %llu requests routed outside the plan (least loaded)\n", r.policy.c_str(),
@@ -610,7 +612,7 @@ nlohmann::ordered_json to_json(const experiment& e, const options& o, const std:
                  {"objective", e.plan.objective},
                  {"prompt_cut_tok", e.plan.prompt_cut_tok},
                  {"capacity_fraction", o.plan_capacity},
-                 {"window_s", 1800}};
+                 {"window_s", e.plan.window_s}};
   if (o.queue == "preemptive_llf") {
     j["settings"]["slots"] = o.slots;
     j["settings"]["laxity_margin_s"] = o.laxity_margin_s;
@@ -799,6 +801,7 @@ plan_summary plan_windows(const experiment& e, const options& o, sim::policy_set
   js::plan::glpk_solver solver;
   const std::vector<js::plan::freesh_window_plan> plans = js::plan::plan_freesh(in, solver, po);
   ps.plan_window_s = js::plan::freesh_step_s * static_cast<double>(po.window_steps);
+  p.window_s = ps.plan_window_s;
   for (const auto& w : plans) {
     ps.plans.push_back(sim::freesh_pool_plan(in, w, e.s->devices));
     if (w.status != js::plan::milp_status::optimal) ++p.infeasible;

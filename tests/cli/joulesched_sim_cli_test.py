@@ -541,7 +541,7 @@ def freesh_plan_runs():
     fleet = str(ROOT / "data/fleets/freesh-three-sites.csv")
     j, _ = json_run(["--fleet", fleet, "--carbon", grid, "--policies", "freesh_plan,capacity_rr", "--duration", "600",
                      "--quiet"])
-    assert j["plan"]["windows"] == 1 and j["plan"]["objective"] == "carbon", j["plan"]
+    assert j["plan"]["windows"] == 1 and j["plan"]["objective"] == "carbon" and j["plan"]["window_s"] == 1800, j["plan"]
     p = j["policies"][0]
     assert p["name"] == "freesh_plan" and p["requests"] == p["completed"] + p["rejected"], p
     assert "plan_fallbacks" in p and "plan_fallbacks" not in j["policies"][1], p

@@ -65,14 +65,17 @@ struct live_request {
   assignment placed{};           ///< what the router reserved; released at completion
   std::uint32_t slot = 0;        ///< its index in the engine's slab (the queue hands back references)
   joulesched::tier tier = joulesched::tier::interactive;
-  std::uint8_t cls = 0;      ///< SLO class (request::cls)
-  std::uint32_t client = 0;  ///< request::client
+  std::uint8_t cls = 0;        ///< SLO class (request::cls)
+  std::uint32_t client = 0;    ///< request::client
+  std::uint32_t left_tok = 0;  ///< output tokens yet to come (output_tok until its first prefill)
   /// Its key in a queue whose key the engine sets: the virtual start on the device's token counter
   /// (queue_discipline::vtc), or laxity_rule::key (queue_discipline::preemptive_llf).
   double tag = 0;
-  std::uint32_t left_tok = 0;  ///< output tokens yet to come (output_tok until its first prefill)
-  double rank_deadline_s = 0;  ///< preemptive_llf: its ranking deadline (laxity_rule::deadline_s)
-  double s_per_tok = 0;        ///< preemptive_llf: its predicted time per token on its device
+  // preemptive_llf: its ranking deadline (laxity_rule::deadline_s) less its arrival, and its predicted time per
+  // token on its device. Single precision keeps the slab's entries as small as without preemption (the ranking
+  // needs ~1e-7 relative, a millisecond in hours).
+  float rank_after_arrival_s = 0;
+  float s_per_tok = 0;
   queue_hook hook;
 };
 
@@ -214,10 +217,11 @@ struct batching_device {
   bool keeps_kv = false;                  ///< preemptive_llf: a preempted request keeps its KV (resume::resident)
   // serving state
   phase ph = phase::idle;
-  std::uint32_t batch = 0;    ///< requests decoding
-  std::uint64_t step = 0;     ///< decode steps completed (as of the plan's start while decoding)
-  std::uint64_t ctx_tok = 0;  ///< total context of the decoding requests (as of the plan's start)
-  std::uint64_t kv_tok = 0;   ///< KV reserved by decoding and prefilling requests (input + output each)
+  std::uint32_t batch = 0;        ///< requests decoding
+  std::uint64_t step = 0;         ///< decode steps completed (as of the plan's start while decoding)
+  std::uint64_t ctx_tok = 0;      ///< total context of the decoding requests (as of the plan's start)
+  std::uint64_t kv_tok = 0;       ///< KV reserved by decoding and prefilling requests (input + output each)
+  std::uint64_t prefill_tok = 0;  ///< tokens of the requests taken for the next prefill, not yet started
   // decode plan: from t0 (at step, ctx_tok) for k steps; per-step time at the start = a
   double plan_t0_s = 0, plan_a_s = 0;
   std::uint64_t plan_k = 0;

@@ -464,9 +464,10 @@ class simulator {
       // Its ranking deadline and time per token as predicted on this device (FREESH's laxity_rule).
       const request_view v{static_cast<std::uint32_t>(lr.work_tok), lr.input_tok, 0.0, lr.tier};
       const service_estimate e = predict_service(routing_.params(id), v);
-      lr.s_per_tok = e.tbt_s;
-      lr.rank_deadline_s = opts_.preemption.rule.deadline_s(lr.arrival_s, e.first_token_s, lr.work_tok, e.tbt_s);
-      lr.tag = laxity_rule::key(lr.rank_deadline_s, lr.work_tok, lr.s_per_tok);
+      lr.s_per_tok = static_cast<float>(e.tbt_s);
+      lr.rank_after_arrival_s =
+          static_cast<float>(opts_.preemption.rule.deadline_s(0.0, e.first_token_s, lr.work_tok, e.tbt_s));
+      lr.tag = laxity_rule::key(rank_deadline_s(lr), lr.work_tok, lr.s_per_tok);
     }
     d.waiting.push(lr);
     switch (d.ph) {
@@ -613,15 +614,10 @@ class simulator {
     device_state& d = dev_[id];
     while (d.head_fits()) take_head(d);
     if (d.prefilling.empty()) return false;
-    // A preempted request's prefill recomputes its prompt and the tokens it had made (vLLM's recompute mode).
-    std::uint64_t prompt_tok = 0;
-    for (const std::uint32_t slot : d.prefilling) {
-      const live_request& lr = at(slot);
-      prompt_tok += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
-    }
     d.ph = phase::prefill;
     set_power(id, d.model->prefill_power_w);
-    events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(prompt_tok));
+    events_.schedule(id, now_ + d.prefill_base_s + d.prefill_per_tok_s * static_cast<double>(d.prefill_tok));
+    d.prefill_tok = 0;
     return true;
   }
 
@@ -638,10 +634,15 @@ class simulator {
       return;
     }
     d.kv_tok += std::uint64_t{lr.input_tok} + lr.output_tok;
+    // A preempted request's prefill recomputes its prompt and the tokens it had made (vLLM's recompute mode).
+    d.prefill_tok += std::uint64_t{lr.input_tok} + (lr.output_tok - lr.left_tok);
     d.prefilling.push_back(lr.slot);
   }
 
   [[nodiscard]] bool preemptive() const noexcept { return opts_.discipline == queue_discipline::preemptive_llf; }
+  [[nodiscard]] static double rank_deadline_s(const live_request& r) noexcept {
+    return r.arrival_s + static_cast<double>(r.rank_after_arrival_s);
+  }
 
   // preemptive_llf at a step boundary: while the head of the waiting queue cannot be admitted, the running request
   // of most laxity gives it its slot (and, resume::recompute, its KV) when the rule says so
@@ -661,7 +662,7 @@ class simulator {
         const live_request& r = at(d.finish[i].slot);
         // Its tokens made so far (the truth), and the rest its estimate predicts (at least one).
         const double made = static_cast<double>(r.output_tok) - static_cast<double>(d.finish[i].step - d.step);
-        const double k = laxity_rule::key(r.rank_deadline_s, std::max(1.0, r.work_tok - made), r.s_per_tok);
+        const double k = laxity_rule::key(rank_deadline_s(r), std::max(1.0, r.work_tok - made), r.s_per_tok);
         if (k > most) {
           most = k;
           victim = i;
