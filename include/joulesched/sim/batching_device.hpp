@@ -77,6 +77,9 @@ struct live_request {
   float rank_after_arrival_s = 0;
   float s_per_tok = 0;
   queue_hook hook;
+
+  /// Whether it has had its first prefill: a started request in a waiting queue was preempted.
+  [[nodiscard]] bool started() const noexcept { return left_tok != output_tok; }
 };
 
 /// @brief The simulator's clock, as the waiting queues read it (a view of the engine's `now`).
@@ -200,7 +203,7 @@ struct batching_device {
     return resident(h) || kv_tok + h.input_tok + h.output_tok <= kv_cap_tok;
   }
   /// Whether `r` was preempted here and kept its KV.
-  [[nodiscard]] bool resident(const live_request& r) const noexcept { return keeps_kv && r.left_tok != r.output_tok; }
+  [[nodiscard]] bool resident(const live_request& r) const noexcept { return keeps_kv && r.started(); }
 
   // coefficients, copied from the model for locality
   double step_base_s = 0, step_per_seq_s = 0, step_per_ctx_s = 0, prefill_base_s = 0, prefill_per_tok_s = 0;

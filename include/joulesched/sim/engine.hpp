@@ -552,7 +552,7 @@ class simulator {
     } else if (d.ph == phase::prefill) {
       for (const std::uint32_t slot : d.prefilling) {
         live_request& lr = at(slot);
-        if (lr.left_tok == lr.output_tok) {  // its first prefill (not the recompute of a preempted request)
+        if (!lr.started()) {  // its first prefill (not the recompute of a preempted request)
           lr.first_token_s = now_;
           prompt_done(lr);
           fairness_.serve(lr.client, static_cast<double>(lr.input_tok));
@@ -858,7 +858,7 @@ class simulator {
     std::size_t moved = 0;
     for (const std::uint32_t slot : moving_) {
       live_request& lr = at(slot);
-      if (lr.left_tok != lr.output_tok) {  // preempted: it stays where its reservation and its ranking are
+      if (lr.started()) {  // preempted: it stays where its reservation and its ranking are
         d.waiting.push(lr);
         continue;
       }
