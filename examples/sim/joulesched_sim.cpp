@@ -776,19 +776,14 @@ plan_summary plan_windows(const experiment& e, const options& o, sim::policy_set
                      "plans the default mix's demand; with --trace there is no demand series to plan on");
 #if JOULESCHED_SIM_HAVE_GLPK
   constexpr std::size_t draws = 100'000;  // ASSUMPTION: enough draws for the classes' shares within ~0.3 points
-  std::vector<double> prompts;
-  {
-    sim::mix_source_options mo;
-    mo.max_requests = draws;
-    mo.seed = o.seed;
-    sim::mix_source src(e.s->mix, mo);
-    sim::request r;
-    while (src.next(r)) prompts.push_back(r.input_tok);
-  }
+  const std::vector<sim::token_pair> lengths = sim::drawn_lengths(e.s->mix, draws, o.seed);
+  std::vector<std::uint32_t> prompts;
+  prompts.reserve(lengths.size());
+  for (const sim::token_pair& l : lengths) prompts.push_back(l.input_tok);
   std::nth_element(prompts.begin(), prompts.begin() + static_cast<std::ptrdiff_t>(prompts.size() / 2), prompts.end());
-  p.prompt_cut_tok = static_cast<std::uint32_t>(prompts[prompts.size() / 2]);
+  p.prompt_cut_tok = prompts[prompts.size() / 2];
   ps.plan_classes = js::freesh_request_classes{p.prompt_cut_tok};
-  const auto traffic = sim::freesh_traffic(e.s->mix, ps.plan_classes, draws, o.seed);
+  const auto traffic = sim::freesh_traffic(lengths, ps.plan_classes);
   js::plan::freesh_options po;
   po.beta = 1.0;
   po.objective = p.objective == "carbon" ? js::plan::freesh_objective::carbon : js::plan::freesh_objective::energy;

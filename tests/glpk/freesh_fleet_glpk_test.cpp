@@ -23,7 +23,7 @@ TEST_CASE("freesh_fleet_glpk.a_day_of_plans_for_the_authors_inventory") {
   const intensity_series grid = load_intensity_series(data / "carbon" / "electricitymaps_2022-06-01_7d_direct.csv");
   const carbon_accounting c = carbon_accounting::for_fleet(fleet, grid, grid.start_utc_s());
   const freesh_request_classes classes{1300};
-  const auto traffic = freesh_traffic(s.mix, classes, 20'000, 1);
+  const auto traffic = freesh_traffic(drawn_lengths(s.mix, 20'000, 1), classes);
   const double rate = 0.5 * s.saturation_rps;
   const plan::freesh_inputs in = freesh_program(
       fleet, traffic, 288, [&](double) { return rate; }, &c);

@@ -53,18 +53,19 @@ intensity_series grid() {
 
 TEST_CASE("sim_freesh_program.traffic_of_a_mix") {
   // One class of constant lengths, 300 in and 600 out: with a prompt cut of 500 every request is SL.
-  const std::array<class_traffic, 4> t =
-      freesh_traffic(joulesched::test::constant_mix(300, 600), freesh_request_classes{500}, 1000, 3);
+  const std::vector<token_pair> drawn = drawn_lengths(joulesched::test::constant_mix(300, 600), 1000, 3);
+  REQUIRE(drawn.size() == 1000);
+  const std::array<class_traffic, 4> t = freesh_traffic(drawn, freesh_request_classes{500});
   CHECK(t[1].share == 1.0);
   CHECK(t[1].input_tok == 300.0);
   CHECK(t[1].output_tok == 600.0);
   CHECK(t[0].share == 0.0);
   CHECK(t[2].share == 0.0);
   CHECK(t[3].share == 0.0);
-  const std::array<class_traffic, 4> u =
-      freesh_traffic(joulesched::test::constant_mix(300, 600), freesh_request_classes{200}, 1000, 3);
+  const std::array<class_traffic, 4> u = freesh_traffic(drawn, freesh_request_classes{200});
   CHECK(u[3].share == 1.0);  // long prompt, long answer
-  CHECK_THROWS_AS((void)freesh_traffic(joulesched::test::constant_mix(300, 600), {500}, 0, 3), config_error);
+  CHECK_THROWS_AS((void)drawn_lengths(joulesched::test::constant_mix(300, 600), 0, 3), config_error);
+  CHECK_THROWS_AS((void)freesh_traffic({}, freesh_request_classes{500}), config_error);
 }
 
 TEST_CASE("sim_freesh_program.profile_inventory_demand_and_emission_by_hand") {
@@ -140,6 +141,9 @@ TEST_CASE("sim_freesh_program.a_window_as_a_pool_plan_over_the_devices") {
   CHECK(plan[2].empty());
   w.instances[(0 * 4 + 3) * 2 + 0] = 1;  // a third test-gpu at north: there are two
   check_mentions(error_of([&] { (void)freesh_pool_plan(in, w, devs); }), {"instances", "test-gpu x1", "north"});
+  w.instances[(0 * 4 + 3) * 2 + 0] = 0;
+  const sim_devices other = joulesched::test::devices_of({&f.big, &f.small});  // types in the other order
+  check_mentions(error_of([&] { (void)freesh_pool_plan(in, w, other); }), {"freesh_pool_plan", "GPU types"});
   w.status = plan::milp_status::infeasible;
   const pool_plan none = freesh_pool_plan(in, w, devs);
   CHECK(none.size() == 4);

@@ -52,28 +52,37 @@ struct class_traffic {
 /// letter: S short prompt, L long).
 inline const std::array<std::string, freesh_request_classes::count> freesh_class_names{"SS", "SL", "LS", "LL"};
 
-/// @brief The shares and mean lengths of FREESH's four classes among `draws` requests of `mix` (seeded with
-/// `seed`), classified by their true lengths. A class no request falls in has share 0 and lengths 0.
+/// @brief The lengths of `draws` requests of `mix`, as a mix_source seeded with `seed` draws them.
 /// @throws config_error when draws is 0 or the mix is invalid.
-[[nodiscard]] inline std::array<class_traffic, freesh_request_classes::count> freesh_traffic(
-    const workload_mix& mix, const freesh_request_classes& classes, std::size_t draws, std::uint64_t seed) {
-  if (draws == 0) joulesched::detail::fail("freesh_traffic", "draws", 0, "must be >= 1");
+[[nodiscard]] inline std::vector<token_pair> drawn_lengths(const workload_mix& mix, std::size_t draws,
+                                                           std::uint64_t seed) {
+  if (draws == 0) joulesched::detail::fail("drawn_lengths", "draws", 0, "must be >= 1");
   mix_source_options o;
-  o.rate_rps = 1.0;
   o.max_requests = draws;
   o.seed = seed;
   mix_source src(mix, o);
+  std::vector<token_pair> lengths;
+  lengths.reserve(draws);
+  request r;
+  while (src.next(r)) lengths.push_back({r.input_tok, r.output_tok});
+  return lengths;
+}
+
+/// @brief The shares and mean lengths of FREESH's four classes among `requests`, classified by their true
+/// lengths. A class no request falls in has share 0 and lengths 0. @throws config_error when requests is empty.
+[[nodiscard]] inline std::array<class_traffic, freesh_request_classes::count> freesh_traffic(
+    const std::vector<token_pair>& requests, const freesh_request_classes& classes) {
+  if (requests.empty()) joulesched::detail::fail("freesh_traffic", "requests", 0, "must not be empty");
   std::array<class_traffic, freesh_request_classes::count> t{};
   std::array<std::size_t, freesh_request_classes::count> n{};
-  request r;
-  while (src.next(r)) {
-    const std::size_t c = classes(request_view{r.output_tok, r.input_tok, 0.0, r.tier});
+  for (const token_pair& r : requests) {
+    const std::size_t c = classes(request_view{r.output_tok, r.input_tok, 0.0, tier::interactive});
     ++n[c];
     t[c].input_tok += r.input_tok;
     t[c].output_tok += r.output_tok;
   }
   for (std::size_t c = 0; c < t.size(); ++c) {
-    t[c].share = static_cast<double>(n[c]) / static_cast<double>(draws);
+    t[c].share = static_cast<double>(n[c]) / static_cast<double>(requests.size());
     if (n[c] > 0) {
       t[c].input_tok /= static_cast<double>(n[c]);
       t[c].output_tok /= static_cast<double>(n[c]);
@@ -105,7 +114,7 @@ inline const std::array<std::string, freesh_request_classes::count> freesh_class
 /// @brief FREESH's program for `fleet` over `steps` 5-minute steps: the request rate at each step's start is
 /// `rate_rps(t_s)` (simulated seconds), shared among the classes by `traffic`; emission per site from `carbon`
 /// (null: 1 everywhere, for the energy objective), each instance's max_qps `capacity_fraction` of its saturation.
-/// GPU types are the fleet's, in order of first appearance.
+/// GPU types are the fleet's, numbered as sim_devices numbers them (in order of first appearance).
 /// @throws config_error when steps is 0, capacity_fraction is not in (0, 1], a rate is not finite and >= 0, or
 /// the series does not cover the steps.
 [[nodiscard]] inline plan::freesh_inputs freesh_program(
@@ -117,21 +126,16 @@ inline const std::array<std::string, freesh_request_classes::count> freesh_class
   plan::freesh_inputs in;
   in.sites.source = fleet.source;
   in.sites.names = fleet.sites;
-  std::vector<const device_model*> model_of_type;
-  for (const fleet_row& r : fleet.rows) {
-    std::size_t k = 0;
-    while (k < in.sites.gpu_types.size() && in.sites.gpu_types[k] != r.model.gpu) ++k;
-    if (k == in.sites.gpu_types.size()) {
-      in.sites.gpu_types.push_back(r.model.gpu);
-      model_of_type.push_back(&r.model);
-    }
-  }
+  // GPU types, their models and the inventory as the simulator numbers them (sim_devices), so that mode k is the
+  // simulator's type k (freesh_pool_plan).
+  const sim_devices devices = sim_devices::from(fleet);
+  in.sites.gpu_types = devices.type_names;
   const std::size_t types = in.sites.gpu_types.size();
+  std::vector<const device_model*> model_of_type(types, nullptr);
   in.sites.installed.assign(fleet.sites.size() * types, 0);
-  for (const fleet_row& r : fleet.rows) {
-    std::size_t k = 0;
-    while (in.sites.gpu_types[k] != r.model.gpu) ++k;
-    in.sites.installed[r.site * types + k] += r.count;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    if (!model_of_type[devices.type[i]]) model_of_type[devices.type[i]] = devices.model[i];
+    ++in.sites.installed[devices.site[i] * types + devices.type[i]];
   }
   in.profiles.source = fleet.source + " (profiles of its device models)";
   in.profiles.classes.assign(freesh_class_names.begin(), freesh_class_names.end());
@@ -171,23 +175,20 @@ inline const std::array<std::string, freesh_request_classes::count> freesh_class
 /// mode) the window gives instances, its devices the next that many devices of that type at that site (in id
 /// order, each device in one class at most), its capacity instances x the mode's max_qps. A window that is not
 /// optimal gives the empty plan (every class falls back to least loaded in plan_router).
-/// `devices` must be the fleet `in` was built from, in fleet order (sim_devices of the same fleet_spec).
+/// `devices` must be the fleet `in` was built from (sim_devices of the same fleet_spec).
+/// @throws config_error when the devices' GPU types are not the program's, or a window's instances exceed them.
 [[nodiscard]] inline pool_plan freesh_pool_plan(const plan::freesh_inputs& in, const plan::freesh_window_plan& w,
                                                 const sim_devices& devices) {
   const std::size_t classes = in.profiles.classes.size(), modes = in.profiles.modes.size();
   pool_plan plan(classes);
   if (w.status != plan::milp_status::optimal) return plan;
+  if (devices.type_names != in.sites.gpu_types)
+    joulesched::detail::fail("freesh_pool_plan", "devices' GPU types", devices.type_names.size(),
+                             "must be the program's, in its order (sim_devices of the fleet it was built from)");
   // Devices by (site, mode), in id order; mode k is GPU type k (one GPU per instance).
   std::vector<std::vector<device_id>> pool(in.sites.names.size() * modes);
-  for (std::size_t i = 0; i < devices.size(); ++i) {
-    const std::string& gpu = devices.type_names[devices.type[i]];
-    std::size_t k = 0;
-    while (k < modes && in.sites.gpu_types[k] != gpu) ++k;
-    if (k == modes)
-      joulesched::detail::fail("freesh_pool_plan: device " + std::to_string(i), "gpu", gpu,
-                               "is not a type of the program");
-    pool[devices.site[i] * modes + k].push_back(static_cast<device_id>(i));
-  }
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    pool[devices.site[i] * modes + devices.type[i]].push_back(static_cast<device_id>(i));
   std::vector<std::size_t> used(pool.size(), 0);
   for (std::size_t n = 0; n < in.sites.names.size(); ++n)
     for (std::size_t r = 0; r < classes; ++r)
