@@ -6,7 +6,9 @@
 //   any KV cache holds), deadlines and tiers; now and then a gap is negative or NaN (the first arrival's
 //   too), a deadline is before its arrival or a tier is out of range, which breaks the source's promise:
 //   run() must throw config_error, and requests may be queued on the devices when it does;
-// - the queue discipline, measurement window, estimator error, seed and power-of-d's d are fuzzed too.
+// - the queue discipline, measurement window, estimator error, seed and power-of-d's d are fuzzed too; with
+//   preemptive LLF its running slots, laxity margin, re-rank period and what a preempted request keeps;
+// - freesh_plan runs within a plan of every class on every device, its prompt cut from the bytes.
 // Ranges are small so that one run takes milliseconds (at most ~10^4 simulated seconds of 1 s ticks).
 // Failure: anything but a result or a config_error (another exception, an assert, a sanitizer report, a
 // hang); a result whose counts do not add up (read = completed + rejected = requests), whose energy is not
@@ -93,7 +95,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzedDataProvider in(data, size);
   const policy_kind policy = all_policies[in.ConsumeIntegralInRange<std::size_t>(0, all_policies.size() - 1)];
   engine_options opts;
-  opts.discipline = static_cast<queue_discipline>(in.ConsumeIntegralInRange(0, 2));
+  opts.discipline = static_cast<queue_discipline>(in.ConsumeIntegralInRange(0, 4));
+  if (opts.discipline == queue_discipline::preemptive_llf) {
+    opts.preemption.slots = in.ConsumeIntegralInRange<std::uint32_t>(0, 4);
+    opts.preemption.rule.margin_s = value(in, 5.0);  // now and then invalid: a config_error
+    opts.preemption.period_s = 0.1 * static_cast<double>(in.ConsumeIntegralInRange(1, 20));
+    opts.preemption.mode =
+        in.ConsumeBool() ? preemption_options::resume::resident : preemption_options::resume::recompute;
+  }
   opts.window_s = value(in, 100.0);
   policy_settings settings;
   settings.estimate_mean_abs_rel_error = value(in, 0.5);
@@ -118,6 +127,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     devices.site.push_back(0);
     params.push_back(nominal_params(m, 0, operating_point{0.5, 300, 600}));
   }
+
+  plan_group every_device;
+  for (int i = 0; i < device_count; ++i) every_device.devices.push_back(static_cast<device_id>(i));
+  every_device.capacity_rps = 1.0;
+  settings.plans = {pool_plan(freesh_request_classes::count, std::vector<plan_group>{every_device})};
+  settings.plan_classes = freesh_request_classes{in.ConsumeIntegralInRange<std::uint32_t>(0, 5000)};
 
   vector_source src;
   const std::size_t request_count = in.ConsumeIntegralInRange<std::size_t>(0, 24);
